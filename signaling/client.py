@@ -1,0 +1,248 @@
+"""An asyncio client for the Zvonok protocol, on aiohttp.
+
+    async with await Client.connect("ws://127.0.0.1:8080/ws", token) as client:
+        print(client.welcome.profile["person"]["full_name"])
+        pong = await client.request(Ping())
+        event = await client.next_event()
+
+The client says ``hello`` and waits for ``welcome``; :meth:`Client.request`
+sends a message with a fresh request id and waits for the reply that echoes
+it, raising :class:`RequestError` for an ``error`` reply.  Frames that answer
+no request (``session.expiring``, later chat events) are events, read with
+:meth:`Client.next_event` or ``async for`` over :meth:`Client.events`.
+WebSocket pings are answered by aiohttp.
+
+The tests drive the server with this client, and a bot author can too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from .codec import decode_server_frame, encode
+from .errors import ProtocolError
+from .messages import (
+    PROTOCOL_VERSION,
+    Error,
+    Goodbye,
+    Hello,
+    Message,
+    Reauth,
+    Reauthed,
+    Welcome,
+)
+
+
+class RequestError(Exception):
+    """The server answered a request with an ``error``."""
+
+    def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class ConnectionClosed(Exception):
+    """The connection closed before the awaited reply or event came."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(f"closed ({code}): {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class Client:
+    """One session with a Zvonok server."""
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        session: aiohttp.ClientSession,
+        own_session: bool,
+        max_events: int,
+    ) -> None:
+        self._ws = ws
+        self._session = session
+        self._own_session = own_session
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Message]] = {}
+        self._events: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=max_events)
+        self._reader: asyncio.Task[None] | None = None
+        self.welcome: Welcome | None = None
+        self.goodbye: Goodbye | None = None
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.closed = asyncio.Event()
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        token: str,
+        *,
+        client_name: str = "zvonok-python",
+        session: aiohttp.ClientSession | None = None,
+        max_events: int = 10_000,
+        timeout: float = 10.0,
+    ) -> Self:
+        """Open a session: connect, say hello, wait for welcome.
+
+        Raises :class:`RequestError` with the server's code when the hello is
+        refused (``auth.expired``, ``auth.bad_signature``...).
+        """
+        own = session is None
+        http = session or aiohttp.ClientSession()
+        try:
+            ws = await http.ws_connect(url, autoping=True, max_msg_size=0, timeout=timeout)
+        except BaseException:
+            if own:
+                await http.close()
+            raise
+        client = cls(ws, http, own, max_events)
+        client._reader = asyncio.get_running_loop().create_task(client._read_loop())
+        try:
+            reply = await client.request(
+                Hello(version=PROTOCOL_VERSION, token=token, client=client_name), timeout=timeout
+            )
+        except BaseException:
+            await client.close()
+            raise
+        if not isinstance(reply, Welcome):
+            await client.close()
+            raise ProtocolError("message.invalid", f"expected welcome, got {reply.TYPE}")
+        client.welcome = reply
+        return client
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def request(self, message: Message, *, timeout: float = 10.0) -> Message:
+        """Send ``message`` as a request and return the server's reply."""
+        request_id = next(self._ids)
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            if self.closed.is_set():
+                raise ConnectionClosed(self.close_code, self.close_reason)
+            await self._ws.send_bytes(encode(message, request_id))
+            async with asyncio.timeout(timeout):
+                reply = await future
+        finally:
+            self._pending.pop(request_id, None)
+        if isinstance(reply, Error):
+            raise RequestError(reply.code, reply.message, reply.retry_after)
+        return reply
+
+    async def reauth(self, token: str) -> Reauthed:
+        """Swap in a fresh token for the same person without reconnecting."""
+        reply = await self.request(Reauth(token=token))
+        if not isinstance(reply, Reauthed):
+            raise ProtocolError("message.invalid", f"expected reauthed, got {reply.TYPE}")
+        return reply
+
+    async def send_raw(self, data: bytes | str) -> None:
+        """Send a frame as it is (for tests of what the server does with junk)."""
+        if isinstance(data, str):
+            await self._ws.send_str(data)
+        else:
+            await self._ws.send_bytes(data)
+
+    async def next_event(self, *, timeout: float = 10.0) -> Message:
+        """The next frame that answers no request; ConnectionClosed after the end."""
+        async with asyncio.timeout(timeout):
+            event = await self._events.get()
+        if event is None:
+            self._events.put_nowait(None)  # keep the end visible to later calls
+            raise ConnectionClosed(self.close_code, self.close_reason)
+        return event
+
+    async def events(self) -> AsyncIterator[Message]:
+        """Every event until the connection closes."""
+        while True:
+            try:
+                yield await self.next_event(timeout=float("inf"))
+            except ConnectionClosed:
+                return
+
+    async def wait_closed(self, *, timeout: float = 10.0) -> tuple[int | None, str]:
+        """Wait for the server to close; return the close code and reason."""
+        async with asyncio.timeout(timeout):
+            await self.closed.wait()
+        return self.close_code, self.close_reason
+
+    async def close(self) -> None:
+        """Close the session.  Idempotent."""
+        await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        self._finish()
+        if self._own_session:
+            await self._session.close()
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                msg = await self._ws.receive()
+                if msg.type is aiohttp.WSMsgType.BINARY:
+                    await self._on_frame(msg.data)
+                elif msg.type is aiohttp.WSMsgType.CLOSE:
+                    self.close_reason = msg.extra or ""
+                    return
+                elif msg.type in (
+                    aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.CLOSED,
+                    aiohttp.WSMsgType.ERROR,
+                ):
+                    return
+        except ProtocolError as exc:
+            self.close_reason = f"client: bad frame from server ({exc.code})"
+            await self._ws.close()
+        finally:
+            self._finish()
+
+    async def _on_frame(self, data: bytes) -> None:
+        envelope = decode_server_frame(data)
+        message = envelope.message
+        if isinstance(message, Goodbye):
+            self.goodbye = message
+        request_id = envelope.request_id
+        future = self._pending.get(request_id) if isinstance(request_id, int) else None
+        if future is not None and not future.done():
+            future.set_result(message)
+            return
+        try:
+            self._events.put_nowait(message)
+        except asyncio.QueueFull:
+            # The application is not reading its events: stop rather than grow.
+            self.close_reason = "client: event queue overflow"
+            await self._ws.close()
+
+    def _finish(self) -> None:
+        if self.closed.is_set():
+            return
+        self.close_code = self._ws.close_code
+        self.closed.set()
+        closed = ConnectionClosed(self.close_code, self.close_reason)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(closed)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._events.put_nowait(None)

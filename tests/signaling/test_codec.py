@@ -1,0 +1,237 @@
+"""The wire format: golden round trips and bad frames."""
+
+from __future__ import annotations
+
+import math
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from signaling import errors as codes
+from signaling.codec import (
+    CLIENT_MESSAGES,
+    SERVER_MESSAGES,
+    Envelope,
+    decode_client_frame,
+    decode_server_frame,
+    encode,
+)
+from signaling.errors import ProtocolError
+from signaling.messages import (
+    Error,
+    Goodbye,
+    Hello,
+    Limits,
+    Message,
+    Ping,
+    Pong,
+    Reauth,
+    Reauthed,
+    SessionExpiring,
+    Welcome,
+)
+
+LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_burst=60)
+
+CLIENT_SAMPLES: list[Message] = [
+    Hello(version=1, token="header.payload.signature", client="web/1.0"),
+    Reauth(token="a.b.c"),
+    Ping(),
+]
+SERVER_SAMPLES: list[Message] = [
+    Welcome(
+        session_id="s1",
+        protocol=1,
+        server="zvonok/0.1.0",
+        profile={"person": {"oid": 1, "full_name": "Иванова Мария"}},
+        limits=LIMITS,
+        heartbeat=20.0,
+        expires_at=1_800_000_000.0,
+    ),
+    Reauthed(expires_at=1_800_003_600.0),
+    Pong(time=1_800_000_000.5),
+    Error(code="rate.limited", message="too many frames", retry_after=0.25),
+    Error(code="auth.expired", message="expired"),
+    SessionExpiring(expires_at=1_800_000_060.0, seconds_left=60.0),
+    Goodbye(code="auth.expired", message="the access token expired"),
+]
+
+
+@pytest.mark.parametrize("message", CLIENT_SAMPLES, ids=lambda m: m.TYPE)
+@pytest.mark.parametrize("request_id", [None, 0, 7, 2**53 - 1, "req-1"])
+def test_client_messages_round_trip(message: Message, request_id: int | str | None) -> None:
+    assert decode_client_frame(encode(message, request_id)) == Envelope(message, request_id)
+
+
+@pytest.mark.parametrize("message", SERVER_SAMPLES, ids=lambda m: m.TYPE)
+def test_server_messages_round_trip(message: Message) -> None:
+    assert decode_server_frame(encode(message, 3)) == Envelope(message, 3)
+
+
+def test_every_registered_type_has_a_sample() -> None:
+    assert {m.TYPE for m in CLIENT_SAMPLES} == set(CLIENT_MESSAGES)
+    assert {m.TYPE for m in SERVER_SAMPLES} == set(SERVER_MESSAGES)
+
+
+def test_golden_bytes_of_hello() -> None:
+    """The exact bytes are the contract with non-Python clients."""
+    frame = encode(Hello(version=1, token="t", client="c"), 1)
+    assert msgpack.unpackb(frame) == {
+        "type": "hello",
+        "id": 1,
+        "body": {"v": 1, "token": "t", "client": "c"},
+    }
+    assert (
+        frame.hex()
+        == "83a474797065a568656c6c6fa2696401a4626f647983a17601a5746f6b656ea174a6636c69656e74a163"
+    )
+
+
+def test_empty_body_is_omitted_and_may_be_nil() -> None:
+    assert msgpack.unpackb(encode(Ping())) == {"type": "ping"}
+    frame = msgpack.packb({"type": "ping", "body": None})
+    assert decode_client_frame(frame).message == Ping()
+
+
+def test_tokens_do_not_appear_in_repr() -> None:
+    assert "secret" not in repr(Hello(version=1, token="secret", client="c"))
+    assert "secret" not in repr(Reauth(token="secret"))
+
+
+def _code(data: bytes, *, server: bool = False, max_size: int = 65536) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        if server:
+            decode_server_frame(data)
+        else:
+            decode_client_frame(data, max_size=max_size)
+    return info.value
+
+
+def pack(obj: object) -> bytes:
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xc1",  # never-used byte
+        b"\x92\x01",  # array of 2 with 1 item: truncated
+        pack({"type": "ping"}) + b"\x00",  # trailing data
+        b"\x81\x91\x01\x01",  # map key is an array
+        b"\xd4\x05\x00",  # extension type 5
+        b"\x91" * 60_000 + b"\x01",  # nested too deep
+        b"\xa3\xff\xfe\xfd",  # invalid UTF-8 in a str
+    ],
+)
+def test_malformed_frames(data: bytes) -> None:
+    assert _code(data).code == codes.FRAME_MALFORMED
+
+
+def test_oversized_frame_is_refused_before_decoding() -> None:
+    frame = encode(Hello(version=1, token="x" * 2000, client="c"))
+    error = _code(frame, max_size=1024)
+    assert error.code == codes.FRAME_TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("obj", "code"),
+    [
+        ([1, 2], codes.MESSAGE_INVALID),
+        ("hello", codes.MESSAGE_INVALID),
+        ({"id": 1}, codes.MESSAGE_INVALID),
+        ({"type": 5}, codes.MESSAGE_INVALID),
+        ({"type": "nope"}, codes.MESSAGE_UNKNOWN_TYPE),
+        ({"type": "welcome"}, codes.MESSAGE_UNKNOWN_TYPE),  # a server message from a client
+        ({"type": "ping", "body": [1]}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": -1}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": 2**53}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": True}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": ""}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": "x" * 65}, codes.MESSAGE_INVALID),
+        ({"type": "ping", "id": 1.5}, codes.MESSAGE_INVALID),
+        ({"type": "hello", "body": {}}, codes.MESSAGE_INVALID),
+        ({"type": "hello", "body": {"v": "1", "token": "t", "client": "c"}}, codes.MESSAGE_INVALID),
+        (
+            {"type": "hello", "body": {"v": True, "token": "t", "client": "c"}},
+            codes.MESSAGE_INVALID,
+        ),
+        ({"type": "hello", "body": {"v": 1, "token": b"t", "client": "c"}}, codes.MESSAGE_INVALID),
+        ({"type": "hello", "body": {"v": 1, "token": "", "client": "c"}}, codes.MESSAGE_INVALID),
+        (
+            {"type": "hello", "body": {"v": 1, "token": "t" * 16385, "client": "c"}},
+            codes.MESSAGE_INVALID,
+        ),
+        (
+            {"type": "hello", "body": {"v": 1, "token": "t", "client": "c" * 65}},
+            codes.MESSAGE_INVALID,
+        ),
+        ({"type": "reauth", "body": {"token": 12}}, codes.MESSAGE_INVALID),
+    ],
+)
+def test_invalid_messages(obj: object, code: str) -> None:
+    assert _code(pack(obj), max_size=1 << 20).code == code
+
+
+def test_error_names_the_field_and_keeps_the_request_id() -> None:
+    error = _code(pack({"type": "hello", "id": 9, "body": {"v": 1, "client": "c"}}))
+    assert error.code == codes.MESSAGE_INVALID
+    assert "hello.token" in error.message
+    assert error.request_id == 9
+
+
+def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
+    frame = pack({"type": "reauth", "body": {"token": "t", "future": [1, 2]}, "extra": 1})
+    assert decode_client_frame(frame).message == Reauth(token="t")
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, "1", True])
+def test_server_numbers_are_checked(value: object) -> None:
+    error = _code(pack({"type": "pong", "body": {"time": value}}), server=True)
+    assert error.code == codes.MESSAGE_INVALID
+
+
+def test_welcome_limits_are_validated() -> None:
+    body = SERVER_SAMPLES[0].encode()
+    body["limits"] = {"max_frame": "big"}
+    error = _code(pack({"type": "welcome", "body": body}), server=True)
+    assert "welcome.limits.max_frame" in error.message
+
+
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes_never_raise_anything_else(data: bytes) -> None:
+    try:
+        decode_client_frame(data)
+    except ProtocolError:
+        pass
+
+
+values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.binary(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    st.sampled_from(sorted(CLIENT_MESSAGES) + ["x", "welcome"]),
+    st.dictionaries(st.sampled_from(["v", "token", "client", "x"]), values, max_size=4),
+    values,
+)
+def test_arbitrary_envelopes_never_raise_anything_else(
+    kind: str, body: object, rid: object
+) -> None:
+    try:
+        decode_client_frame(pack({"type": kind, "id": rid, "body": body}))
+    except ProtocolError:
+        pass
