@@ -27,7 +27,7 @@ from typing import Self
 import aiohttp
 
 from .codec import decode_server_frame, encode
-from .errors import ProtocolError
+from .errors import MESSAGE_UNKNOWN_TYPE, ProtocolError
 from .messages import (
     PROTOCOL_VERSION,
     Error,
@@ -101,7 +101,7 @@ class Client:
         own = session is None
         http = session or aiohttp.ClientSession()
         try:
-            ws = await http.ws_connect(url, autoping=True, max_msg_size=0, timeout=timeout)
+            ws = await http.ws_connect(url, autoping=True, max_msg_size=0)
         except BaseException:
             if own:
                 await http.close()
@@ -219,7 +219,12 @@ class Client:
             self._finish()
 
     async def _on_frame(self, data: bytes) -> None:
-        envelope = decode_server_frame(data)
+        try:
+            envelope = decode_server_frame(data)
+        except ProtocolError as exc:
+            if exc.code == MESSAGE_UNKNOWN_TYPE:
+                return  # a newer server's event: ignored, as docs/protocol.md promises
+            raise
         message = envelope.message
         if isinstance(message, Goodbye):
             self.goodbye = message

@@ -37,24 +37,24 @@ class Body:
             return None
         return self._data[key]
 
-    def str(self, key: str, *, max_len: int, min_len: int = 1) -> str:
+    def text(self, key: str, *, max_len: int, min_len: int = 1) -> str:
         return self._str(key, self._get(key, True), max_len, min_len)
 
-    def opt_str(self, key: str, *, max_len: int, min_len: int = 1) -> str | None:
+    def opt_text(self, key: str, *, max_len: int, min_len: int = 1) -> str | None:
         value = self._get(key, False)
         return None if value is None else self._str(key, value, max_len, min_len)
 
-    def int(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int:
+    def integer(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int:
         return self._int(key, self._get(key, True), lo, hi)
 
-    def opt_int(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int | None:
+    def opt_integer(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int | None:
         value = self._get(key, False)
         return None if value is None else self._int(key, value, lo, hi)
 
-    def float(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float:
+    def number(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float:
         return self._float(key, self._get(key, True), lo, hi)
 
-    def opt_float(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float | None:
+    def opt_number(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float | None:
         value = self._get(key, False)
         return None if value is None else self._float(key, value, lo, hi)
 

@@ -55,9 +55,9 @@ class Hello(Message):
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            version=body.int("v", lo=0, hi=65535),
-            token=body.str("token", max_len=MAX_TOKEN_LENGTH),
-            client=body.str("client", max_len=64),
+            version=body.integer("v", lo=0, hi=65535),
+            token=body.text("token", max_len=MAX_TOKEN_LENGTH),
+            client=body.text("client", max_len=64),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class Reauth(Message):
 
     @classmethod
     def decode(cls, body: Body) -> Self:
-        return cls(token=body.str("token", max_len=MAX_TOKEN_LENGTH))
+        return cls(token=body.text("token", max_len=MAX_TOKEN_LENGTH))
 
     def encode(self) -> dict[str, Any]:
         return {"token": self.token}
@@ -120,10 +120,10 @@ class Limits:
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            max_frame=body.int("max_frame", lo=1),
-            max_text=body.int("max_text", lo=1),
-            frames_per_second=body.float("frames_per_second"),
-            frame_burst=body.int("frame_burst", lo=1),
+            max_frame=body.integer("max_frame", lo=1),
+            max_text=body.integer("max_text", lo=1),
+            frames_per_second=body.number("frames_per_second"),
+            frame_burst=body.integer("frame_burst", lo=1),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -155,13 +155,13 @@ class Welcome(Message):
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            session_id=body.str("session_id", max_len=64),
-            protocol=body.int("protocol", lo=1, hi=65535),
-            server=body.str("server", max_len=64),
+            session_id=body.text("session_id", max_len=64),
+            protocol=body.integer("protocol", lo=1, hi=65535),
+            server=body.text("server", max_len=64),
             profile=body.map("profile"),
             limits=Limits.decode(Body(body.map("limits"), "welcome.limits")),
-            heartbeat=body.float("heartbeat", lo=0.001),
-            expires_at=body.float("expires_at"),
+            heartbeat=body.number("heartbeat", lo=0.001),
+            expires_at=body.number("expires_at"),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -185,7 +185,7 @@ class Reauthed(Message):
 
     @classmethod
     def decode(cls, body: Body) -> Self:
-        return cls(expires_at=body.float("expires_at"))
+        return cls(expires_at=body.number("expires_at"))
 
     def encode(self) -> dict[str, Any]:
         return {"expires_at": self.expires_at}
@@ -200,7 +200,7 @@ class Pong(Message):
 
     @classmethod
     def decode(cls, body: Body) -> Self:
-        return cls(time=body.float("time"))
+        return cls(time=body.number("time"))
 
     def encode(self) -> dict[str, Any]:
         return {"time": self.time}
@@ -222,9 +222,9 @@ class Error(Message):
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            code=body.str("code", max_len=MAX_CODE_LENGTH),
-            message=body.str("message", max_len=MAX_HUMAN_TEXT, min_len=0),
-            retry_after=body.opt_float("retry_after"),
+            code=body.text("code", max_len=MAX_CODE_LENGTH),
+            message=body.text("message", max_len=MAX_HUMAN_TEXT, min_len=0),
+            retry_after=body.opt_number("retry_after"),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -248,8 +248,8 @@ class SessionExpiring(Message):
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            expires_at=body.float("expires_at"),
-            seconds_left=body.float("seconds_left"),
+            expires_at=body.number("expires_at"),
+            seconds_left=body.number("seconds_left"),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -271,8 +271,8 @@ class Goodbye(Message):
     @classmethod
     def decode(cls, body: Body) -> Self:
         return cls(
-            code=body.str("code", max_len=MAX_CODE_LENGTH),
-            message=body.str("message", max_len=MAX_HUMAN_TEXT, min_len=0),
+            code=body.text("code", max_len=MAX_CODE_LENGTH),
+            message=body.text("message", max_len=MAX_HUMAN_TEXT, min_len=0),
         )
 
     def encode(self) -> dict[str, Any]:

@@ -1,0 +1,137 @@
+"""The aiohttp application: wiring of config, clock, store, identity and routes.
+
+App-wide resources are opened and closed in ``cleanup_ctx`` and stored under
+typed :class:`aiohttp.web.AppKey` keys.  :func:`make_app` is what both
+``zvonok serve`` and the tests call, so the tests run the real wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from .access import AccessGate
+from .appkeys import BUS, CLOCK, CONFIG, DEV_IDP, GATE, SESSIONS, STORE
+from .auth import DevIdentityProvider, TokenVerifier
+from .bus import LocalBus
+from .clock import Clock, SystemClock
+from .config import Config
+from .connection import CLOSE_TIMEOUT, Connection
+from .http_api import error_middleware
+from .http_api import routes as api_routes
+from .roster.demo import seed_demo
+from .sessions import Sessions
+from .store import create_store
+
+log = logging.getLogger(__name__)
+
+HARD_FRAME_FACTOR = 4
+"""Frames up to this many times ``max_frame`` are read and answered with
+``frame.too_large``; larger ones make aiohttp close the socket with 1009."""
+
+
+def make_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+    """Build the application for ``config``.  Nothing is opened until it starts."""
+    config.validate()
+    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    app[CONFIG] = config
+    app[CLOCK] = clock or SystemClock()
+    app[SESSIONS] = Sessions()
+    app.cleanup_ctx.append(_storage)
+    app.cleanup_ctx.append(_identity)
+    app.cleanup_ctx.append(_bus)
+    app.on_shutdown.append(_close_sessions)
+    app.router.add_get("/ws", websocket)
+    app.add_routes(api_routes)
+    if config.dev_idp.enabled:
+        from .devlogin import routes as dev_routes
+
+        app.add_routes(dev_routes)
+    return app
+
+
+def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
+    """The development identity provider for this configuration (keys on disk)."""
+    return DevIdentityProvider.load_or_create(
+        config.dev_idp.directory,
+        issuer=config.esia.issuer,
+        client_id=config.esia.client_id,
+        clock=clock,
+    )
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = create_store(config.storage.database)
+    await store.open()
+    app[STORE] = store
+    try:
+        if config.storage.seed_demo:
+            report = await seed_demo(store)
+            if report is not None:
+                log.info("seeded the demo school: %s", report.summary())
+        yield
+    finally:
+        await store.close()
+
+
+async def _identity(app: web.Application) -> AsyncIterator[None]:
+    config, clock = app[CONFIG], app[CLOCK]
+    certificates: list[bytes] = []
+    if config.dev_idp.enabled:
+        idp = dev_identity_provider(config, clock)
+        app[DEV_IDP] = idp
+        certificates.append(idp.certificate_pem)
+        log.warning("the development identity provider is ON: not for production")
+    for path in config.esia.certificates:
+        certificates.append(path.read_bytes())
+    verifier = TokenVerifier(
+        issuer=config.esia.issuer,
+        client_id=config.esia.client_id,
+        certificates=certificates,
+        clock=clock,
+        leeway=config.esia.leeway,
+    )
+    app[GATE] = AccessGate(verifier, app[STORE])
+    yield
+
+
+async def _bus(app: web.Application) -> AsyncIterator[None]:
+    bus = LocalBus()
+    app[BUS] = bus
+    try:
+        yield
+    finally:
+        await bus.close()
+
+
+async def _close_sessions(app: web.Application) -> None:
+    await app[SESSIONS].shutdown()
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """``GET /ws``: the one WebSocket endpoint (see docs/protocol.md)."""
+    app = request.app
+    config = app[CONFIG]
+    accepted_at = app[CLOCK].monotonic()  # before the handshake completes, so tests can count on it
+    ws = web.WebSocketResponse(
+        autoping=False,  # the connection answers pings itself and counts pongs as liveness
+        compress=False,
+        max_msg_size=config.protocol.max_frame * HARD_FRAME_FACTOR,
+        timeout=CLOSE_TIMEOUT,
+    )
+    await ws.prepare(request)
+    connection = Connection(
+        ws,
+        request.transport,
+        gate=app[GATE],
+        clock=app[CLOCK],
+        protocol=config.protocol,
+        esia=config.esia,
+        sessions=app[SESSIONS],
+        accepted_at=accepted_at,
+    )
+    await connection.run()
+    return ws

@@ -1,0 +1,21 @@
+"""Typed keys of the app-wide resources stored on the aiohttp application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .access import AccessGate
+from .auth import DevIdentityProvider
+from .bus import Bus
+from .clock import Clock
+from .config import Config
+from .sessions import Sessions
+from .store.base import Store
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", Bus)
+GATE = web.AppKey("gate", AccessGate)
+SESSIONS = web.AppKey("sessions", Sessions)
+DEV_IDP = web.AppKey("dev_idp", DevIdentityProvider)

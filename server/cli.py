@@ -1,0 +1,145 @@
+"""The ``zvonok`` command: serve, issue development tokens, import rosters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from aiohttp import web
+
+from .appkeys import CONFIG, STORE
+from .clock import SystemClock
+from .config import Config, load_config
+from .errors import ConfigError, ZvonokError
+from .roster.document import load_roster_file
+from .roster.errors import RosterError
+from .roster.model import Role
+from .store import create_store
+
+log = logging.getLogger("zvonok")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zvonok", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML configuration file")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="listen address (overrides the config)")
+    serve.add_argument("--port", type=int, help="listen port (overrides the config)")
+
+    token = commands.add_parser("dev-token", help="print a development token for a roster OID")
+    token.add_argument("oid", type=int)
+    token.add_argument("--lifetime", type=float, help="seconds (default: from config)")
+
+    roster = commands.add_parser("roster", help="school roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    importer = roster_commands.add_parser("import", help="import a roster JSON file")
+    importer.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"zvonok: configuration: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            return _run(_serve(config, args.host, args.port))
+        if args.command == "dev-token":
+            return _run(_dev_token(config, args.oid, args.lifetime))
+        return _run(_import(config, args.file))
+    except (ConfigError, ZvonokError) as exc:
+        print(f"zvonok: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop, the event loop Zvonok is built and measured on."""
+    return uvloop.run(coro)
+
+
+async def _serve(config: Config, host: str | None, port: int | None) -> int:
+    from .app import make_app
+
+    app = make_app(config)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    bind_host = host or config.http.host
+    bind_port = port or config.http.port
+    site = web.TCPSite(runner, bind_host, bind_port, reuse_address=True)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await _banner(app, f"http://{bind_host}:{bind_port}")
+    await stop.wait()
+    log.info("stopping")
+    await runner.cleanup()
+    return 0
+
+
+async def _banner(app: web.Application, base: str) -> None:
+    config = app[CONFIG]
+    lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {base}/ws"]
+    if config.dev_idp.enabled:
+        lines.append(f"Sign in as a demo person: {base}/dev/login")
+        teachers = [
+            e for e in await app[STORE].directory() if any(r.role is Role.TEACHER for r in e.roles)
+        ]
+        if teachers:
+            t = teachers[0].person
+            lines.append(f"Or get a token for a teacher ({t.full_name}):")
+            lines.append(f"  TOKEN=$(.venv/bin/zvonok dev-token {t.oid})")
+            lines.append(f'  curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/me')
+    print("\n".join(lines), flush=True)
+
+
+async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
+    from .app import dev_identity_provider
+
+    if not config.dev_idp.enabled:
+        print("zvonok: the development identity provider is off", file=sys.stderr)
+        return 1
+    store = create_store(config.storage.database)
+    await store.open()
+    try:
+        person = await store.person(oid)
+    finally:
+        await store.close()
+    if person is None:
+        print(f"zvonok: {oid} is not on the roster (is the server seeded?)", file=sys.stderr)
+        return 1
+    idp = dev_identity_provider(config, SystemClock())
+    print(idp.issue(oid, lifetime=lifetime or config.dev_idp.token_lifetime))
+    return 0
+
+
+async def _import(config: Config, path: Path) -> int:
+    try:
+        document = load_roster_file(path)
+    except RosterError as exc:
+        print(f"zvonok: {path} was not imported:\n{exc}", file=sys.stderr)
+        return 1
+    store = create_store(config.storage.database)
+    await store.open()
+    try:
+        report = await store.import_roster(document)
+    except RosterError as exc:
+        print(f"zvonok: {path} was not imported:\n{exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(report.summary())
+    return 0

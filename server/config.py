@@ -1,0 +1,191 @@
+"""Configuration: defaults, a TOML file, then environment variables.
+
+Every setting has a default that runs the embedded mode on one machine.  A
+TOML file (``--config`` or ``ZVONOK_CONFIG``) overrides the defaults, and an
+environment variable ``ZVONOK_<SECTION>_<KEY>`` (``ZVONOK_HTTP_PORT=8081``)
+overrides the file.  The reference table is in the README.
+
+Production mode refuses to start with the development identity provider on,
+and requires ESIA's issuer, our client_id and at least one certificate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+Mode = Literal["embedded", "production"]
+
+DEV_ISSUER = "https://esia.dev-idp.zvonok.invalid/"
+"""The dev identity provider's issuer: a reserved TLD, never a real ESIA."""
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: str = "sqlite:var/zvonok.db"
+    seed_demo: bool = True
+
+
+@dataclass(frozen=True)
+class EsiaConfig:
+    issuer: str = DEV_ISSUER
+    client_id: str = "ZVONOK"
+    certificates: tuple[Path, ...] = ()
+    leeway: float = 30.0
+    expiry_warning: float = 60.0
+
+
+@dataclass(frozen=True)
+class DevIdpConfig:
+    enabled: bool = True
+    directory: Path = Path("var/dev-idp")
+    token_lifetime: float = 3600.0
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    max_frame: int = 64 * 1024
+    max_text: int = 4096
+    hello_timeout: float = 10.0
+    heartbeat: float = 20.0
+    frames_per_second: float = 20.0
+    frame_burst: int = 60
+    max_protocol_errors: int = 10
+    outbound_queue: int = 256
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: Mode = "embedded"
+    log_level: str = "INFO"
+    http: HttpConfig = field(default_factory=HttpConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    esia: EsiaConfig = field(default_factory=EsiaConfig)
+    dev_idp: DevIdpConfig = field(default_factory=DevIdpConfig)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for a configuration that must not run."""
+        if self.mode not in ("embedded", "production"):
+            raise ConfigError(f"mode: expected 'embedded' or 'production', got {self.mode!r}")
+        if self.mode == "production":
+            if self.dev_idp.enabled:
+                raise ConfigError(
+                    "the development identity provider is enabled in production mode; "
+                    "set [dev_idp] enabled = false (ZVONOK_DEV_IDP_ENABLED=false)"
+                )
+            if self.esia.issuer == DEV_ISSUER:
+                raise ConfigError("production mode needs [esia] issuer (ESIA's issuer URL)")
+            if not self.esia.certificates:
+                raise ConfigError("production mode needs [esia] certificates (ESIA's PEM files)")
+            if self.storage.seed_demo:
+                raise ConfigError("production mode must not seed the demo school")
+        elif not self.dev_idp.enabled and not self.esia.certificates:
+            raise ConfigError("no way to sign in: enable [dev_idp] or name [esia] certificates")
+        p = self.protocol
+        if p.max_frame < 1024 or p.heartbeat <= 0 or p.hello_timeout <= 0:
+            raise ConfigError("protocol: max_frame >= 1024, heartbeat and hello_timeout > 0")
+        if p.outbound_queue < 8 or p.frame_burst < 1 or p.frames_per_second <= 0:
+            raise ConfigError("protocol: outbound_queue >= 8, frame_burst >= 1, rate > 0")
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from defaults, the TOML file and the environment."""
+    env = os.environ if env is None else env
+    if path is None and env.get("ZVONOK_CONFIG"):
+        path = Path(env["ZVONOK_CONFIG"])
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+    config: Config = _build(Config, data, "", env)
+    if "storage" not in data and not any(k.startswith("ZVONOK_STORAGE_SEED") for k in env):
+        config = dataclasses.replace(
+            config,
+            storage=dataclasses.replace(config.storage, seed_demo=config.mode == "embedded"),
+        )
+    if (
+        config.mode == "production"
+        and "dev_idp" not in data
+        and not any(k.startswith("ZVONOK_DEV_IDP_ENABLED") for k in env)
+    ):
+        config = dataclasses.replace(
+            config, dev_idp=dataclasses.replace(config.dev_idp, enabled=False)
+        )
+    config.validate()
+    return config
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], prefix: str, env: Mapping[str, str]) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{prefix.rstrip('.') or 'top'}]: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {prefix}{', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        name = f"{prefix}{f.name}"
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            values[f.name] = _build(hint, data.get(f.name, {}), f"{name}.", env)
+            continue
+        env_key = "ZVONOK_" + name.replace(".", "_").upper()
+        if env_key in env:
+            values[f.name] = _coerce(hint, env[env_key], name, from_env=True)
+        elif f.name in data:
+            values[f.name] = _coerce(hint, data[f.name], name, from_env=False)
+    return cls(**values)
+
+
+def _coerce(hint: Any, raw: Any, name: str, *, from_env: bool) -> Any:
+    origin = typing.get_origin(hint)
+    try:
+        if hint is bool:
+            if from_env:
+                if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(raw)
+                return raw.lower() in ("1", "true", "yes", "on")
+            if not isinstance(raw, bool):
+                raise ValueError(raw)
+            return raw
+        if hint is int or hint is float:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return hint(raw)
+        if hint is str or origin is Literal:
+            if not isinstance(raw, str):
+                raise ValueError(raw)
+            if origin is Literal and raw not in typing.get_args(hint):
+                raise ValueError(raw)
+            return raw
+        if hint is Path:
+            if not isinstance(raw, str):
+                raise ValueError(raw)
+            return Path(raw)
+        if origin is tuple or isinstance(hint, types.GenericAlias):
+            items = raw.split(os.pathsep) if from_env else raw
+            if not isinstance(items, list | tuple):
+                raise ValueError(raw)
+            return tuple(Path(str(i)) for i in items if str(i))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{name}: invalid value {raw!r}") from exc
+    raise ConfigError(f"{name}: unsupported setting type {hint!r}")

@@ -1,0 +1,385 @@
+"""One client's WebSocket session, from ``hello`` to close.
+
+A :class:`Connection` owns three kinds of task, all cancelled and awaited
+when it ends:
+
+* the reader (the task that calls :meth:`run`): reads frames, enforces the
+  frame rate, decodes, and dispatches each message in order;
+* the writer: drains a bounded outbound queue onto the socket, so a client
+  that reads slowly never blocks the code that sends to it;
+* timers on the injected clock: the hello deadline, the heartbeat, and the
+  token's expiry (a ``session.expiring`` notice, then close).
+
+Nothing a client sends can raise out of the reader: a bad frame gets an
+``error`` frame with a stable code and counts as a strike; too many strikes
+close the connection with ``protocol.abuse``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Coroutine
+from typing import Any, Final
+
+from aiohttp import WSMsgType, web
+
+from signaling import errors as codes
+from signaling.codec import Envelope, RequestId, decode_client_frame, encode
+from signaling.errors import CloseCode, ProtocolError
+from signaling.messages import (
+    PROTOCOL_VERSION,
+    Error,
+    Goodbye,
+    Hello,
+    Limits,
+    Message,
+    Ping,
+    Pong,
+    Reauth,
+    Reauthed,
+    SessionExpiring,
+    Welcome,
+)
+
+from . import __version__
+from .access import AccessGate, Admission
+from .clock import Clock
+from .config import EsiaConfig, ProtocolConfig
+from .errors import AuthError, ForbiddenError, ZvonokError
+from .ratelimit import TokenBucket
+from .sessions import Sessions
+
+log = logging.getLogger(__name__)
+
+_CLOSE: Final = b""  # writer sentinel: flush what is queued, then close
+CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
+
+
+class Connection:
+    """A WebSocket session of one person (once ``hello`` succeeds)."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.BaseTransport | None,
+        *,
+        gate: AccessGate,
+        clock: Clock,
+        protocol: ProtocolConfig,
+        esia: EsiaConfig,
+        sessions: Sessions,
+        accepted_at: float,
+    ) -> None:
+        self._ws = ws
+        self._transport = transport
+        self._gate = gate
+        self._clock = clock
+        self._cfg = protocol
+        self._esia = esia
+        self._sessions = sessions
+        self._session_id = secrets.token_urlsafe(12)
+        self._admission: Admission | None = None
+        self._out: asyncio.Queue[bytes] = asyncio.Queue(maxsize=protocol.outbound_queue)
+        self._bucket = TokenBucket(protocol.frames_per_second, protocol.frame_burst, clock)
+        self._strikes = 0
+        self._accepted_at = accepted_at  # monotonic; the hello and heartbeat schedules start here
+        self._last_inbound = accepted_at
+        self._close_reason: tuple[CloseCode, str, str] | None = None
+        self._closed = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writer: asyncio.Task[None] | None = None
+        self._expiry: asyncio.Task[None] | None = None
+
+    # -- identity, for the session registry ------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        return self._session_id
+
+    @property
+    def person_oid(self) -> int | None:
+        return None if self._admission is None else self._admission.token.oid
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve the connection until it closes, then release everything it holds."""
+        self._writer = self._spawn(self._write_loop())
+        self._spawn(self._hello_deadline())
+        self._spawn(self._heartbeat())
+        try:
+            await self._read_loop()
+        except Exception:
+            log.exception("connection %s: reader failed", self._session_id)
+            await self.close(CloseCode.INTERNAL_ERROR, codes.SERVER_INTERNAL, "internal error")
+        finally:
+            self._sessions.discard(self)
+            if self._close_reason is None:  # the peer left first: nothing more to say
+                self._close_reason = (CloseCode.NORMAL, "peer.closed", "")
+                self._closed.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                    await self._closed.wait()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._abort()
+
+    async def close(self, code: CloseCode, reason: str, message: str) -> None:
+        """Say goodbye and close.  Idempotent; returns once the socket is closed."""
+        if self._close_reason is not None:
+            await self._closed.wait()
+            return
+        self._close_reason = (code, reason, message)
+        log.info("connection %s: closing %d %s", self._session_id, code, reason)
+        try:
+            self._out.put_nowait(_CLOSE)
+        except asyncio.QueueFull:
+            # The client is not reading: what is queued will never reach it.
+            if self._writer is not None:
+                self._writer.cancel()
+            self._spawn(self._finish_close(code, reason, message, flush_goodbye=False))
+        await self._closed.wait()
+
+    async def shutdown(self) -> None:
+        await self.close(CloseCode.GOING_AWAY, codes.SERVER_SHUTDOWN, "the server is restarting")
+
+    def send(self, message: Message, request_id: RequestId | None = None) -> None:
+        """Queue a message for the client without waiting.
+
+        A full queue means the client has stopped reading: the connection is
+        closed with ``slow_consumer`` and the client resumes after reconnecting.
+        """
+        if self._close_reason is not None:
+            return
+        try:
+            self._out.put_nowait(encode(message, request_id))
+        except asyncio.QueueFull:
+            self._spawn(self.close(CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "slow"))
+
+    # -- tasks -------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                frame = await self._out.get()
+                if frame is _CLOSE:
+                    break
+                await self._ws.send_bytes(frame)
+        except (ConnectionError, RuntimeError):
+            self._close_reason = self._close_reason or (CloseCode.NORMAL, "peer.gone", "")
+            self._closed.set()
+            return
+        if self._close_reason is not None:
+            await self._finish_close(*self._close_reason, flush_goodbye=True)
+
+    async def _finish_close(
+        self, code: CloseCode, reason: str, message: str, *, flush_goodbye: bool
+    ) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                if flush_goodbye:
+                    await self._ws.send_bytes(encode(Goodbye(reason, message)))
+                await self._ws.close(code=code, message=reason.encode()[:120])
+        except (TimeoutError, ConnectionError, RuntimeError):
+            self._abort()
+        finally:
+            self._closed.set()
+
+    def _abort(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+
+    async def _hello_deadline(self) -> None:
+        await self._clock.sleep_until(self._accepted_at + self._cfg.hello_timeout)
+        if self._admission is None:
+            await self.close(CloseCode.TIMEOUT, codes.HELLO_TIMEOUT, "no hello in time")
+
+    async def _heartbeat(self) -> None:
+        """Ping every interval; close if a whole interval passed with no answer.
+
+        A peer that stops answering is closed within two intervals: the ping
+        that goes unanswered is sent at most one interval after its last
+        frame, and the check that notices comes one interval later.  Ticks
+        keep a fixed schedule; when this task wakes more than an interval
+        late (the process stalled, or a test moved its clock far), the missed
+        ticks are skipped and nobody is judged on a ping they had no time to
+        answer.
+        """
+        interval = self._cfg.heartbeat
+        tick = self._accepted_at
+        pinged_at: float | None = None
+        while True:
+            tick += interval
+            await self._clock.sleep_until(tick)
+            late = self._clock.monotonic() - tick
+            if late >= interval:
+                tick += (late // interval) * interval
+                pinged_at = None
+            if pinged_at is not None and self._last_inbound < pinged_at:
+                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "no answer to ping")
+                return
+            pinged_at = self._clock.monotonic()
+            try:
+                await self._ws.ping()
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def _expire(self, expires_at: float) -> None:
+        """Warn before the token runs out, then close when it has."""
+
+        def deadline(wall: float) -> float:
+            return self._clock.monotonic() + (wall - self._clock.time())
+
+        await self._clock.sleep_until(deadline(expires_at - self._esia.expiry_warning))
+        left = max(0.0, expires_at - self._clock.time())
+        self.send(SessionExpiring(expires_at=expires_at, seconds_left=left))
+        await self._clock.sleep_until(deadline(expires_at + self._esia.leeway))
+        await self.close(CloseCode.UNAUTHORIZED, codes.AUTH_EXPIRED, "the access token expired")
+
+    def _arm_expiry(self, expires_at: float) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._expiry = self._spawn(self._expire(expires_at))
+
+    # -- reading -----------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        while True:
+            msg = await self._ws.receive()
+            self._last_inbound = self._clock.monotonic()
+            if msg.type is WSMsgType.BINARY:
+                await self._on_frame(msg.data)
+            elif msg.type is WSMsgType.PING:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await self._ws.pong(msg.data)
+            elif msg.type is WSMsgType.PONG:
+                continue
+            elif msg.type is WSMsgType.TEXT:
+                await self._refuse(
+                    ProtocolError(codes.FRAME_NOT_BINARY, "send msgpack in binary frames")
+                )
+            else:  # CLOSE, CLOSING, CLOSED, ERROR: the socket is done
+                if msg.type is WSMsgType.ERROR:
+                    log.info("connection %s: %s", self._session_id, self._ws.exception())
+                return
+            if self._close_reason is not None:
+                return
+
+    async def _on_frame(self, data: bytes) -> None:
+        try:
+            envelope = decode_client_frame(data, max_size=self._cfg.max_frame)
+        except ProtocolError as exc:
+            await self._refuse(exc)
+            return
+        # Limited after decoding (cheap, and bounded by max_frame) so that the
+        # refusal carries the request id and the client knows what to retry.
+        retry_after = self._bucket.take()
+        if retry_after:
+            self._strikes += 1
+            self.send(
+                Error(codes.RATE_LIMITED, "too many frames", round(retry_after, 3)),
+                envelope.request_id,
+            )
+            await self._check_strikes()
+            return
+        try:
+            await self._dispatch(envelope)
+        except ZvonokError as exc:
+            self.send(Error(exc.code, exc.message), envelope.request_id)
+        except Exception:
+            log.exception("connection %s: %s failed", self._session_id, envelope.message.TYPE)
+            self.send(Error(codes.SERVER_INTERNAL, "internal error"), envelope.request_id)
+
+    async def _refuse(self, exc: ProtocolError) -> None:
+        self._strikes += 1
+        log.debug("connection %s: refused frame: %s", self._session_id, exc.code)
+        self.send(Error(exc.code, exc.message), exc.request_id)
+        await self._check_strikes()
+
+    async def _check_strikes(self) -> None:
+        if self._strikes >= self._cfg.max_protocol_errors:
+            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_ABUSE, "too many bad frames")
+
+    # -- dispatch ----------------------------------------------------------------
+
+    async def _dispatch(self, envelope: Envelope) -> None:
+        """The one place where inbound messages are handled."""
+        rid = envelope.request_id
+        if self._admission is None:
+            if isinstance(envelope.message, Hello):
+                await self._on_hello(envelope.message, rid)
+            else:
+                await self._refuse(ProtocolError(codes.HELLO_REQUIRED, "say hello first", rid))
+            return
+        match envelope.message:
+            case Hello():
+                await self._refuse(ProtocolError(codes.HELLO_REPEATED, "already welcomed", rid))
+            case Ping():
+                self.send(Pong(time=self._clock.time()), rid)
+            case Reauth(token=token):
+                await self._on_reauth(self._admission, token, rid)
+            case other:  # in the allow-list but not handled: a bug, not the client's fault
+                raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
+
+    async def _on_hello(self, hello: Hello, rid: RequestId | None) -> None:
+        if hello.version != PROTOCOL_VERSION:
+            self.send(Error(codes.PROTOCOL_VERSION, f"this server speaks v{PROTOCOL_VERSION}"), rid)
+            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_VERSION, "unsupported")
+            return
+        try:
+            admission = await self._gate.admit(hello.token)
+        except (AuthError, ForbiddenError) as exc:
+            log.info("connection %s: hello refused: %s", self._session_id, exc.code)
+            self.send(Error(exc.code, exc.message), rid)
+            close_code = (
+                CloseCode.FORBIDDEN if isinstance(exc, ForbiddenError) else CloseCode.UNAUTHORIZED
+            )
+            await self.close(close_code, exc.code, exc.message)
+            return
+        self._admission = admission
+        self._sessions.add(self)
+        self._arm_expiry(admission.token.expires_at)
+        log.info(
+            "connection %s: welcome oid=%d client=%r",
+            self._session_id,
+            admission.token.oid,
+            hello.client,
+        )
+        cfg = self._cfg
+        self.send(
+            Welcome(
+                session_id=self._session_id,
+                protocol=PROTOCOL_VERSION,
+                server=f"zvonok/{__version__}",
+                profile=admission.profile.to_json(),
+                limits=Limits(
+                    max_frame=cfg.max_frame,
+                    max_text=cfg.max_text,
+                    frames_per_second=cfg.frames_per_second,
+                    frame_burst=cfg.frame_burst,
+                ),
+                heartbeat=cfg.heartbeat,
+                expires_at=admission.token.expires_at,
+            ),
+            rid,
+        )
+
+    async def _on_reauth(self, current: Admission, token: str, rid: RequestId | None) -> None:
+        admission = await self._gate.admit(token)
+        if admission.token.oid != current.token.oid:
+            raise AuthError(
+                codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
+            )
+        self._admission = admission
+        self._arm_expiry(admission.token.expires_at)
+        self.send(Reauthed(expires_at=admission.token.expires_at), rid)

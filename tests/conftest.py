@@ -1,0 +1,116 @@
+"""Shared fixtures: a real Zvonok server on 127.0.0.1 with an injected clock."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from server.app import make_app
+from server.appkeys import DEV_IDP, SESSIONS, STORE
+from server.auth import DevIdentityProvider
+from server.clock import Clock, ManualClock
+from server.config import Config, DevIdpConfig, EsiaConfig, ProtocolConfig, StorageConfig
+from server.roster.model import DirectoryEntry, Role
+from signaling.client import Client
+
+
+def test_config(tmp_path: Path, **protocol: object) -> Config:
+    """The embedded default, with its files under ``tmp_path``."""
+    return Config(
+        storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
+        dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
+        esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),
+        protocol=dataclasses.replace(ProtocolConfig(), **protocol),  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class Running:
+    """A started server and what tests need to talk to it."""
+
+    app: web.Application
+    base: str
+    clock: Clock
+    directory: list[DirectoryEntry]
+    http: aiohttp.ClientSession
+    clients: list[Client] = field(default_factory=list)
+
+    @property
+    def ws_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/ws"
+
+    @property
+    def idp(self) -> DevIdentityProvider:
+        return self.app[DEV_IDP]
+
+    @property
+    def sessions(self) -> int:
+        return len(self.app[SESSIONS])
+
+    def person(self, role: Role, nth: int = 0, *, exclude_roles: tuple[Role, ...] = ()) -> int:
+        """The OID of the nth demo person holding ``role`` (and none of ``exclude_roles``)."""
+        found = [
+            e.person.oid
+            for e in self.directory
+            if any(r.role is role for r in e.roles)
+            and not any(r.role in exclude_roles for r in e.roles)
+        ]
+        return found[nth]
+
+    def token(self, oid: int, lifetime: float = 3600.0) -> str:
+        return self.idp.issue(oid, lifetime=lifetime)
+
+    async def connect(self, oid: int | None = None, *, token: str | None = None) -> Client:
+        if token is None:
+            token = self.token(oid if oid is not None else self.person(Role.TEACHER))
+        client = await Client.connect(self.ws_url, token, session=self.http)
+        self.clients.append(client)
+        return client
+
+
+ServerFactory = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
+    """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test."""
+    started: list[tuple[TestServer, Running]] = []
+
+    async def factory(clock: Clock, **protocol: object) -> Running:
+        app = make_app(test_config(tmp_path, **protocol), clock=clock)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        running = Running(
+            app=app,
+            base=str(server.make_url("")).rstrip("/"),
+            clock=clock,
+            directory=await app[STORE].directory(),
+            http=aiohttp.ClientSession(),
+        )
+        started.append((server, running))
+        return running
+
+    yield factory
+    for server, running in started:
+        for client in running.clients:
+            await client.close()
+        await running.http.close()
+        await server.close()
+
+
+@pytest.fixture
+async def zvonok(make_server: ServerFactory, clock: ManualClock) -> Running:
+    """The embedded default on a manual clock."""
+    return await make_server(clock)

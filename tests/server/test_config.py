@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.config import DEV_ISSUER, load_config
+from server.errors import ConfigError
+
+
+def test_defaults_run_the_embedded_mode() -> None:
+    config = load_config(env={})
+    assert config.mode == "embedded"
+    assert config.dev_idp.enabled and config.storage.seed_demo
+    assert (config.http.host, config.http.port) == ("127.0.0.1", 8080)
+    assert config.esia.issuer == DEV_ISSUER
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    path = tmp_path / "z.toml"
+    path.write_text('[http]\nport = 9000\nhost = "0.0.0.0"\n[protocol]\nheartbeat = 5.0\n')
+    config = load_config(path, env={"ZVONOK_HTTP_PORT": "9100"})
+    assert config.http.port == 9100
+    assert config.http.host == "0.0.0.0"
+    assert config.protocol.heartbeat == 5.0
+
+
+def test_production_refuses_the_development_identity_provider(tmp_path: Path) -> None:
+    cert = tmp_path / "esia.pem"
+    cert.write_text("placeholder")
+    env = {
+        "ZVONOK_MODE": "production",
+        "ZVONOK_ESIA_ISSUER": "http://esia.gosuslugi.ru/",
+        "ZVONOK_ESIA_CERTIFICATES": str(cert),
+        "ZVONOK_DEV_IDP_ENABLED": "true",
+    }
+    with pytest.raises(ConfigError, match="development identity provider"):
+        load_config(env=env)
+    del env["ZVONOK_DEV_IDP_ENABLED"]
+    config = load_config(env=env)  # off by default in production
+    assert not config.dev_idp.enabled and not config.storage.seed_demo
+    assert config.esia.certificates == (cert,)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"ZVONOK_MODE": "production", "ZVONOK_ESIA_ISSUER": "http://esia.gosuslugi.ru/"},
+            "certificates",
+        ),
+        ({"ZVONOK_MODE": "production"}, "issuer"),
+        ({"ZVONOK_MODE": "staging"}, "mode"),
+        ({"ZVONOK_HTTP_PORT": "eighty"}, "http.port"),
+        ({"ZVONOK_DEV_IDP_ENABLED": "maybe"}, "dev_idp.enabled"),
+        ({"ZVONOK_PROTOCOL_MAX_FRAME": "10"}, "max_frame"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_setting_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(env=env)
+
+
+def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "z.toml"
+    path.write_text("[http]\nprot = 1\n")
+    with pytest.raises(ConfigError, match=r"http\.prot"):
+        load_config(path, env={})

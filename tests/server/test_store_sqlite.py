@@ -1,0 +1,244 @@
+"""The SQLite store's machinery: WAL, migrations, transactions, errors, DSNs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing, suppress
+from pathlib import Path
+
+import pytest
+
+from server.errors import ConfigError, StoreUnavailable
+from server.store import SqliteStore, create_store
+from server.store.errors import MigrationError
+from server.store.migrate import Migration, bundled_migrations, check_sequence
+from server.store.sqlite import split_statements
+
+INSERT_PERSON = (
+    "INSERT INTO people (oid, last_name, first_name, middle_name, birth_date) "
+    "VALUES (?, 'Иванов', 'Иван', NULL, '2015-01-01')"
+)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "var" / "zvonok.db")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(sql).fetchall()
+
+
+async def test_open_creates_the_file_in_wal_mode(store: SqliteStore) -> None:
+    assert store.path.exists()
+    assert query(store.path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_synchronous_and_foreign_keys_are_set(tmp_path: Path) -> None:
+    relaxed = SqliteStore(tmp_path / "z.db", synchronous="normal")
+    await relaxed.open()
+    try:
+        async with relaxed.transaction() as db:
+            assert await db.fetchall("PRAGMA synchronous") == [(1,)]  # NORMAL
+            assert await db.fetchall("PRAGMA foreign_keys") == [(1,)]
+            with pytest.raises(sqlite3.IntegrityError):
+                await db.execute("INSERT INTO staff VALUES ('nowhere', 1, 'teacher')")
+    finally:
+        await relaxed.close()
+
+
+async def test_migrations_are_recorded_and_reopening_is_a_no_op(store: SqliteStore) -> None:
+    (roster,) = bundled_migrations()
+    expected = [(1, "roster", hashlib.sha256(roster.sql.encode()).hexdigest())]
+    before = query(store.path, "SELECT version, name, checksum, applied_at FROM schema_migrations")
+    assert [row[:3] for row in before] == expected
+
+    await store.close()
+    await store.open()
+
+    after = query(store.path, "SELECT version, name, checksum, applied_at FROM schema_migrations")
+    assert after == before
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "z.db"
+    migrations = (
+        Migration(1, "good", "CREATE TABLE good (x INTEGER);"),
+        Migration(2, "bad", "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);"),
+    )
+
+    with pytest.raises(StoreUnavailable):
+        await SqliteStore(path, migrations=migrations).open()
+
+    tables = {row[0] for row in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "good" in tables
+    assert "half" not in tables
+    assert query(path, "SELECT version FROM schema_migrations") == [(1,)]
+
+
+async def test_an_edited_migration_is_refused(store: SqliteStore) -> None:
+    await store.close()
+    (roster,) = bundled_migrations()
+    edited = Migration(1, "roster", roster.sql + "\n-- an innocent comment\n")
+
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        await SqliteStore(store.path, migrations=(edited,)).open()
+
+
+async def test_a_database_from_a_newer_server_is_refused(store: SqliteStore) -> None:
+    async with store.transaction() as db:
+        await db.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (2, 'future', 'x')"
+        )
+    await store.close()
+
+    with pytest.raises(MigrationError, match="0002_future"):
+        await store.open()
+    with pytest.raises(StoreUnavailable):
+        await store.ping()  # open failed, so nothing stays connected
+
+
+def test_migrations_must_be_numbered_without_gaps() -> None:
+    assert [m.version for m in bundled_migrations()] == list(
+        range(1, len(bundled_migrations()) + 1)
+    )
+    with pytest.raises(MigrationError, match="expected 0002, found 0003_c"):
+        check_sequence([Migration(1, "a", ""), Migration(3, "c", "")])
+
+
+def test_split_statements_respects_quotes_comments_and_triggers() -> None:
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE t (x TEXT DEFAULT 'a;b');
+    CREATE TRIGGER tr AFTER INSERT ON t BEGIN
+        UPDATE t SET x = 'c;d';
+    END;
+    -- trailing comment
+    """
+
+    statements = split_statements(script)
+
+    assert len(statements) == 2
+    assert statements[0].endswith("DEFAULT 'a;b');")
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+    with pytest.raises(ValueError, match="incomplete"):
+        split_statements("CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET x = 1;")
+
+
+async def test_a_reader_never_sees_an_uncommitted_transaction(store: SqliteStore) -> None:
+    async with store.transaction() as db:
+        await db.execute(INSERT_PERSON, (7,))
+        assert await store.person(7) is None
+        assert not await store.has_roster()
+
+    person = await store.person(7)
+    assert person is not None and person.full_name == "Иванов Иван"
+    assert await store.has_roster()
+
+
+async def test_a_transaction_that_raises_is_rolled_back(store: SqliteStore) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as db:
+            await db.execute(INSERT_PERSON, (7,))
+            raise RuntimeError("boom")
+
+    assert await store.person(7) is None
+
+
+async def test_a_cancelled_transaction_is_rolled_back(store: SqliteStore) -> None:
+    inside = asyncio.Event()
+
+    async def write_forever() -> None:
+        async with store.transaction() as db:
+            await db.execute(INSERT_PERSON, (7,))
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(write_forever())
+    await inside.wait()
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+    assert await store.person(7) is None
+    async with store.transaction() as db:  # the writer is usable again
+        await db.execute(INSERT_PERSON, (7,))
+    assert await store.person(7) is not None
+
+
+async def test_transactions_are_serialised(store: SqliteStore) -> None:
+    async def insert_next() -> None:
+        async with store.transaction() as db:
+            ((highest,),) = await db.fetchall("SELECT COALESCE(MAX(oid), 0) FROM people")
+            await db.execute(INSERT_PERSON, (highest + 1,))
+
+    await asyncio.gather(*(insert_next() for _ in range(10)))
+
+    assert query(store.path, "SELECT COUNT(*), MAX(oid) FROM people") == [(10, 10)]
+
+
+async def test_close_is_idempotent_and_a_closed_store_is_unavailable(store: SqliteStore) -> None:
+    await store.ping()
+    await store.close()
+    await store.close()
+
+    with pytest.raises(StoreUnavailable):
+        await store.ping()
+    with pytest.raises(StoreUnavailable):
+        await store.person(1)
+    with pytest.raises(StoreUnavailable):
+        async with store.transaction():
+            pass
+
+
+async def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "z.db"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+
+    with pytest.raises(StoreUnavailable) as caught:
+        await SqliteStore(path).open()
+
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+    assert caught.value.code == "store.unavailable"
+
+
+async def test_a_directory_in_the_way_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "z.db").mkdir()
+
+    with pytest.raises(StoreUnavailable):
+        await SqliteStore(tmp_path / "z.db").open()
+
+
+def test_create_store_accepts_absolute_and_relative_sqlite_dsns(tmp_path: Path) -> None:
+    absolute = create_store(f"sqlite://{tmp_path}/a b/z.db")
+    relative = create_store("sqlite:var/z.db?synchronous=normal")
+
+    assert isinstance(absolute, SqliteStore) and absolute.path == tmp_path / "a b" / "z.db"
+    assert isinstance(relative, SqliteStore) and relative.path == Path("var/z.db")
+    assert relative.synchronous == "NORMAL"
+    escaped = create_store("sqlite:var/x%20y.db")
+    assert isinstance(escaped, SqliteStore) and escaped.path == Path("var/x y.db")
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://zvonok@localhost/zvonok",
+        "/var/lib/zvonok.db",
+        "sqlite://host/z.db",
+        "sqlite:",
+        "sqlite:///:memory:",
+        "sqlite:z.db?journal=delete",
+        "sqlite:z.db?synchronous=sometimes",
+    ],
+)
+def test_create_store_refuses_what_it_does_not_know(dsn: str) -> None:
+    with pytest.raises(ConfigError):
+        create_store(dsn)
