@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CODE   := server signaling tests $(wildcard bench)
 
 .PHONY: serve test lint typecheck pytest clean
 
@@ -22,8 +23,8 @@ serve: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check server signaling tests bench
-	$(BIN)/ruff format --check server signaling tests bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
