@@ -20,7 +20,6 @@ from .config import Config, load_config
 from .errors import ConfigError, ZvonokError
 from .roster.document import load_roster_file
 from .roster.errors import RosterError
-from .roster.model import Role
 from .store import create_store
 
 log = logging.getLogger("zvonok")
@@ -95,12 +94,14 @@ async def _banner(app: web.Application, base: str) -> None:
     lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {base}/ws"]
     if config.dev_idp.enabled:
         lines.append(f"Sign in as a demo person: {base}/dev/login")
-        teachers = [
-            e for e in await app[STORE].directory() if any(r.role is Role.TEACHER for r in e.roles)
+        class_teachers = [
+            e
+            for e in await app[STORE].directory()
+            if any(c.relation == "class_teacher" for c in e.classes)
         ]
-        if teachers:
-            t = teachers[0].person
-            lines.append(f"Or get a token for a teacher ({t.full_name}):")
+        if class_teachers:
+            t = class_teachers[0].person
+            lines.append(f"Or get a token for a class teacher ({t.full_name}):")
             lines.append(f"  TOKEN=$(.venv/bin/zvonok dev-token {t.oid})")
             lines.append(f'  curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/me')
     print("\n".join(lines), flush=True)
