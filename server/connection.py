@@ -64,7 +64,7 @@ class Connection:
     def __init__(
         self,
         ws: web.WebSocketResponse,
-        transport: asyncio.BaseTransport | None,
+        transport: asyncio.Transport | None,
         *,
         gate: AccessGate,
         clock: Clock,
@@ -120,28 +120,29 @@ class Connection:
             if self._close_reason is None:  # the peer left first: nothing more to say
                 self._close_reason = (CloseCode.NORMAL, "peer.closed", "")
                 self._closed.set()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_TIMEOUT + 1):
-                    await self._closed.wait()
+            await self._closed.wait()  # bounded by _close_deadline
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            self._abort()
 
     async def close(self, code: CloseCode, reason: str, message: str) -> None:
-        """Say goodbye and close.  Idempotent; returns once the socket is closed."""
-        if self._close_reason is not None:
-            await self._closed.wait()
-            return
-        self._close_reason = (code, reason, message)
-        log.info("connection %s: closing %d %s", self._session_id, code, reason)
-        try:
-            self._out.put_nowait(_CLOSE)
-        except asyncio.QueueFull:
-            # The client is not reading: what is queued will never reach it.
-            if self._writer is not None:
-                self._writer.cancel()
-            self._spawn(self._finish_close(code, reason, message, flush_goodbye=False))
+        """Say goodbye and close.  Idempotent; returns once the socket is closed.
+
+        The goodbye goes after what is already queued.  A closing handshake
+        that cannot finish (the peer stopped reading, so our writes block) is
+        cut off after :data:`CLOSE_TIMEOUT` by aborting the TCP connection.
+        """
+        if self._close_reason is None:
+            self._close_reason = (code, reason, message)
+            log.info("connection %s: closing %d %s", self._session_id, code, reason)
+            self._spawn(self._close_deadline())
+            try:
+                self._out.put_nowait(_CLOSE)
+            except asyncio.QueueFull:
+                # The client is not reading: what is queued will never reach it.
+                if self._writer is not None:
+                    self._writer.cancel()
+                self._spawn(self._finish_close(code, reason, message, flush_goodbye=False))
         await self._closed.wait()
 
     async def shutdown(self) -> None:
@@ -195,9 +196,26 @@ class Connection:
         finally:
             self._closed.set()
 
+    async def _close_deadline(self) -> None:
+        # Real time on purpose: this bounds a TCP handshake, not a domain timer.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                await self._closed.wait()
+            return
+        log.info("connection %s: close handshake stuck; aborting", self._session_id)
+        if self._writer is not None:
+            self._writer.cancel()
+        self._abort()
+        self._closed.set()
+
     def _abort(self) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.close()
+        """Drop the TCP connection now, discarding anything unsent.
+
+        Unlike ``close()``, which waits for the send buffer to drain (forever,
+        for a peer that does not read), this frees the socket at once.
+        """
+        if self._transport is not None:
+            self._transport.abort()
 
     async def _hello_deadline(self) -> None:
         await self._clock.sleep_until(self._accepted_at + self._cfg.hello_timeout)
@@ -230,7 +248,13 @@ class Connection:
                 return
             pinged_at = self._clock.monotonic()
             try:
-                await self._ws.ping()
+                # A ping that cannot even be written within an interval means
+                # the peer has stopped reading: as dead as one that is silent.
+                async with asyncio.timeout(interval):
+                    await self._ws.ping()
+            except TimeoutError:
+                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "peer not reading")
+                return
             except (ConnectionError, RuntimeError):
                 return
 
