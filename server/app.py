@@ -18,6 +18,7 @@ from .auth import DevIdentityProvider, TokenVerifier
 from .bus import LocalBus
 from .clock import Clock, SystemClock
 from .config import Config
+from .errors import ConfigError
 from .connection import CLOSE_TIMEOUT, Connection
 from .http_api import error_middleware
 from .http_api import routes as api_routes
@@ -86,7 +87,10 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
         certificates.append(idp.certificate_pem)
         log.warning("the development identity provider is ON: not for production")
     for path in config.esia.certificates:
-        certificates.append(path.read_bytes())
+        try:
+            certificates.append(path.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read ESIA certificate {path}: {exc.strerror}") from exc
     verifier = TokenVerifier(
         issuer=config.esia.issuer,
         client_id=config.esia.client_id,

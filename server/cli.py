@@ -73,11 +73,19 @@ async def _serve(config: Config, host: str | None, port: int | None) -> int:
 
     app = make_app(config)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:
+        await app.cleanup()  # close what the contexts that did start opened
+        raise
     bind_host = host or config.http.host
     bind_port = port or config.http.port
     site = web.TCPSite(runner, bind_host, bind_port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {bind_host}:{bind_port}: {exc.strerror}") from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -143,3 +143,18 @@ async def test_serve_then_dev_token_then_me(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["roster"], ["nope"]])
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert zvonok(tmp_path, *args).returncode == 2
+
+
+def test_a_missing_certificate_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env={**env_for(tmp_path), "ZVONOK_ESIA_CERTIFICATES": str(tmp_path / "missing.pem")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot read ESIA certificate" in result.stderr
+    assert "Traceback" not in result.stderr
