@@ -18,8 +18,8 @@ from .auth import DevIdentityProvider, TokenVerifier
 from .bus import LocalBus
 from .clock import Clock, SystemClock
 from .config import Config
-from .errors import ConfigError
 from .connection import CLOSE_TIMEOUT, Connection
+from .errors import ConfigError
 from .http_api import error_middleware
 from .http_api import routes as api_routes
 from .roster.demo import seed_demo
