@@ -116,21 +116,26 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
     config: Config = _build(Config, data, "", env)
-    if "storage" not in data and not any(k.startswith("ZVONOK_STORAGE_SEED") for k in env):
-        config = dataclasses.replace(
-            config,
-            storage=dataclasses.replace(config.storage, seed_demo=config.mode == "embedded"),
-        )
-    if (
-        config.mode == "production"
-        and "dev_idp" not in data
-        and not any(k.startswith("ZVONOK_DEV_IDP_ENABLED") for k in env)
-    ):
-        config = dataclasses.replace(
-            config, dev_idp=dataclasses.replace(config.dev_idp, enabled=False)
-        )
+    if config.mode == "production":
+        # Two defaults depend on the mode: production neither seeds the demo
+        # school nor runs the development identity provider unless told to.
+        if not _given(data, env, "storage", "seed_demo"):
+            config = dataclasses.replace(
+                config, storage=dataclasses.replace(config.storage, seed_demo=False)
+            )
+        if not _given(data, env, "dev_idp", "enabled"):
+            config = dataclasses.replace(
+                config, dev_idp=dataclasses.replace(config.dev_idp, enabled=False)
+            )
     config.validate()
     return config
+
+
+def _given(data: Mapping[str, Any], env: Mapping[str, str], section: str, key: str) -> bool:
+    """Whether the file or the environment sets ``section.key`` explicitly."""
+    table = data.get(section)
+    in_file = isinstance(table, Mapping) and key in table
+    return in_file or f"ZVONOK_{section}_{key}".upper() in env
 
 
 def _build(cls: type[Any], data: Mapping[str, Any], prefix: str, env: Mapping[str, str]) -> Any:

@@ -66,3 +66,19 @@ def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
     path.write_text("[http]\nprot = 1\n")
     with pytest.raises(ConfigError, match=r"http\.prot"):
         load_config(path, env={})
+
+
+def test_production_file_without_mode_dependent_keys_gets_production_defaults(
+    tmp_path: Path,
+) -> None:
+    cert = tmp_path / "esia.pem"
+    cert.write_text("placeholder")
+    path = tmp_path / "z.toml"
+    path.write_text(
+        'mode = "production"\n[storage]\ndatabase = "sqlite:///var/lib/zvonok/z.db"\n'
+        f'[esia]\nissuer = "http://esia.gosuslugi.ru/"\ncertificates = ["{cert}"]\n'
+        "[dev_idp]\ntoken_lifetime = 600.0\n"
+    )
+    config = load_config(path, env={})
+    assert not config.storage.seed_demo
+    assert not config.dev_idp.enabled
