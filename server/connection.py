@@ -22,7 +22,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Coroutine
-from typing import Any, Final
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -54,7 +54,6 @@ from .sessions import Sessions
 
 log = logging.getLogger(__name__)
 
-_CLOSE: Final = b""  # writer sentinel: flush what is queued, then close
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
 
 
@@ -82,7 +81,8 @@ class Connection:
         self._sessions = sessions
         self._session_id = secrets.token_urlsafe(12)
         self._admission: Admission | None = None
-        self._out: asyncio.Queue[bytes] = asyncio.Queue(maxsize=protocol.outbound_queue)
+        # Frames for the client; None tells the writer to flush and close.
+        self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=protocol.outbound_queue)
         self._bucket = TokenBucket(protocol.frames_per_second, protocol.frame_burst, clock)
         self._strikes = 0
         self._accepted_at = accepted_at  # monotonic; the hello and heartbeat schedules start here
@@ -137,12 +137,14 @@ class Connection:
             log.info("connection %s: closing %d %s", self._session_id, code, reason)
             self._spawn(self._close_deadline())
             try:
-                self._out.put_nowait(_CLOSE)
+                self._out.put_nowait(None)
             except asyncio.QueueFull:
                 # The client is not reading: what is queued will never reach it.
                 if self._writer is not None:
                     self._writer.cancel()
-                self._spawn(self._finish_close(code, reason, message, flush_goodbye=False))
+                self._writer = self._spawn(
+                    self._finish_close(code, reason, message, flush_goodbye=False)
+                )
         await self._closed.wait()
 
     async def shutdown(self) -> None:
@@ -173,7 +175,7 @@ class Connection:
         try:
             while True:
                 frame = await self._out.get()
-                if frame is _CLOSE:
+                if frame is None:
                     break
                 await self._ws.send_bytes(frame)
         except (ConnectionError, RuntimeError):
@@ -186,12 +188,13 @@ class Connection:
     async def _finish_close(
         self, code: CloseCode, reason: str, message: str, *, flush_goodbye: bool
     ) -> None:
+        """Send the goodbye and the close frame; runs as the writer task, which
+        :meth:`_close_deadline` cancels if the handshake cannot finish."""
         try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                if flush_goodbye:
-                    await self._ws.send_bytes(encode(Goodbye(reason, message)))
-                await self._ws.close(code=code, message=reason.encode()[:120])
-        except (TimeoutError, ConnectionError, RuntimeError):
+            if flush_goodbye:
+                await self._ws.send_bytes(encode(Goodbye(reason, message)))
+            await self._ws.close(code=code, message=reason.encode()[:120])
+        except (ConnectionError, RuntimeError):
             self._abort()
         finally:
             self._closed.set()
@@ -199,7 +202,7 @@ class Connection:
     async def _close_deadline(self) -> None:
         # Real time on purpose: this bounds a TCP handshake, not a domain timer.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
                 await self._closed.wait()
             return
         log.info("connection %s: close handshake stuck; aborting", self._session_id)
@@ -287,7 +290,7 @@ class Connection:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await self._ws.pong(msg.data)
             elif msg.type is WSMsgType.PONG:
-                continue
+                pass  # its arrival, noted above, is all a pong is for
             elif msg.type is WSMsgType.TEXT:
                 await self._refuse(
                     ProtocolError(codes.FRAME_NOT_BINARY, "send msgpack in binary frames")

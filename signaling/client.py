@@ -74,7 +74,9 @@ class Client:
         self._own_session = own_session
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Message]] = {}
-        self._events: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=max_events)
+        # One slot more than max_events, kept for the end-of-stream marker.
+        self._max_events = max_events
+        self._events: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=max_events + 1)
         self._reader: asyncio.Task[None] | None = None
         self.welcome: Welcome | None = None
         self.goodbye: Goodbye | None = None
@@ -163,7 +165,7 @@ class Client:
         else:
             await self._ws.send_bytes(data)
 
-    async def next_event(self, *, timeout: float = 10.0) -> Message:
+    async def next_event(self, *, timeout: float | None = 10.0) -> Message:
         """The next frame that answers no request; ConnectionClosed after the end."""
         async with asyncio.timeout(timeout):
             event = await self._events.get()
@@ -176,7 +178,7 @@ class Client:
         """Every event until the connection closes."""
         while True:
             try:
-                yield await self.next_event(timeout=float("inf"))
+                yield await self.next_event(timeout=None)
             except ConnectionClosed:
                 return
 
@@ -233,12 +235,12 @@ class Client:
         if future is not None and not future.done():
             future.set_result(message)
             return
-        try:
-            self._events.put_nowait(message)
-        except asyncio.QueueFull:
+        if self._events.qsize() >= self._max_events:
             # The application is not reading its events: stop rather than grow.
             self.close_reason = "client: event queue overflow"
             await self._ws.close()
+            return
+        self._events.put_nowait(message)
 
     def _finish(self) -> None:
         if self.closed.is_set():
@@ -249,5 +251,4 @@ class Client:
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(closed)
-        with contextlib.suppress(asyncio.QueueFull):
-            self._events.put_nowait(None)
+        self._events.put_nowait(None)

@@ -176,6 +176,7 @@ async def test_session_expiring_then_closed_at_expiry(zvonok: Running, clock: Ma
     assert await client.next_event() == client.goodbye  # the last event, then the end
     with pytest.raises(ConnectionClosed):
         await client.next_event()
+    assert [event async for event in client.events()] == []
 
 
 async def test_reauth_carries_the_session_past_the_old_expiry(
