@@ -13,15 +13,18 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .access import AccessGate
-from .appkeys import BUS, CLOCK, CONFIG, DEV_IDP, GATE, SESSIONS, STORE
+from .appkeys import BUS, CHATS, CLOCK, CONFIG, DEV_IDP, GATE, PRESENCE, SESSIONS, STORE
 from .auth import DevIdentityProvider, TokenVerifier
 from .bus import LocalBus
+from .chats.presence import Presence
+from .chats.service import ChatService
 from .clock import Clock, SystemClock
 from .config import Config
 from .connection import CLOSE_TIMEOUT, Connection
 from .errors import ConfigError
 from .http_api import error_middleware
 from .http_api import routes as api_routes
+from .http_chats import routes as chat_routes
 from .roster.demo import seed_demo
 from .sessions import Sessions
 from .store import create_store
@@ -46,6 +49,7 @@ def make_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.on_shutdown.append(_close_sessions)
     app.router.add_get("/ws", websocket)
     app.add_routes(api_routes)
+    app.add_routes(chat_routes)
     if config.dev_idp.enabled:
         from .devlogin import routes as dev_routes
 
@@ -105,6 +109,9 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
 async def _bus(app: web.Application) -> AsyncIterator[None]:
     bus = LocalBus()
     app[BUS] = bus
+    config, clock, store = app[CONFIG], app[CLOCK], app[STORE]
+    app[CHATS] = ChatService(store, bus, clock, config.chat, max_text=config.protocol.max_text)
+    app[PRESENCE] = Presence(store, bus, clock)
     try:
         yield
     finally:
@@ -136,6 +143,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         esia=config.esia,
         sessions=app[SESSIONS],
         accepted_at=accepted_at,
+        chats=app[CHATS],
+        presence=app[PRESENCE],
+        store=app[STORE],
+        bus=app[BUS],
+        chat_config=config.chat,
     )
     await connection.run()
     return ws

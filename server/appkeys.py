@@ -7,6 +7,8 @@ from aiohttp import web
 from .access import AccessGate
 from .auth import DevIdentityProvider
 from .bus import Bus
+from .chats.presence import Presence
+from .chats.service import ChatService
 from .clock import Clock
 from .config import Config
 from .sessions import Sessions
@@ -19,3 +21,5 @@ BUS = web.AppKey("bus", Bus)
 GATE = web.AppKey("gate", AccessGate)
 SESSIONS = web.AppKey("sessions", Sessions)
 DEV_IDP = web.AppKey("dev_idp", DevIdentityProvider)
+CHATS = web.AppKey("chats", ChatService)
+PRESENCE = web.AppKey("presence", Presence)

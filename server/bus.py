@@ -1,35 +1,31 @@
 """The event bus: how one part of the server tells others that something happened.
 
-Chats publish their events to a topic per chat; connections subscribe to the
-topics of the chats they show.  :class:`Bus` is the seam: :class:`LocalBus`
-delivers within this process (the embedded default); a Redis side, for
-several nodes, satisfies the same protocol.
+Chats publish each committed event to the topic of its chat and membership
+changes to the topics of the people concerned; each connection subscribes to
+its person's topic and to the topics of that person's chats.  :class:`Bus` is
+the seam: :class:`LocalBus` delivers within this process (the embedded
+default); a Redis bus, for several nodes, satisfies the same protocol.
 
-Delivery to a subscriber never blocks the publisher.  Each subscription has a
-bounded queue; when it is full the subscription is marked overflowed and
-closed, and its owner resynchronises from storage, which is the source of
-truth.  Events on the bus are hints that something changed, never the only copy.
+A subscriber is a plain callback, called in the publisher's task.  It must
+not block and must not raise: it records what it needs and returns (a
+connection puts a ready frame on its bounded outbound queue, or notes that
+it must catch up from storage).  So a publish costs one call per subscriber
+and a slow subscriber cannot hold up a publisher or grow the bus.  Events on
+the bus are hints that something changed, never the only copy: storage is
+the source of truth, and a subscriber that misses an event finds it there.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-Event = dict[str, Any]
+log = logging.getLogger(__name__)
 
-
-class Subscription(Protocol):
-    """A stream of events from some topics."""
-
-    @property
-    def overflowed(self) -> bool: ...
-
-    def __aiter__(self) -> AsyncIterator[Event]: ...
-
-    async def close(self) -> None: ...
+Event = Mapping[str, Any]
+Handler = Callable[[str, Event], None]
+"""Called with the topic and the event; must return quickly and never raise."""
 
 
 class Bus(Protocol):
@@ -37,78 +33,59 @@ class Bus(Protocol):
 
     async def publish(self, topic: str, event: Event) -> None: ...
 
-    async def subscribe(self, *topics: str, maxsize: int = 256) -> Subscription: ...
+    async def subscribe(self, topic: str, handler: Handler) -> None:
+        """Deliver the topic's events published from now on to ``handler``."""
+        ...
+
+    async def unsubscribe(self, topic: str, handler: Handler) -> None:
+        """Stop; a handler that was not subscribed is ignored."""
+        ...
 
     async def close(self) -> None: ...
 
 
-_END: Event = {}
+def chat_topic(chat_id: str) -> str:
+    return f"chat:{chat_id}"
 
 
-class LocalSubscription:
-    """A subscription to a :class:`LocalBus`."""
-
-    def __init__(self, bus: LocalBus, topics: tuple[str, ...], maxsize: int) -> None:
-        self._bus = bus
-        self.topics = topics
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize + 1)
-        self._maxsize = maxsize
-        self._closed = False
-        self.overflowed = False
-
-    def _offer(self, event: Event) -> None:
-        if self._closed:
-            return
-        if self._queue.qsize() >= self._maxsize:
-            self.overflowed = True
-            self._end()
-            return
-        self._queue.put_nowait(event)
-
-    def _end(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._bus._forget(self)
-            self._queue.put_nowait(_END)  # the one extra slot is kept for this
-
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
-            event = await self._queue.get()
-            if event is _END:
-                return
-            yield event
-
-    async def close(self) -> None:
-        self._end()
+def person_topic(oid: int) -> str:
+    return f"person:{oid}"
 
 
 class LocalBus:
-    """An in-process bus."""
+    """An in-process bus: publishing calls each subscriber's handler in turn."""
 
     def __init__(self) -> None:
-        self._subs: defaultdict[str, set[LocalSubscription]] = defaultdict(set)
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def subscribers(self, topic: str) -> int:
+        return len(self._handlers.get(topic, ()))
+
+    @property
+    def topics(self) -> int:
+        return len(self._handlers)
 
     async def publish(self, topic: str, event: Event) -> None:
-        for sub in list(self._subs.get(topic, ())):
-            sub._offer(event)
+        # A copy, so a handler may (un)subscribe without disturbing the loop.
+        for handler in tuple(self._handlers.get(topic, ())):
+            try:
+                handler(topic, event)
+            except Exception:  # a broken subscriber must not stop the others
+                log.exception("bus handler for %s failed", topic)
 
-    async def subscribe(self, *topics: str, maxsize: int = 256) -> LocalSubscription:
-        if not topics or maxsize < 1:
-            raise ValueError("subscribe needs at least one topic and maxsize >= 1")
-        sub = LocalSubscription(self, topics, maxsize)
-        for topic in topics:
-            self._subs[topic].add(sub)
-        return sub
+    async def subscribe(self, topic: str, handler: Handler) -> None:
+        handlers = self._handlers.setdefault(topic, [])
+        if handler not in handlers:
+            handlers.append(handler)
 
-    def _forget(self, sub: LocalSubscription) -> None:
-        for topic in sub.topics:
-            subs = self._subs.get(topic)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subs[topic]
+    async def unsubscribe(self, topic: str, handler: Handler) -> None:
+        handlers = self._handlers.get(topic)
+        if handlers is None:
+            return
+        if handler in handlers:
+            handlers.remove(handler)
+        if not handlers:
+            del self._handlers[topic]
 
     async def close(self) -> None:
-        for subs in list(self._subs.values()):
-            for sub in list(subs):
-                sub._end()
+        self._handlers.clear()

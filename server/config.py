@@ -70,6 +70,14 @@ class ProtocolConfig:
 
 
 @dataclass(frozen=True)
+class ChatConfig:
+    sends_per_second: float = 2.0  # per person, over all their connections and the HTTP API
+    send_burst: int = 20
+    sync_limit: int = 1000  # a resume further behind than this gets a ``gap`` instead
+    history_page: int = 200  # the most events one history request returns
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode = "embedded"
     log_level: str = "INFO"
@@ -78,6 +86,7 @@ class Config:
     esia: EsiaConfig = field(default_factory=EsiaConfig)
     dev_idp: DevIdpConfig = field(default_factory=DevIdpConfig)
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    chat: ChatConfig = field(default_factory=ChatConfig)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not run."""
@@ -102,6 +111,11 @@ class Config:
             raise ConfigError("protocol: max_frame >= 1024, heartbeat and hello_timeout > 0")
         if p.outbound_queue < 8 or p.frame_burst < 1 or p.frames_per_second <= 0:
             raise ConfigError("protocol: outbound_queue >= 8, frame_burst >= 1, rate > 0")
+        c = self.chat
+        if c.sends_per_second <= 0 or c.send_burst < 1 or c.sync_limit < 1 or c.history_page < 1:
+            raise ConfigError(
+                "chat: sends_per_second > 0; send_burst, sync_limit, history_page >= 1"
+            )
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

@@ -46,11 +46,17 @@ from signaling.messages import (
 
 from . import __version__
 from .access import AccessGate, Admission
+from .bus import Bus
+from .chats.feed import ChatFeed
+from .chats.presence import Presence
+from .chats.requests import CHAT_REQUESTS, ChatRequests
+from .chats.service import ChatService
 from .clock import Clock
-from .config import EsiaConfig, ProtocolConfig
+from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .errors import AuthError, ForbiddenError, ZvonokError
 from .ratelimit import TokenBucket
 from .sessions import Sessions
+from .store.base import ChatStore
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,11 @@ class Connection:
         esia: EsiaConfig,
         sessions: Sessions,
         accepted_at: float,
+        chats: ChatService,
+        presence: Presence,
+        store: ChatStore,
+        bus: Bus,
+        chat_config: ChatConfig,
     ) -> None:
         self._ws = ws
         self._transport = transport
@@ -81,8 +92,26 @@ class Connection:
         self._sessions = sessions
         self._session_id = secrets.token_urlsafe(12)
         self._admission: Admission | None = None
+        self._chats = chats
+        self._presence = presence
+        self._store = store
+        self._bus = bus
+        self._chat_config = chat_config
+        self._feed: ChatFeed | None = None
+        self._requests: ChatRequests | None = None
+        self._online = False
         # Frames for the client; None tells the writer to flush and close.
         self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=protocol.outbound_queue)
+        # Above this mark, ephemeral frames are dropped and paced writers wait.
+        self._high_water = max(1, protocol.outbound_queue // 2)
+        self._room = asyncio.Event()
+        self._room.set()
+        # Cleared while a hello is being served, so that the welcome reaches
+        # the client only once its chat feed is subscribed: a client holding
+        # its welcome misses no live event.
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self.dropped = 0  # ephemeral frames dropped because the client fell behind
         self._bucket = TokenBucket(protocol.frames_per_second, protocol.frame_burst, clock)
         self._strikes = 0
         self._accepted_at = accepted_at  # monotonic; the hello and heartbeat schedules start here
@@ -103,6 +132,14 @@ class Connection:
     def person_oid(self) -> int | None:
         return None if self._admission is None else self._admission.token.oid
 
+    @property
+    def close_reason(self) -> str | None:
+        """Why the connection closed (``slow_consumer``...), once it is closing."""
+        return None if self._close_reason is None else self._close_reason[1]
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
     # -- lifecycle ---------------------------------------------------------------
 
     async def run(self) -> None:
@@ -117,6 +154,8 @@ class Connection:
             await self.close(CloseCode.INTERNAL_ERROR, codes.SERVER_INTERNAL, "internal error")
         finally:
             self._sessions.discard(self)
+            self._room.set()  # release a paced writer waiting for room
+            await self._leave()
             if self._close_reason is None:  # the peer left first: nothing more to say
                 self._close_reason = (CloseCode.NORMAL, "peer.closed", "")
                 self._closed.set()
@@ -140,6 +179,7 @@ class Connection:
                 self._out.put_nowait(None)
             except asyncio.QueueFull:
                 # The client is not reading: what is queued will never reach it.
+                self._room.set()
                 if self._writer is not None:
                     self._writer.cancel()
                 self._writer = self._spawn(
@@ -151,17 +191,42 @@ class Connection:
         await self.close(CloseCode.GOING_AWAY, codes.SERVER_SHUTDOWN, "the server is restarting")
 
     def send(self, message: Message, request_id: RequestId | None = None) -> None:
-        """Queue a message for the client without waiting.
+        """Queue a message for the client without waiting (see :meth:`push`)."""
+        self.push(encode(message, request_id))
 
-        A full queue means the client has stopped reading: the connection is
-        closed with ``slow_consumer`` and the client resumes after reconnecting.
+    def push(self, frame: bytes, *, ephemeral: bool = False) -> None:
+        """Queue an encoded frame without waiting.
+
+        Ephemeral frames (typing, presence) are dropped once the queue is
+        half full, so they are the first thing a falling-behind client
+        loses.  A full queue means the client has stopped reading: the
+        connection is closed with ``slow_consumer``, and the client resumes
+        without loss after reconnecting, since everything else it missed is
+        stored.
         """
         if self._close_reason is not None:
             return
+        if ephemeral and self._out.qsize() >= self._high_water:
+            self.dropped += 1
+            return
         try:
-            self._out.put_nowait(encode(message, request_id))
+            self._out.put_nowait(frame)
         except asyncio.QueueFull:
-            self._spawn(self.close(CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "slow"))
+            log.info("connection %s: outbound queue full; closing", self._session_id)
+            self._spawn(
+                self.close(
+                    CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "not reading fast enough"
+                )
+            )
+        if self._out.qsize() >= self._high_water:
+            self._room.clear()
+
+    async def push_paced(self, frame: bytes) -> None:
+        """Queue a frame once the queue is below half full (for catch-up)."""
+        while self._out.qsize() >= self._high_water and self._close_reason is None:
+            self._room.clear()
+            await self._room.wait()
+        self.push(frame)
 
     # -- tasks -------------------------------------------------------------------
 
@@ -177,6 +242,10 @@ class Connection:
                 frame = await self._out.get()
                 if frame is None:
                     break
+                if self._out.qsize() < self._high_water:
+                    self._room.set()
+                if not self._writable.is_set():
+                    await self._writable.wait()
                 await self._ws.send_bytes(frame)
         except (ConnectionError, RuntimeError):
             self._close_reason = self._close_reason or (CloseCode.NORMAL, "peer.gone", "")
@@ -322,7 +391,7 @@ class Connection:
         try:
             await self._dispatch(envelope)
         except ZvonokError as exc:
-            self.send(Error(exc.code, exc.message), envelope.request_id)
+            self.send(Error(exc.code, exc.message, exc.retry_after), envelope.request_id)
         except Exception:
             log.exception("connection %s: %s failed", self._session_id, envelope.message.TYPE)
             self.send(Error(codes.SERVER_INTERNAL, "internal error"), envelope.request_id)
@@ -355,6 +424,10 @@ class Connection:
                 self.send(Pong(time=self._clock.time()), rid)
             case Reauth(token=token):
                 await self._on_reauth(self._admission, token, rid)
+            case message if isinstance(message, CHAT_REQUESTS) and self._requests is not None:
+                reply = await self._requests.handle(message, rid)
+                if reply is not None:
+                    self.send(reply, rid)
             case other:  # in the allow-list but not handled: a bug, not the client's fault
                 raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
 
@@ -376,6 +449,10 @@ class Connection:
         self._admission = admission
         self._sessions.add(self)
         self._arm_expiry(admission.token.expires_at)
+        # Online before the welcome: once a client holds its welcome, its
+        # person counts as online (a second device never flickers offline).
+        self._online = True
+        await self._presence.connected(admission.token.oid)
         log.info(
             "connection %s: welcome oid=%d client=%r",
             self._session_id,
@@ -383,6 +460,7 @@ class Connection:
             hello.client,
         )
         cfg = self._cfg
+        self._writable.clear()
         self.send(
             Welcome(
                 session_id=self._session_id,
@@ -400,6 +478,37 @@ class Connection:
             ),
             rid,
         )
+        try:
+            await self._join(admission.token.oid, hello.resume)
+        finally:
+            self._writable.set()
+
+    async def _join(self, oid: int, resume: dict[str, int] | None) -> None:
+        """Start the chat feed (after the welcome, so chat events follow it)."""
+        chat = self._chat_config
+        self._feed = ChatFeed(
+            oid,
+            store=self._store,
+            bus=self._bus,
+            sink=self,
+            sync_limit=chat.sync_limit,
+            page=min(chat.history_page, self._high_water),
+        )
+        self._requests = ChatRequests(
+            oid, service=self._chats, presence=self._presence, feed=self._feed
+        )
+        await self._feed.start(resume)
+
+    async def _leave(self) -> None:
+        """Stop the feed and, with the person's last connection, go offline."""
+        if self._feed is not None:
+            await self._feed.close()
+        if self._online and self._admission is not None:
+            self._online = False
+            try:
+                await self._presence.disconnected(self._admission.token.oid)
+            except ZvonokError as exc:  # the store went away: last_seen is not worth a crash
+                log.warning("connection %s: presence not updated: %s", self._session_id, exc.code)
 
     async def _on_reauth(self, current: Admission, token: str, rid: RequestId | None) -> None:
         admission = await self._gate.admit(token)

@@ -17,6 +17,7 @@ class ZvonokError(Exception):
     """Base of every error a client may see."""
 
     http_status = 400
+    retry_after: float | None = None  # seconds, for refusals that a later retry may pass
 
     def __init__(self, code: str, message: str, *, http_status: int | None = None) -> None:
         super().__init__(f"{code}: {message}")
@@ -25,8 +26,11 @@ class ZvonokError(Exception):
         if http_status is not None:
             self.http_status = http_status
 
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def to_json(self) -> dict[str, str | float]:
+        out: dict[str, str | float] = {"code": self.code, "message": self.message}
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out
 
 
 class AuthError(ZvonokError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -37,6 +38,8 @@ def error_response(exc: ZvonokError) -> web.Response:
         response.headers["WWW-Authenticate"] = (
             f'Bearer realm="zvonok", error="invalid_token", error_code="{exc.code}"'
         )
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return response
 
 

@@ -33,6 +33,9 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def get(self, session_id: str) -> Session | None:
+        return self._by_id.get(session_id)
+
     def add(self, session: Session) -> None:
         if session.person_oid is None:
             raise ValueError("only established sessions are registered")

@@ -94,8 +94,13 @@ class Client:
         session: aiohttp.ClientSession | None = None,
         max_events: int = 10_000,
         timeout: float = 10.0,
+        resume: dict[str, int] | None = None,
     ) -> Self:
         """Open a session: connect, say hello, wait for welcome.
+
+        With ``resume`` (``{chat id: highest seq seen}``) the server follows
+        the welcome with every chat event after those positions, then a
+        ``synced`` event; without it, only live events come.
 
         Raises :class:`RequestError` with the server's code when the hello is
         refused (``auth.expired``, ``auth.bad_signature``...).
@@ -112,7 +117,8 @@ class Client:
         client._reader = asyncio.get_running_loop().create_task(client._read_loop())
         try:
             reply = await client.request(
-                Hello(version=PROTOCOL_VERSION, token=token, client=client_name), timeout=timeout
+                Hello(version=PROTOCOL_VERSION, token=token, client=client_name, resume=resume),
+                timeout=timeout,
             )
         except BaseException:
             await client.close()

@@ -22,6 +22,7 @@ from typing import Any
 
 import msgpack
 
+from . import chat as c
 from . import messages as m
 from .errors import (
     FRAME_MALFORMED,
@@ -42,11 +43,47 @@ def _registry(*classes: type[m.Message]) -> Mapping[str, type[m.Message]]:
     return {cls.TYPE: cls for cls in classes}
 
 
-CLIENT_MESSAGES: Mapping[str, type[m.Message]] = _registry(m.Hello, m.Reauth, m.Ping)
+CLIENT_MESSAGES: Mapping[str, type[m.Message]] = _registry(
+    m.Hello,
+    m.Reauth,
+    m.Ping,
+    c.Sync,
+    c.ListChats,
+    c.GetChat,
+    c.Send,
+    c.Edit,
+    c.Delete,
+    c.React,
+    c.History,
+    c.MarkRead,
+    c.Typing,
+    c.OpenDirect,
+    c.CreateGroup,
+    c.ChangeMembers,
+    c.QueryPresence,
+)
 """What a client may send."""
 
 SERVER_MESSAGES: Mapping[str, type[m.Message]] = _registry(
-    m.Welcome, m.Reauthed, m.Pong, m.Error, m.SessionExpiring, m.Goodbye
+    m.Welcome,
+    m.Reauthed,
+    m.Pong,
+    m.Error,
+    m.SessionExpiring,
+    m.Goodbye,
+    c.AckMsg,
+    c.ChatEventMsg,
+    c.Gap,
+    c.Synced,
+    c.ChatList,
+    c.ChatInfo,
+    c.ChatRemoved,
+    c.HistoryPage,
+    c.Marked,
+    c.TypingNotice,
+    c.Receipt,
+    c.Presence,
+    c.PresenceList,
 )
 """What a server may send."""
 

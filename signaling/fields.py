@@ -16,6 +16,8 @@ from typing import Any
 from .errors import MESSAGE_INVALID, ProtocolError
 
 MAX_SAFE_INT = 2**53 - 1  # the largest integer a JavaScript client holds exactly
+MAX_CHAT_ID = 128  # characters of a chat id on the wire
+MAX_POSITIONS = 10_000  # chats in one ``resume``, ``sync`` or ``synced`` map
 
 
 class Body:
@@ -62,6 +64,67 @@ class Body:
         value = self._get(key, True)
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise self._fail(key, "a map with string keys")
+        return value
+
+    def opt_map(self, key: str) -> dict[str, Any] | None:
+        return None if self._get(key, False) is None else self.map(key)
+
+    def boolean(self, key: str) -> bool:
+        return self._bool(key, self._get(key, True))
+
+    def opt_boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key, False)
+        return default if value is None else self._bool(key, value)
+
+    def int_list(
+        self, key: str, *, max_items: int, lo: int = 0, hi: int = MAX_SAFE_INT
+    ) -> list[int]:
+        return self._int_list(key, self._get(key, True), max_items, lo, hi)
+
+    def opt_int_list(
+        self, key: str, *, max_items: int, lo: int = 0, hi: int = MAX_SAFE_INT
+    ) -> list[int] | None:
+        value = self._get(key, False)
+        return None if value is None else self._int_list(key, value, max_items, lo, hi)
+
+    def list_of_maps(self, key: str, max_items: int) -> list[dict[str, Any]]:
+        """A list of at most ``max_items`` maps with string keys (their values unchecked)."""
+        value = self._get(key, True)
+        if not isinstance(value, list) or len(value) > max_items:
+            raise self._fail(key, f"a list of at most {max_items} maps")
+        for index, item in enumerate(value):
+            if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
+                raise self._fail(f"{key}[{index}]", "a map with string keys")
+        return value
+
+    def positions(self, key: str, *, max_items: int) -> dict[str, int]:
+        """``{chat id: seq}``: at most ``max_items`` chat ids of 1 to
+        :data:`MAX_CHAT_ID` characters, each to an integer from 0 to 2**53-1."""
+        value = self._get(key, True)
+        if not isinstance(value, dict) or len(value) > max_items:
+            raise self._fail(key, f"a map of at most {max_items} chat ids to sequence numbers")
+        for chat, seq in value.items():
+            if not isinstance(chat, str) or not 1 <= len(chat) <= MAX_CHAT_ID:
+                raise self._fail(key, f"chat ids of 1 to {MAX_CHAT_ID} characters as keys")
+            if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SAFE_INT:
+                raise self._fail(
+                    f"{key}[{chat[:MAX_CHAT_ID]!r}]", f"an integer from 0 to {MAX_SAFE_INT}"
+                )
+        return value
+
+    def opt_positions(self, key: str, *, max_items: int) -> dict[str, int] | None:
+        return None if self._get(key, False) is None else self.positions(key, max_items=max_items)
+
+    def _bool(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false")
+        return value
+
+    def _int_list(self, key: str, value: Any, max_items: int, lo: int, hi: int) -> list[int]:
+        if not isinstance(value, list) or len(value) > max_items:
+            raise self._fail(key, f"a list of at most {max_items} integers")
+        for index, item in enumerate(value):
+            self._int(f"{key}[{index}]", item, lo, hi)
         return value
 
     def _str(self, key: str, value: Any, max_len: int, min_len: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from .fields import Body
+from .fields import MAX_POSITIONS, Body
 
 PROTOCOL_VERSION = 1
 MAX_TOKEN_LENGTH = 16 * 1024
@@ -42,15 +42,26 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Hello(Message):
-    """Opens a session.  ``{"v": 1, "token": "<ESIA access token>", "client": "web/1.4"}``"""
+    """Opens a session.
+
+    ``{"v": 1, "token": "<ESIA access token>", "client": "web/1.4",
+    "resume": {"class:5a": 41, ...}?}``.  With ``resume`` (chat id to the
+    highest seq the client has seen) the server sends every chat event after
+    those positions, then ``synced``; without it, only live events.
+    """
 
     TYPE: ClassVar[str] = "hello"
     version: int
     token: str
     client: str
+    resume: dict[str, int] | None = None
 
     def __repr__(self) -> str:  # never let a token reach a log through repr()
-        return f"Hello(version={self.version}, client={self.client!r}, token=<redacted>)"
+        resume = "None" if self.resume is None else f"<{len(self.resume)} chats>"
+        return (
+            f"Hello(version={self.version}, client={self.client!r}, token=<redacted>, "
+            f"resume={resume})"
+        )
 
     @classmethod
     def decode(cls, body: Body) -> Self:
@@ -58,10 +69,14 @@ class Hello(Message):
             version=body.integer("v", lo=0, hi=65535),
             token=body.text("token", max_len=MAX_TOKEN_LENGTH),
             client=body.text("client", max_len=64),
+            resume=body.opt_positions("resume", max_items=MAX_POSITIONS),
         )
 
     def encode(self) -> dict[str, Any]:
-        return {"v": self.version, "token": self.token, "client": self.client}
+        out: dict[str, Any] = {"v": self.version, "token": self.token, "client": self.client}
+        if self.resume is not None:
+            out["resume"] = self.resume
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,14 +16,22 @@ from server.app import make_app
 from server.appkeys import DEV_IDP, SESSIONS, STORE
 from server.auth import DevIdentityProvider
 from server.clock import Clock, ManualClock
-from server.config import Config, DevIdpConfig, EsiaConfig, ProtocolConfig, StorageConfig
+from server.config import (
+    ChatConfig,
+    Config,
+    DevIdpConfig,
+    EsiaConfig,
+    ProtocolConfig,
+    StorageConfig,
+)
 from server.roster.model import DirectoryEntry, Role
 from signaling.client import Client
 
 
-def test_config(tmp_path: Path, **protocol: object) -> Config:
+def test_config(tmp_path: Path, chat: ChatConfig | None = None, **protocol: object) -> Config:
     """The embedded default, with its files under ``tmp_path``."""
     return Config(
+        chat=chat or ChatConfig(),
         storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
         dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
         esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),
@@ -67,10 +75,16 @@ class Running:
     def token(self, oid: int, lifetime: float = 3600.0) -> str:
         return self.idp.issue(oid, lifetime=lifetime)
 
-    async def connect(self, oid: int | None = None, *, token: str | None = None) -> Client:
+    async def connect(
+        self,
+        oid: int | None = None,
+        *,
+        token: str | None = None,
+        resume: dict[str, int] | None = None,
+    ) -> Client:
         if token is None:
             token = self.token(oid if oid is not None else self.person(Role.TEACHER))
-        client = await Client.connect(self.ws_url, token, session=self.http)
+        client = await Client.connect(self.ws_url, token, session=self.http, resume=resume)
         self.clients.append(client)
         return client
 
@@ -88,8 +102,8 @@ async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test."""
     started: list[tuple[TestServer, Running]] = []
 
-    async def factory(clock: Clock, **protocol: object) -> Running:
-        app = make_app(test_config(tmp_path, **protocol), clock=clock)
+    async def factory(clock: Clock, chat: ChatConfig | None = None, **protocol: object) -> Running:
+        app = make_app(test_config(tmp_path, chat, **protocol), clock=clock)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         running = Running(

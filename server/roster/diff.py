@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .document import RosterDocument
 from .errors import RosterError, RosterIssue
@@ -33,6 +33,9 @@ from .rows import (
     StaffRow,
     SubjectTeacherRow,
 )
+
+if TYPE_CHECKING:
+    from server.chats.model import MembershipChange
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
@@ -70,6 +73,9 @@ class ImportReport:
     class_members: TableCounts = TableCounts()
     subject_teachers: TableCounts = TableCounts()
     guardians: TableCounts = TableCounts()
+    chats: tuple[MembershipChange, ...] = ()
+    """The membership changes the import made to roster chats (class, parents,
+    staff), in the same transaction; they follow from the table changes."""
 
     def tables(self) -> dict[str, TableCounts]:
         """The counts by table name, in a fixed order."""

@@ -13,15 +13,134 @@ Failures of the database itself surface as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.model import DirectoryEntry, Person, Profile
 
 
-class Store(Protocol):
-    """Persistent state: the roster now, chats and their messages later."""
+class ChatStore(Protocol):
+    """Chats, their members and their event logs (see server/chats/model.py).
+
+    Every mutating method runs in one write transaction: it checks what it
+    must (membership, authorship, the idempotency key), takes the chat's
+    next sequence number, stores the event and commits before returning.
+    A refusal raises a :class:`~server.errors.ZvonokError` from
+    :mod:`server.chats.errors` and stores nothing.
+
+    Idempotency keys are per person: the same ``(person, key)`` with the same
+    request returns the first :class:`Ack` again with ``duplicate=True``;
+    with a different request it raises ``idempotency.conflict``.
+    """
+
+    async def chat_positions(self, oid: int) -> dict[str, int]:
+        """``{chat id: last_seq}`` for every chat ``oid`` is a member of."""
+        ...
+
+    async def is_member(self, chat_id: str, oid: int) -> bool: ...
+
+    async def chats(self, oid: int) -> list[ChatSummary]:
+        """The person's chats, the most recently active first."""
+        ...
+
+    async def chat(self, oid: int, chat_id: str) -> ChatSummary:
+        """One chat as ``oid`` sees it; ``chat.not_found`` unless a member."""
+        ...
+
+    async def members(self, chat_id: str) -> list[int]:
+        """The OIDs of the chat's members, ascending; empty for no such chat."""
+        ...
+
+    async def contacts(self, oid: int) -> set[int]:
+        """Everyone who shares at least one chat with ``oid`` (not ``oid``)."""
+        ...
+
+    async def events(
+        self, chat_id: str, *, after: int = 0, before: int | None = None, limit: int = 100
+    ) -> list[ChatEvent]:
+        """Events in ascending ``seq`` order.
+
+        With ``before``: the last ``limit`` events with ``after < seq <
+        before``; without: the first ``limit`` events with ``seq > after``.
+        No membership check: callers check first.
+        """
+        ...
+
+    async def post(
+        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
+    ) -> Ack:
+        """Post a message (``chat.not_found``, ``message.not_found`` for reply_to)."""
+        ...
+
+    async def edit(
+        self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
+    ) -> Ack:
+        """Edit one's own message, keeping the earlier text as a version."""
+        ...
+
+    async def delete(
+        self, *, chat_id: str, actor: int, message_id: int, key: str | None, now: float
+    ) -> Ack:
+        """Delete one's own message: its text and versions go, its events stay."""
+        ...
+
+    async def react(
+        self,
+        *,
+        chat_id: str,
+        actor: int,
+        message_id: int,
+        emoji: str,
+        on: bool,
+        key: str | None,
+        now: float,
+    ) -> Ack:
+        """Add (``on``) or take back a reaction."""
+        ...
+
+    async def message_versions(self, chat_id: str, message_id: int) -> list[tuple[int, str, float]]:
+        """``(version, text, at)`` of every version, oldest first; empty once deleted."""
+        ...
+
+    async def mark_read(self, *, chat_id: str, oid: int, seq: int) -> int:
+        """Move the read position forward (never back, never past last_seq)."""
+        ...
+
+    async def open_direct(
+        self, *, a: int, b: int, now: float
+    ) -> tuple[ChatSummary, MembershipChange | None]:
+        """The direct chat of ``a`` and ``b`` as ``a`` sees it, made if new."""
+        ...
+
+    async def create_group(
+        self,
+        *,
+        creator: int,
+        school_id: str,
+        title: str,
+        members: Sequence[int],
+        key: str | None,
+        now: float,
+    ) -> tuple[ChatSummary, MembershipChange]:
+        """A new group owned by ``creator``, who is always a member."""
+        ...
+
+    async def change_members(
+        self, *, chat_id: str, actor: int, add: Sequence[int], remove: Sequence[int], now: float
+    ) -> MembershipChange | None:
+        """Add and remove group members (owner only); ``None`` if nothing changed."""
+        ...
+
+    async def set_last_seen(self, oid: int, at: float) -> None: ...
+
+    async def last_seen(self, oids: Sequence[int]) -> dict[int, float]: ...
+
+
+class Store(ChatStore, Protocol):
+    """Persistent state: the roster and the chats."""
 
     async def open(self) -> None:
         """Connect and apply pending migrations.

@@ -15,16 +15,19 @@ details go to the log.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
 from server.errors import ConfigError, StoreUnavailable
 from server.roster.diff import ImportReport, diff_roster
 from server.roster.document import MAX_OID, RosterDocument
@@ -33,7 +36,7 @@ from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.rows import RosterScope
 from server.roster.views import build_directory, build_profile
 
-from . import roster_sql
+from . import chat_sql, roster_sql
 from .migrate import Migration, bundled_migrations, migrate
 from .sql import Params
 
@@ -181,9 +184,26 @@ class SqliteStore:
                 self._reader = await _connect(uri, uri=True)
                 await self._configure(self._reader)
                 await self._reader.execute_fetchall("PRAGMA query_only = ON", ())
+            await self._sync_roster_chats()
         except BaseException:
             await self._disconnect()
             raise
+
+    async def _sync_roster_chats(self) -> None:
+        """Give a roster imported before the chats existed its roster chats.
+
+        A no-op when the chats already follow the roster, which is the case
+        after every import; skipped for a schema without chats (a test's
+        own migrations).
+        """
+        async with self.transaction() as db:
+            if not await db.fetchall(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chats'"
+            ):
+                return
+            changes = await chat_sql.sync_roster_chats(db, time.time())
+        if changes:
+            _log.info("roster chats brought up to date: %d changed", len(changes))
 
     @staticmethod
     async def _configure(connection: aiosqlite.Connection) -> None:
@@ -289,7 +309,9 @@ class SqliteStore:
         """Diff ``doc`` against the stored rows and apply it, in one transaction.
 
         The rows are read inside the write transaction, so no other writer
-        can change them between the diff and the writes.
+        can change them between the diff and the writes.  The roster chats
+        follow in the same transaction; their membership changes are the
+        report's ``chats``.
         """
         scope = RosterScope.of(doc)
         try:
@@ -297,6 +319,7 @@ class SqliteStore:
                 current = await roster_sql.load_scope(db, scope)
                 changes = diff_roster(doc, current)
                 await roster_sql.apply_changes(db, changes)
+                chats = await chat_sql.sync_roster_chats(db, time.time())
         except sqlite3.IntegrityError as exc:
             # The file passed validation, so this is a conflict with stored
             # rows that the diff did not foresee.  Nothing was written.
@@ -304,6 +327,157 @@ class SqliteStore:
             raise RosterError(
                 [RosterIssue("", f"the database refused the roster ({exc}); nothing was written")]
             ) from exc
-        report = changes.report
-        _log.info("roster imported: %s", report.summary())
+        report = dataclasses.replace(changes.report, chats=tuple(chats))
+        _log.info("roster imported: %s; %d roster chats changed", report.summary(), len(chats))
         return report
+
+    # -- ChatStore -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _chat_write(self) -> AsyncIterator[SqliteSession]:
+        """A write transaction for a chat change.
+
+        The checks come before the writes, so an integrity error means a bug
+        or a damaged database, not a request to refuse: it is logged and
+        reported as ``StoreUnavailable``.  Either way nothing is written.
+        """
+        try:
+            async with self.transaction() as db:
+                yield db
+        except sqlite3.IntegrityError as exc:
+            _log.error("sqlite refused a chat change: %s", exc, exc_info=True)
+            raise StoreUnavailable() from exc
+
+    async def chat_positions(self, oid: int) -> dict[str, int]:
+        async with self._snapshot() as db:
+            return await chat_sql.chat_positions(db, oid)
+
+    async def is_member(self, chat_id: str, oid: int) -> bool:
+        async with self._snapshot() as db:
+            return await chat_sql.is_member(db, chat_id, oid)
+
+    async def chats(self, oid: int) -> list[ChatSummary]:
+        async with self._snapshot() as db:
+            return await chat_sql.summaries(db, oid)
+
+    async def chat(self, oid: int, chat_id: str) -> ChatSummary:
+        async with self._snapshot() as db:
+            return await chat_sql.summary(db, oid, chat_id)
+
+    async def members(self, chat_id: str) -> list[int]:
+        async with self._snapshot() as db:
+            return await chat_sql.members(db, chat_id)
+
+    async def contacts(self, oid: int) -> set[int]:
+        async with self._snapshot() as db:
+            return await chat_sql.contacts(db, oid)
+
+    async def events(
+        self, chat_id: str, *, after: int = 0, before: int | None = None, limit: int = 100
+    ) -> list[ChatEvent]:
+        async with self._snapshot() as db:
+            return await chat_sql.events(db, chat_id, after=after, before=before, limit=limit)
+
+    async def message_versions(self, chat_id: str, message_id: int) -> list[tuple[int, str, float]]:
+        async with self._snapshot() as db:
+            return await chat_sql.message_versions(db, chat_id, message_id)
+
+    async def last_seen(self, oids: Sequence[int]) -> dict[int, float]:
+        async with self._snapshot() as db:
+            return await chat_sql.last_seen(db, oids)
+
+    async def post(
+        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
+    ) -> Ack:
+        async with self._chat_write() as db:
+            return await chat_sql.post(
+                db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key, now=now
+            )
+
+    async def edit(
+        self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
+    ) -> Ack:
+        async with self._chat_write() as db:
+            return await chat_sql.edit(
+                db,
+                chat_id=chat_id,
+                author=author,
+                message_id=message_id,
+                text=text,
+                key=key,
+                now=now,
+            )
+
+    async def delete(
+        self, *, chat_id: str, actor: int, message_id: int, key: str | None, now: float
+    ) -> Ack:
+        async with self._chat_write() as db:
+            return await chat_sql.delete(
+                db, chat_id=chat_id, actor=actor, message_id=message_id, key=key, now=now
+            )
+
+    async def react(
+        self,
+        *,
+        chat_id: str,
+        actor: int,
+        message_id: int,
+        emoji: str,
+        on: bool,
+        key: str | None,
+        now: float,
+    ) -> Ack:
+        async with self._chat_write() as db:
+            return await chat_sql.react(
+                db,
+                chat_id=chat_id,
+                actor=actor,
+                message_id=message_id,
+                emoji=emoji,
+                on=on,
+                key=key,
+                now=now,
+            )
+
+    async def mark_read(self, *, chat_id: str, oid: int, seq: int) -> int:
+        async with self._chat_write() as db:
+            return await chat_sql.mark_read(db, chat_id=chat_id, oid=oid, seq=seq)
+
+    async def open_direct(
+        self, *, a: int, b: int, now: float
+    ) -> tuple[ChatSummary, MembershipChange | None]:
+        async with self._chat_write() as db:
+            return await chat_sql.open_direct(db, a=a, b=b, now=now)
+
+    async def create_group(
+        self,
+        *,
+        creator: int,
+        school_id: str,
+        title: str,
+        members: Sequence[int],
+        key: str | None,
+        now: float,
+    ) -> tuple[ChatSummary, MembershipChange]:
+        async with self._chat_write() as db:
+            return await chat_sql.create_group(
+                db,
+                creator=creator,
+                school_id=school_id,
+                title=title,
+                members=members,
+                key=key,
+                now=now,
+            )
+
+    async def change_members(
+        self, *, chat_id: str, actor: int, add: Sequence[int], remove: Sequence[int], now: float
+    ) -> MembershipChange | None:
+        async with self._chat_write() as db:
+            return await chat_sql.change_members(
+                db, chat_id=chat_id, actor=actor, add=add, remove=remove, now=now
+            )
+
+    async def set_last_seen(self, oid: int, at: float) -> None:
+        async with self._chat_write() as db:
+            await chat_sql.set_last_seen(db, oid, at)

@@ -1,0 +1,1 @@
+"""Chats: durable, ordered, resumable conversations (see docs/chats.md)."""

@@ -1,0 +1,265 @@
+"""What people do in chats, for the WebSocket and the HTTP API alike.
+
+:class:`ChatService` validates a request, applies the per-person send rate,
+has the store commit it (the store checks membership and authorship in the
+same transaction that takes the sequence number), and only then publishes
+the committed event on the bus.  An acknowledgement therefore always names
+an event that is durably stored, and a retried request with the same
+idempotency key gets the first acknowledgement back without a second event.
+
+Who may start a conversation with whom is decided here with a first, simple
+rule (people who share a school); the full safety policy replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from server.bus import Bus, chat_topic, person_topic
+from server.clock import Clock
+from server.config import ChatConfig
+from server.errors import ZvonokError
+from server.ratelimit import TokenBucket
+from server.roster.model import Profile, Role, SchoolId
+from server.store.base import Store
+from signaling.chat import Receipt, TypingNotice
+from signaling.codec import encode
+
+from . import errors as e
+from .feed import event_frame
+from .model import Ack, ChatEvent, ChatSummary, MembershipChange
+
+log = logging.getLogger(__name__)
+
+MAX_BUCKETS = 10_000  # rate-limit state kept for at most this many people
+MAX_GROUP_MEMBERS = 500
+END = 2**53  # past every sequence number: "before END" is the latest page
+
+
+class ChatService:
+    """Chat operations on behalf of one signed-in person at a time."""
+
+    def __init__(
+        self, store: Store, bus: Bus, clock: Clock, config: ChatConfig, *, max_text: int
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._config = config
+        self._max_text = max_text
+        self._buckets: dict[int, TokenBucket] = {}
+
+    # -- changes (sequenced, stored, published after commit) -------------------
+
+    async def send(
+        self, oid: int, chat_id: str, text: str, *, key: str, reply_to: int | None = None
+    ) -> Ack:
+        self._check_text(text)
+        self._take(oid)
+        ack = await self._store.post(
+            chat_id=chat_id, author=oid, text=text, reply_to=reply_to, key=key, now=self._now()
+        )
+        await self._published(ack)
+        return ack
+
+    async def edit(
+        self, oid: int, chat_id: str, message_id: int, text: str, *, key: str | None = None
+    ) -> Ack:
+        self._check_text(text)
+        self._take(oid)
+        ack = await self._store.edit(
+            chat_id=chat_id, author=oid, message_id=message_id, text=text, key=key, now=self._now()
+        )
+        await self._published(ack)
+        return ack
+
+    async def delete(
+        self, oid: int, chat_id: str, message_id: int, *, key: str | None = None
+    ) -> Ack:
+        self._take(oid)
+        ack = await self._store.delete(
+            chat_id=chat_id, actor=oid, message_id=message_id, key=key, now=self._now()
+        )
+        await self._published(ack)
+        return ack
+
+    async def react(
+        self,
+        oid: int,
+        chat_id: str,
+        message_id: int,
+        emoji: str,
+        *,
+        on: bool = True,
+        key: str | None = None,
+    ) -> Ack:
+        if not emoji.strip() or any(ch in emoji for ch in "\r\n\t"):
+            raise ZvonokError(e.CHAT_INVALID, "a reaction is an emoji")
+        self._take(oid)
+        ack = await self._store.react(
+            chat_id=chat_id,
+            actor=oid,
+            message_id=message_id,
+            emoji=emoji,
+            on=on,
+            key=key,
+            now=self._now(),
+        )
+        await self._published(ack)
+        return ack
+
+    async def open_direct(self, oid: int, other: int) -> ChatSummary:
+        if other == oid:
+            raise ZvonokError(e.CHAT_INVALID, "a direct chat needs another person")
+        mine, theirs = await self._store.profile(oid), await self._store.profile(other)
+        if theirs is None:
+            raise e.NotFound(e.PERSON_NOT_FOUND, f"no person {other} in the roster")
+        if mine is None or not _share_a_school(mine, theirs):
+            raise e.forbidden("you may write only to people of your school")
+        summary, change = await self._store.open_direct(a=oid, b=other, now=self._now())
+        if change is not None:
+            await self.publish_membership(change)
+        return summary
+
+    async def create_group(
+        self, oid: int, school_id: str, title: str, members: Sequence[int], *, key: str | None
+    ) -> ChatSummary:
+        title = title.strip()
+        if not title:
+            raise ZvonokError(e.CHAT_INVALID, "a group needs a title")
+        if len(set(members)) > MAX_GROUP_MEMBERS:
+            raise ZvonokError(e.CHAT_INVALID, f"a group has at most {MAX_GROUP_MEMBERS} members")
+        creator = await self._store.profile(oid)
+        if creator is None or not (
+            creator.has_role(Role.TEACHER, SchoolId(school_id))
+            or creator.has_role(Role.ADMIN, SchoolId(school_id))
+        ):
+            raise e.forbidden("only the school's teachers and admins create groups")
+        await self._check_in_school(school_id, [m for m in members if m != oid])
+        self._take(oid)
+        summary, change = await self._store.create_group(
+            creator=oid, school_id=school_id, title=title, members=members, key=key, now=self._now()
+        )
+        await self.publish_membership(change)
+        return summary
+
+    async def change_members(
+        self, oid: int, chat_id: str, add: Sequence[int], remove: Sequence[int]
+    ) -> ChatSummary:
+        summary = await self._store.chat(oid, chat_id)
+        if add and summary.school_id is not None:
+            await self._check_in_school(summary.school_id, add)
+        change = await self._store.change_members(
+            chat_id=chat_id, actor=oid, add=add, remove=remove, now=self._now()
+        )
+        if change is not None:
+            await self.publish_membership(change)
+            summary = await self._store.chat(oid, chat_id)
+        return summary
+
+    # -- reading --------------------------------------------------------------
+
+    async def chats(self, oid: int) -> list[ChatSummary]:
+        return await self._store.chats(oid)
+
+    async def chat(self, oid: int, chat_id: str) -> ChatSummary:
+        return await self._store.chat(oid, chat_id)
+
+    async def history(
+        self,
+        oid: int,
+        chat_id: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int = 50,
+    ) -> tuple[list[ChatEvent], bool]:
+        """A page of events in ascending order, and whether there are more
+        in the direction paged (older with ``before`` or by default, newer
+        with ``after``)."""
+        if not await self._store.is_member(chat_id, oid):
+            raise e.chat_not_found(chat_id)
+        limit = max(1, min(limit, self._config.history_page))
+        if after is not None and before is None:
+            events = await self._store.events(chat_id, after=after, limit=limit + 1)
+            return events[:limit], len(events) > limit
+        upper = before if before is not None else END
+        events = await self._store.events(chat_id, after=after or 0, before=upper, limit=limit + 1)
+        return events[-limit:], len(events) > limit
+
+    # -- read positions and typing (not sequenced) ------------------------------
+
+    async def mark_read(self, oid: int, chat_id: str, seq: int) -> int:
+        read = await self._store.mark_read(chat_id=chat_id, oid=oid, seq=seq)
+        frame = encode(Receipt(chat=chat_id, person=oid, seq=read))
+        await self._bus.publish(chat_topic(chat_id), {"chat": chat_id, "frame": frame})
+        return read
+
+    async def typing(self, oid: int, chat_id: str) -> None:
+        """Tell the chat's other members that ``oid`` is typing (the caller
+        has checked membership).  Never stored; dropped first under load."""
+        frame = encode(TypingNotice(chat=chat_id, person=oid))
+        await self._bus.publish(
+            chat_topic(chat_id), {"chat": chat_id, "frame": frame, "from": oid, "ephemeral": True}
+        )
+
+    # -- publishing -------------------------------------------------------------
+
+    async def _published(self, ack: Ack) -> None:
+        if not ack.duplicate:  # a retry's event went out the first time
+            await self.publish(ack.event)
+
+    async def publish(self, event: ChatEvent) -> None:
+        """Announce a committed event to the chat's subscribers."""
+        await self._bus.publish(
+            chat_topic(event.chat),
+            {"chat": event.chat, "seq": event.seq, "frame": event_frame(event)},
+        )
+
+    async def publish_membership(self, change: MembershipChange) -> None:
+        """Announce a committed membership change, to the chat and to the
+        people it added (so their connections subscribe) and removed."""
+        event = change.event
+        await self.publish(event)
+        for oid in change.added:
+            await self._bus.publish(person_topic(oid), {"joined": event.chat, "seq": event.seq})
+        for oid in change.removed:
+            await self._bus.publish(person_topic(oid), {"left": event.chat, "seq": event.seq})
+
+    # -- checks -----------------------------------------------------------------
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise ZvonokError(e.MESSAGE_EMPTY, "the message is empty")
+        if len(text) > self._max_text:
+            raise ZvonokError(
+                e.MESSAGE_TOO_LONG, f"a message has at most {self._max_text} characters"
+            )
+
+    def _take(self, oid: int) -> None:
+        bucket = self._buckets.get(oid)
+        if bucket is None:
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._buckets.clear()  # forgetting only ever grants a fresh burst
+            bucket = self._buckets[oid] = TokenBucket(
+                self._config.sends_per_second, self._config.send_burst, self._clock
+            )
+        retry_after = bucket.take()
+        if retry_after:
+            raise e.RateLimited(round(retry_after, 3))
+
+    async def _check_in_school(self, school_id: str, people: Sequence[int]) -> None:
+        for oid in set(people):
+            profile = await self._store.profile(oid)
+            if profile is None:
+                raise e.NotFound(e.PERSON_NOT_FOUND, f"no person {oid} in the roster")
+            if not any(role.school_id == school_id for role in profile.roles):
+                raise e.forbidden(f"person {oid} is not of school {school_id}")
+
+    def _now(self) -> float:
+        return self._clock.time()
+
+
+def _share_a_school(a: Profile, b: Profile) -> bool:
+    return bool({r.school_id for r in a.roles} & {r.school_id for r in b.roles})

@@ -1,0 +1,890 @@
+"""Reading and writing chats, in portable SQL.
+
+Every function takes a :class:`~server.store.sql.SqlConnection` already in a
+transaction, as :mod:`server.store.roster_sql` does: the store decides where
+transactions begin and end.  The tables are created by
+``server/store/migrations/0002_chats.sql``; what events mean is written in
+:mod:`server.chats.model`.
+
+A change to a chat takes the chat's next sequence number with one
+``UPDATE chats SET last_seq = last_seq + 1 ... RETURNING last_seq``, which
+also checks membership, then inserts its event and the state it leaves
+behind.  Run inside one write transaction this gives every chat the
+sequence 1, 2, 3... without holes, and a refusal (an exception) rolls all of
+it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.chats.errors import (
+    CHAT_INVALID,
+    CHAT_MEMBERS_FIXED,
+    CHAT_NOT_OWNER,
+    IDEMPOTENCY_CONFLICT,
+    MESSAGE_DELETED,
+    MESSAGE_NOT_AUTHOR,
+    PERSON_NOT_FOUND,
+    Conflict,
+    NotFound,
+    chat_not_found,
+    message_not_found,
+)
+from server.chats.model import (
+    ROSTER_KINDS,
+    Ack,
+    ChatEvent,
+    ChatKind,
+    ChatSummary,
+    EventKind,
+    MembershipChange,
+    class_chat_id,
+    direct_chat_id,
+    parents_chat_id,
+    staff_chat_id,
+)
+from server.errors import ForbiddenError, ZvonokError
+
+from .sql import SqlConnection, fetch_in
+
+MAX_INT64 = 2**63 - 1
+"""OIDs and sequence numbers are BIGINT; larger values cannot name a row."""
+
+_ROSTER_KINDS = sorted(kind.value for kind in ROSTER_KINDS)
+
+_EVENT = "SELECT chat_id, seq, kind, author_oid, at, data FROM chat_events"
+
+# Takes the chat's next seq if ``person`` is a member; no row otherwise.
+_NEXT_SEQ = (
+    "UPDATE chats SET last_seq = last_seq + 1 WHERE id = ? AND EXISTS "
+    "(SELECT 1 FROM chat_members WHERE chat_id = ? AND person_oid = ?) RETURNING last_seq"
+)
+
+# A member's view of their chats.  One row per membership: the chat, the
+# member's read position, the member count, the unread count, the time of
+# the latest event (for the order), the latest undeleted message and, for a
+# direct chat, the other person's name.
+_SUMMARIES = """
+SELECT c.id, c.kind, c.title, c.school_id, c.class_id, c.last_seq, m.read_seq,
+    (SELECT COUNT(*) FROM chat_members n WHERE n.chat_id = c.id) AS member_count,
+    (SELECT COUNT(*) FROM messages u
+        WHERE u.chat_id = c.id AND u.id > m.read_seq AND u.deleted = 0
+        AND u.author_oid <> m.person_oid) AS unread,
+    COALESCE(le.at, c.created_at) AS active_at,
+    lm.id, lm.author_oid, lm.text, lm.reply_to, lme.at,
+    p.last_name, p.first_name, p.middle_name
+FROM chat_members m
+JOIN chats c ON c.id = m.chat_id
+LEFT JOIN chat_events le ON le.chat_id = c.id AND le.seq = c.last_seq
+LEFT JOIN messages lm ON lm.chat_id = c.id AND lm.id = (
+    SELECT x.id FROM messages x WHERE x.chat_id = c.id AND x.deleted = 0
+    ORDER BY x.id DESC LIMIT 1)
+LEFT JOIN chat_events lme ON lme.chat_id = lm.chat_id AND lme.seq = lm.id
+LEFT JOIN chat_members om
+    ON c.kind = 'direct' AND om.chat_id = c.id AND om.person_oid <> m.person_oid
+LEFT JOIN people p ON p.oid = om.person_oid
+WHERE m.person_oid = ?
+"""
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+def valid_oid(oid: int) -> bool:
+    """Whether ``oid`` could name a stored person (else sqlite would overflow)."""
+    return 0 < oid <= MAX_INT64
+
+
+def _clamp(value: int) -> int:
+    return max(-MAX_INT64, min(value, MAX_INT64))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _fingerprint(operation: str, *args: Any) -> str:
+    """What a request asks for, so that a reused key can be told apart."""
+    return hashlib.sha256(_dumps([operation, *args]).encode("utf-8")).hexdigest()
+
+
+def _event(row: Sequence[Any]) -> ChatEvent:
+    chat_id, seq, kind, author, at, data = row
+    return ChatEvent(
+        chat=str(chat_id),
+        seq=int(seq),
+        kind=EventKind(kind),
+        author=None if author is None else int(author),
+        at=float(at),
+        data=json.loads(data),
+    )
+
+
+def _full_name(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
+async def _next_seq(db: SqlConnection, chat_id: str, member: int) -> int:
+    rows = await db.fetchall(_NEXT_SEQ, (chat_id, chat_id, member))
+    if not rows:
+        raise chat_not_found(chat_id)
+    return int(rows[0][0])
+
+
+async def _append(
+    db: SqlConnection,
+    chat_id: str,
+    seq: int,
+    kind: EventKind,
+    author: int | None,
+    now: float,
+    message_id: int | None,
+    data: dict[str, Any],
+) -> ChatEvent:
+    await db.execute(
+        "INSERT INTO chat_events (chat_id, seq, kind, author_oid, at, message_id, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, seq, kind.value, author, now, message_id, _dumps(data)),
+    )
+    return ChatEvent(chat_id, seq, kind, author, now, data)
+
+
+async def _load_event(db: SqlConnection, chat_id: str, seq: int) -> ChatEvent:
+    rows = await db.fetchall(f"{_EVENT} WHERE chat_id = ? AND seq = ?", (chat_id, seq))
+    return _event(rows[0])
+
+
+async def _replay(
+    db: SqlConnection, person: int, key: str | None, fingerprint: str
+) -> ChatEvent | None:
+    """The event a used key made, or ``None`` for a new key.
+
+    A key used for another request raises ``idempotency.conflict``.
+    """
+    if key is None:
+        return None
+    rows = await db.fetchall(
+        "SELECT k.fingerprint, e.chat_id, e.seq, e.kind, e.author_oid, e.at, e.data "
+        "FROM idempotency_keys k "
+        "JOIN chat_events e ON e.chat_id = k.chat_id AND e.seq = k.seq "
+        "WHERE k.person_oid = ? AND k.key = ?",
+        (person, key),
+    )
+    if not rows:
+        return None
+    if rows[0][0] != fingerprint:
+        raise Conflict(
+            IDEMPOTENCY_CONFLICT, "this idempotency key was already used for another request"
+        )
+    return _event(rows[0][1:])
+
+
+async def _remember(
+    db: SqlConnection,
+    person: int,
+    key: str | None,
+    fingerprint: str,
+    event: ChatEvent,
+    now: float,
+) -> None:
+    if key is None:
+        return
+    await db.execute(
+        "INSERT INTO idempotency_keys (person_oid, key, fingerprint, chat_id, seq, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (person, key, fingerprint, event.chat, event.seq, now),
+    )
+
+
+async def _missing_people(db: SqlConnection, oids: Iterable[int]) -> list[int]:
+    """Those of ``oids`` that are not in the roster, ascending."""
+    wanted = set(oids)
+    valid = {oid for oid in wanted if valid_oid(oid)}
+    rows = await fetch_in(db, "SELECT oid FROM people WHERE oid IN ({})", sorted(valid))
+    return sorted(wanted - {int(oid) for (oid,) in rows})
+
+
+def _person_not_found(missing: Sequence[int]) -> NotFound:
+    shown = ", ".join(str(oid) for oid in missing[:10])
+    return NotFound(PERSON_NOT_FOUND, f"no person {shown} in the roster")
+
+
+async def _require_people(db: SqlConnection, oids: Iterable[int]) -> None:
+    missing = await _missing_people(db, oids)
+    if missing:
+        raise _person_not_found(missing)
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    author: int
+    text: str | None
+    version: int
+    text_at: float
+    deleted: bool
+
+
+async def _member_message(
+    db: SqlConnection, chat_id: str, member: int, message_id: int
+) -> _Message:
+    """A message of a chat ``member`` is in: ``chat.not_found``, ``message.not_found``."""
+    if not valid_oid(message_id):
+        # Still tell a non-member only that the chat is not theirs.
+        if not await is_member(db, chat_id, member):
+            raise chat_not_found(chat_id)
+        raise message_not_found(chat_id, message_id)
+    rows = await db.fetchall(
+        "SELECT m.author_oid, m.text, m.version, m.text_at, m.deleted FROM chat_members c "
+        "LEFT JOIN messages m ON m.chat_id = c.chat_id AND m.id = ? "
+        "WHERE c.chat_id = ? AND c.person_oid = ?",
+        (message_id, chat_id, member),
+    )
+    if not rows:
+        raise chat_not_found(chat_id)
+    author, text, version, text_at, deleted = rows[0]
+    if author is None:
+        raise message_not_found(chat_id, message_id)
+    return _Message(int(author), text, int(version), float(text_at), bool(deleted))
+
+
+def _check_own(message: _Message, actor: int, chat_id: str, message_id: int) -> None:
+    if message.author != actor:
+        raise ForbiddenError(MESSAGE_NOT_AUTHOR, "only the author may change a message")
+    if message.deleted:
+        raise _deleted(chat_id, message_id)
+
+
+def _deleted(chat_id: str, message_id: int) -> Conflict:
+    return Conflict(MESSAGE_DELETED, f"message {message_id} in chat {chat_id[:80]!r} was deleted")
+
+
+# --------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------
+
+
+async def chat_positions(db: SqlConnection, oid: int) -> dict[str, int]:
+    if not valid_oid(oid):
+        return {}
+    rows = await db.fetchall(
+        "SELECT c.id, c.last_seq FROM chat_members m JOIN chats c ON c.id = m.chat_id "
+        "WHERE m.person_oid = ?",
+        (oid,),
+    )
+    return {str(chat_id): int(seq) for chat_id, seq in rows}
+
+
+async def is_member(db: SqlConnection, chat_id: str, oid: int) -> bool:
+    if not valid_oid(oid):
+        return False
+    rows = await db.fetchall(
+        "SELECT 1 FROM chat_members WHERE chat_id = ? AND person_oid = ?", (chat_id, oid)
+    )
+    return bool(rows)
+
+
+async def members(db: SqlConnection, chat_id: str) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT person_oid FROM chat_members WHERE chat_id = ? ORDER BY person_oid", (chat_id,)
+    )
+    return [int(oid) for (oid,) in rows]
+
+
+async def contacts(db: SqlConnection, oid: int) -> set[int]:
+    if not valid_oid(oid):
+        return set()
+    rows = await db.fetchall(
+        "SELECT DISTINCT o.person_oid FROM chat_members m "
+        "JOIN chat_members o ON o.chat_id = m.chat_id "
+        "WHERE m.person_oid = ? AND o.person_oid <> ?",
+        (oid, oid),
+    )
+    return {int(other) for (other,) in rows}
+
+
+async def summaries(db: SqlConnection, oid: int, chat_id: str | None = None) -> list[ChatSummary]:
+    """``oid``'s chats (or the one ``chat_id``), the most recently active first."""
+    if not valid_oid(oid):
+        return []
+    if chat_id is None:
+        rows = await db.fetchall(f"{_SUMMARIES} ORDER BY active_at DESC, c.id", (oid,))
+    else:
+        rows = await db.fetchall(f"{_SUMMARIES} AND c.id = ?", (oid, chat_id))
+    return [_summary(row) for row in rows]
+
+
+def _summary(row: Sequence[Any]) -> ChatSummary:
+    (chat_id, kind, title, school_id, class_id, last_seq, read_seq, member_count, unread) = row[:9]
+    message_id, author, text, reply_to, at = row[10:15]
+    last_name, first_name, middle_name = row[15:18]
+    chat_kind = ChatKind(kind)
+    if chat_kind is ChatKind.DIRECT and last_name is not None:
+        title = _full_name(last_name, first_name, middle_name)
+    last_message = None
+    if message_id is not None:
+        last_message = ChatEvent(
+            chat=str(chat_id),
+            seq=int(message_id),
+            kind=EventKind.MESSAGE,
+            author=int(author),
+            at=float(at),
+            data={
+                "id": int(message_id),
+                "text": text,
+                "reply_to": None if reply_to is None else int(reply_to),
+            },
+        )
+    return ChatSummary(
+        id=str(chat_id),
+        kind=chat_kind,
+        title=str(title),
+        school_id=school_id,
+        class_id=class_id,
+        members=int(member_count),
+        last_seq=int(last_seq),
+        read_seq=int(read_seq),
+        unread=int(unread),
+        last_message=last_message,
+    )
+
+
+async def summary(db: SqlConnection, oid: int, chat_id: str) -> ChatSummary:
+    """One chat as ``oid`` sees it; ``chat.not_found`` unless a member."""
+    found = await summaries(db, oid, chat_id)
+    if not found:
+        raise chat_not_found(chat_id)
+    return found[0]
+
+
+async def events(
+    db: SqlConnection, chat_id: str, *, after: int, before: int | None, limit: int
+) -> list[ChatEvent]:
+    """See :meth:`server.store.base.ChatStore.events`."""
+    if limit <= 0:
+        return []
+    after, limit = _clamp(after), _clamp(limit)
+    if before is None:
+        rows = await db.fetchall(
+            f"{_EVENT} WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (chat_id, after, limit),
+        )
+        return [_event(row) for row in rows]
+    rows = await db.fetchall(
+        f"{_EVENT} WHERE chat_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (chat_id, after, _clamp(before), limit),
+    )
+    return [_event(row) for row in reversed(rows)]
+
+
+async def message_versions(
+    db: SqlConnection, chat_id: str, message_id: int
+) -> list[tuple[int, str, float]]:
+    """Every version, the current one last; empty for a deleted or unknown message."""
+    if not valid_oid(message_id):
+        return []
+    rows = await db.fetchall(
+        "SELECT version, text, text_at, deleted FROM messages WHERE chat_id = ? AND id = ?",
+        (chat_id, message_id),
+    )
+    if not rows or rows[0][3]:
+        return []
+    version, text, text_at, _ = rows[0]
+    earlier = await db.fetchall(
+        "SELECT version, text, at FROM message_versions WHERE chat_id = ? AND message_id = ? "
+        "ORDER BY version",
+        (chat_id, message_id),
+    )
+    return [
+        *((int(v), str(t), float(at)) for v, t, at in earlier),
+        (int(version), str(text), float(text_at)),
+    ]
+
+
+async def last_seen(db: SqlConnection, oids: Iterable[int]) -> dict[int, float]:
+    wanted = sorted({oid for oid in oids if valid_oid(oid)})
+    sql = "SELECT person_oid, at FROM last_seen WHERE person_oid IN ({})"
+    rows = await fetch_in(db, sql, wanted)
+    return {int(oid): float(at) for oid, at in rows}
+
+
+# --------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------
+
+
+async def post(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    author: int,
+    text: str,
+    reply_to: int | None,
+    key: str,
+    now: float,
+) -> Ack:
+    """Post a message; its id is the seq of its event.
+
+    The hot path: one key lookup, the seq update (which also checks
+    membership), and three inserts.
+    """
+    fingerprint = _fingerprint("post", chat_id, text, reply_to)
+    replayed = await _replay(db, author, key, fingerprint)
+    if replayed is not None:
+        return Ack(replayed, duplicate=True)
+    seq = await _next_seq(db, chat_id, author)
+    if reply_to is not None and not (
+        valid_oid(reply_to)
+        and await db.fetchall(
+            "SELECT 1 FROM messages WHERE chat_id = ? AND id = ?", (chat_id, reply_to)
+        )
+    ):
+        raise message_not_found(chat_id, reply_to)
+    data = {"id": seq, "text": text, "reply_to": reply_to}
+    event = await _append(db, chat_id, seq, EventKind.MESSAGE, author, now, seq, data)
+    await db.execute(
+        "INSERT INTO messages (chat_id, id, author_oid, text, reply_to, text_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, seq, author, text, reply_to, now),
+    )
+    await _remember(db, author, key, fingerprint, event, now)
+    return Ack(event)
+
+
+async def edit(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    author: int,
+    message_id: int,
+    text: str,
+    key: str | None,
+    now: float,
+) -> Ack:
+    """Replace the text of one's own message; the earlier text becomes a version."""
+    fingerprint = _fingerprint("edit", chat_id, message_id, text)
+    replayed = await _replay(db, author, key, fingerprint)
+    if replayed is not None:
+        return Ack(replayed, duplicate=True)
+    message = await _member_message(db, chat_id, author, message_id)
+    _check_own(message, author, chat_id, message_id)
+    seq = await _next_seq(db, chat_id, author)
+    version = message.version + 1
+    await db.execute(
+        "INSERT INTO message_versions (chat_id, message_id, version, text, at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (chat_id, message_id, message.version, message.text, message.text_at),
+    )
+    await db.execute(
+        "UPDATE messages SET text = ?, version = ?, text_at = ? WHERE chat_id = ? AND id = ?",
+        (text, version, now, chat_id, message_id),
+    )
+    data = {"id": message_id, "text": text, "version": version}
+    event = await _append(db, chat_id, seq, EventKind.EDIT, author, now, message_id, data)
+    await _remember(db, author, key, fingerprint, event, now)
+    return Ack(event)
+
+
+async def delete(
+    db: SqlConnection, *, chat_id: str, actor: int, message_id: int, key: str | None, now: float
+) -> Ack:
+    """Delete one's own message.
+
+    The text, the earlier versions and the reactions go; the ``message`` and
+    ``edit`` events stay, their data rewritten to ``{"id", "deleted": true}``.
+    """
+    fingerprint = _fingerprint("delete", chat_id, message_id)
+    replayed = await _replay(db, actor, key, fingerprint)
+    if replayed is not None:
+        return Ack(replayed, duplicate=True)
+    message = await _member_message(db, chat_id, actor, message_id)
+    _check_own(message, actor, chat_id, message_id)
+    seq = await _next_seq(db, chat_id, actor)
+    await db.execute(
+        "UPDATE messages SET deleted = 1, text = NULL WHERE chat_id = ? AND id = ?",
+        (chat_id, message_id),
+    )
+    await db.execute(
+        "DELETE FROM message_versions WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+    )
+    await db.execute(
+        "DELETE FROM reactions WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+    )
+    # The events about a message all come after it: the seq bound keeps this
+    # a range scan of the chat's log from the message on.
+    await db.execute(
+        "UPDATE chat_events SET data = ? "
+        "WHERE chat_id = ? AND seq >= ? AND message_id = ? AND kind IN (?, ?)",
+        (
+            _dumps({"id": message_id, "deleted": True}),
+            chat_id,
+            message_id,
+            message_id,
+            EventKind.MESSAGE.value,
+            EventKind.EDIT.value,
+        ),
+    )
+    data = {"id": message_id}
+    event = await _append(db, chat_id, seq, EventKind.DELETE, actor, now, message_id, data)
+    await _remember(db, actor, key, fingerprint, event, now)
+    return Ack(event)
+
+
+async def react(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    actor: int,
+    message_id: int,
+    emoji: str,
+    on: bool,
+    key: str | None,
+    now: float,
+) -> Ack:
+    """Set or take back ``actor``'s reaction ``emoji`` on a message.
+
+    An event is appended only when the state changes.  When it would not
+    (the reaction is already on, or already taken back), nothing new is
+    stored and the ack is the event that last set this person's reaction
+    with this emoji on this message, with ``duplicate=True``.  Taking back
+    a reaction that was never there has no such event, so that one appends
+    an ``on: false`` event anyway.
+    """
+    fingerprint = _fingerprint("react", chat_id, message_id, emoji, on)
+    replayed = await _replay(db, actor, key, fingerprint)
+    if replayed is not None:
+        return Ack(replayed, duplicate=True)
+    message = await _member_message(db, chat_id, actor, message_id)
+    if message.deleted:
+        raise _deleted(chat_id, message_id)
+    rows = await db.fetchall(
+        "SELECT active, seq FROM reactions "
+        "WHERE chat_id = ? AND message_id = ? AND person_oid = ? AND emoji = ?",
+        (chat_id, message_id, actor, emoji),
+    )
+    if rows and bool(rows[0][0]) == on:
+        event = await _load_event(db, chat_id, int(rows[0][1]))
+        await _remember(db, actor, key, fingerprint, event, now)
+        return Ack(event, duplicate=True)
+    seq = await _next_seq(db, chat_id, actor)
+    data = {"id": message_id, "emoji": emoji, "on": on}
+    event = await _append(db, chat_id, seq, EventKind.REACTION, actor, now, message_id, data)
+    await db.execute(
+        "INSERT INTO reactions (chat_id, message_id, person_oid, emoji, active, seq) "
+        "VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (chat_id, message_id, person_oid, emoji) "
+        "DO UPDATE SET active = excluded.active, seq = excluded.seq",
+        (chat_id, message_id, actor, emoji, int(on), seq),
+    )
+    await _remember(db, actor, key, fingerprint, event, now)
+    return Ack(event)
+
+
+async def mark_read(db: SqlConnection, *, chat_id: str, oid: int, seq: int) -> int:
+    """Move ``oid``'s read position to ``seq`` (never back, never past last_seq)."""
+    rows = await db.fetchall(
+        "SELECT m.read_seq, c.last_seq FROM chat_members m JOIN chats c ON c.id = m.chat_id "
+        "WHERE m.chat_id = ? AND m.person_oid = ?",
+        (chat_id, oid),
+    )
+    if not rows:
+        raise chat_not_found(chat_id)
+    old, last = int(rows[0][0]), int(rows[0][1])
+    new = max(old, min(seq, last))
+    if new != old:
+        await db.execute(
+            "UPDATE chat_members SET read_seq = ? WHERE chat_id = ? AND person_oid = ?",
+            (new, chat_id, oid),
+        )
+    return new
+
+
+async def set_last_seen(db: SqlConnection, oid: int, at: float) -> None:
+    await db.execute(
+        "INSERT INTO last_seen (person_oid, at) VALUES (?, ?) "
+        "ON CONFLICT (person_oid) DO UPDATE SET at = excluded.at",
+        (oid, at),
+    )
+
+
+# --------------------------------------------------------------------------
+# Chats and members
+# --------------------------------------------------------------------------
+
+
+async def _create_chat(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    kind: ChatKind,
+    title: str,
+    school_id: str | None,
+    owner: int | None,
+    members: Sequence[int],
+    author: int,
+    now: float,
+) -> MembershipChange:
+    """A new chat whose first event adds ``members`` (ascending)."""
+    await db.execute(
+        "INSERT INTO chats (id, kind, title, school_id, class_id, owner_oid, created_at, last_seq) "
+        "VALUES (?, ?, ?, ?, NULL, ?, ?, 1)",
+        (chat_id, kind.value, title, school_id, owner, now),
+    )
+    await db.executemany(
+        "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, 1)",
+        [(chat_id, oid) for oid in members],
+    )
+    data: dict[str, Any] = {"added": list(members), "removed": []}
+    event = await _append(db, chat_id, 1, EventKind.MEMBERS, author, now, None, data)
+    return MembershipChange(event, tuple(members), ())
+
+
+async def open_direct(
+    db: SqlConnection, *, a: int, b: int, now: float
+) -> tuple[ChatSummary, MembershipChange | None]:
+    """The direct chat of ``a`` and ``b`` as ``a`` sees it, made if new."""
+    if a == b:
+        raise ZvonokError(CHAT_INVALID, "a direct chat needs two different people")
+    if not valid_oid(b):
+        raise _person_not_found([b])
+    chat_id = direct_chat_id(a, b)
+    if await db.fetchall("SELECT 1 FROM chats WHERE id = ?", (chat_id,)):
+        return await summary(db, a, chat_id), None
+    await _require_people(db, (a, b))
+    change = await _create_chat(
+        db,
+        chat_id=chat_id,
+        kind=ChatKind.DIRECT,
+        title="",
+        school_id=None,
+        owner=None,
+        members=sorted((a, b)),
+        author=a,
+        now=now,
+    )
+    return await summary(db, a, chat_id), change
+
+
+async def create_group(
+    db: SqlConnection,
+    *,
+    creator: int,
+    school_id: str,
+    title: str,
+    members: Sequence[int],
+    key: str | None,
+    now: float,
+) -> tuple[ChatSummary, MembershipChange]:
+    """A new group owned by ``creator``; a retried key gives the same group back."""
+    everyone = sorted({*members, creator})
+    fingerprint = _fingerprint("create_group", school_id, title, everyone)
+    replayed = await _replay(db, creator, key, fingerprint)
+    if replayed is not None:
+        change = MembershipChange(
+            replayed,
+            tuple(int(oid) for oid in replayed.data["added"]),
+            tuple(int(oid) for oid in replayed.data["removed"]),
+        )
+        return await summary(db, creator, replayed.chat), change
+    await _require_people(db, everyone)
+    chat_id = f"group:{secrets.token_urlsafe(9)}"
+    change = await _create_chat(
+        db,
+        chat_id=chat_id,
+        kind=ChatKind.GROUP,
+        title=title,
+        school_id=school_id,
+        owner=creator,
+        members=everyone,
+        author=creator,
+        now=now,
+    )
+    await _remember(db, creator, key, fingerprint, change.event, now)
+    return await summary(db, creator, chat_id), change
+
+
+async def change_members(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    actor: int,
+    add: Sequence[int],
+    remove: Sequence[int],
+    now: float,
+) -> MembershipChange | None:
+    """Add and remove members of a group (its owner only); ``None`` if nothing changed."""
+    rows = await db.fetchall(
+        "SELECT c.kind, c.owner_oid FROM chats c "
+        "JOIN chat_members m ON m.chat_id = c.id AND m.person_oid = ? WHERE c.id = ?",
+        (actor, chat_id),
+    )
+    if not rows:
+        raise chat_not_found(chat_id)
+    kind, owner = ChatKind(rows[0][0]), rows[0][1]
+    if kind is not ChatKind.GROUP:
+        raise Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind.value} chat cannot be changed")
+    if owner != actor:
+        raise ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+    to_add, to_remove = set(add), set(remove)
+    if to_add & to_remove:
+        raise ZvonokError(CHAT_INVALID, "a person cannot be both added and removed")
+    if owner in to_remove:
+        raise ZvonokError(CHAT_INVALID, "the owner cannot be removed from their group")
+    current = set(await members(db, chat_id))
+    added, removed = sorted(to_add - current), sorted(to_remove & current)
+    await _require_people(db, added)
+    if not added and not removed:
+        return None
+    seq = await _next_seq(db, chat_id, actor)
+    await db.executemany(
+        "DELETE FROM chat_members WHERE chat_id = ? AND person_oid = ?",
+        [(chat_id, oid) for oid in removed],
+    )
+    await db.executemany(
+        "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",
+        [(chat_id, oid, seq) for oid in added],
+    )
+    data: dict[str, Any] = {"added": added, "removed": removed}
+    event = await _append(db, chat_id, seq, EventKind.MEMBERS, actor, now, None, data)
+    return MembershipChange(event, tuple(added), tuple(removed))
+
+
+# --------------------------------------------------------------------------
+# Roster chats
+# --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RosterChat:
+    """A roster chat as the roster tables say it should be."""
+
+    id: str
+    kind: ChatKind
+    title: str
+    school_id: str
+    class_id: str | None
+    members: set[int] = field(default_factory=set)
+
+
+async def _wanted_roster_chats(db: SqlConnection) -> dict[str, _RosterChat]:
+    """Every roster chat with the members the roster tables give it."""
+    wanted: dict[str, _RosterChat] = {}
+    for school_id, name in await db.fetchall("SELECT id, name FROM schools"):
+        chat_id = staff_chat_id(school_id)
+        wanted[chat_id] = _RosterChat(
+            chat_id, ChatKind.STAFF, f"{name}: учителя и администрация", school_id, None
+        )
+    class_chats: dict[str, _RosterChat] = {}
+    parent_chats: dict[str, _RosterChat] = {}
+    rows = await db.fetchall("SELECT id, school_id, name, class_teacher_oid FROM classes")
+    for class_id, school_id, name, teacher in rows:
+        class_chats[class_id] = _RosterChat(
+            class_chat_id(class_id), ChatKind.CLASS, f"{name}: класс", school_id, class_id
+        )
+        parent_chats[class_id] = _RosterChat(
+            parents_chat_id(class_id),
+            ChatKind.CLASS_PARENTS,
+            f"{name}: родители",
+            school_id,
+            class_id,
+        )
+        if teacher is not None:
+            class_chats[class_id].members.add(int(teacher))
+            parent_chats[class_id].members.add(int(teacher))
+    for school_id, oid in await db.fetchall("SELECT school_id, person_oid FROM staff"):
+        wanted[staff_chat_id(school_id)].members.add(int(oid))
+    for class_id, oid in await db.fetchall(
+        "SELECT class_id, person_oid FROM class_members "
+        "UNION SELECT class_id, person_oid FROM subject_teachers"
+    ):
+        class_chats[class_id].members.add(int(oid))
+    for class_id, oid in await db.fetchall(
+        "SELECT DISTINCT cm.class_id, g.parent_oid FROM class_members cm "
+        "JOIN guardians g ON g.child_oid = cm.person_oid"
+    ):
+        parent_chats[class_id].members.add(int(oid))
+    for chat in (*class_chats.values(), *parent_chats.values()):
+        wanted[chat.id] = chat
+    return wanted
+
+
+async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipChange]:
+    """Make the roster chats' members follow the roster tables.
+
+    Creates missing class, parents and staff chats, updates their titles,
+    and writes one ``members`` event (by nobody) for each chat whose members
+    change.  A roster chat whose class or school is gone loses all its
+    members and keeps its log.  A roster that matches the chats writes
+    nothing.  The changes are returned in chat id order.
+    """
+    wanted = await _wanted_roster_chats(db)
+    stored: dict[str, tuple[str, int]] = {
+        str(chat_id): (str(title), int(last_seq))
+        for chat_id, title, last_seq in await fetch_in(
+            db, "SELECT id, title, last_seq FROM chats WHERE kind IN ({})", _ROSTER_KINDS
+        )
+    }
+    current: dict[str, set[int]] = {}
+    for chat_id, oid in await fetch_in(
+        db,
+        "SELECT m.chat_id, m.person_oid FROM chat_members m JOIN chats c ON c.id = m.chat_id "
+        "WHERE c.kind IN ({})",
+        _ROSTER_KINDS,
+    ):
+        current.setdefault(str(chat_id), set()).add(int(oid))
+
+    new_chats = [chat for chat_id, chat in sorted(wanted.items()) if chat_id not in stored]
+    renamed = [
+        (chat.title, chat_id)
+        for chat_id, chat in sorted(wanted.items())
+        if chat_id in stored and stored[chat_id][0] != chat.title
+    ]
+    changes: list[MembershipChange] = []
+    seqs: list[tuple[int, str]] = []
+    for chat_id in sorted(wanted.keys() | stored.keys()):
+        chat = wanted.get(chat_id)
+        members_now = current.get(chat_id, set())
+        members_wanted = chat.members if chat is not None else set()
+        added, removed = sorted(members_wanted - members_now), sorted(members_now - members_wanted)
+        if not added and not removed:
+            continue
+        seq = stored[chat_id][1] + 1 if chat_id in stored else 1
+        data: dict[str, Any] = {"added": added, "removed": removed}
+        event = ChatEvent(chat_id, seq, EventKind.MEMBERS, None, now, data)
+        changes.append(MembershipChange(event, tuple(added), tuple(removed)))
+        seqs.append((seq, chat_id))
+
+    await db.executemany(
+        "INSERT INTO chats (id, kind, title, school_id, class_id, owner_oid, created_at, last_seq) "
+        "VALUES (?, ?, ?, ?, ?, NULL, ?, 0)",
+        [
+            (chat.id, chat.kind.value, chat.title, chat.school_id, chat.class_id, now)
+            for chat in new_chats
+        ],
+    )
+    await db.executemany("UPDATE chats SET title = ? WHERE id = ?", renamed)
+    await db.executemany("UPDATE chats SET last_seq = ? WHERE id = ?", seqs)
+    await db.executemany(
+        "INSERT INTO chat_events (chat_id, seq, kind, author_oid, at, message_id, data) "
+        "VALUES (?, ?, ?, NULL, ?, NULL, ?)",
+        [
+            (c.event.chat, c.event.seq, EventKind.MEMBERS.value, now, _dumps(c.event.data))
+            for c in changes
+        ],
+    )
+    await db.executemany(
+        "DELETE FROM chat_members WHERE chat_id = ? AND person_oid = ?",
+        [(c.event.chat, oid) for c in changes for oid in c.removed],
+    )
+    await db.executemany(
+        "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",
+        [(c.event.chat, oid, c.event.seq) for c in changes for oid in c.added],
+    )
+    return changes
