@@ -433,13 +433,16 @@ async def post(
     """Post a message; its id is the seq of its event.
 
     The hot path: one key lookup, the seq update (which also checks
-    membership), and three inserts.
+    membership), and three inserts.  Refusals raise before anything is
+    written.
     """
     fingerprint = _fingerprint("post", chat_id, text, reply_to)
     replayed = await _replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
-    seq = await _next_seq(db, chat_id, author)
+    # Every refusal comes before the first write (the seq update refuses a
+    # non-member without changing anything): a refused post writes nothing,
+    # which is what lets the store commit several posts in one transaction.
     if reply_to is not None and not (
         valid_oid(reply_to)
         and await db.fetchall(
@@ -447,6 +450,7 @@ async def post(
         )
     ):
         raise message_not_found(chat_id, reply_to)
+    seq = await _next_seq(db, chat_id, author)
     data = {"id": seq, "text": text, "reply_to": reply_to}
     event = await _append(db, chat_id, seq, EventKind.MESSAGE, author, now, seq, data)
     await db.execute(

@@ -37,6 +37,7 @@ from server.roster.rows import RosterScope
 from server.roster.views import build_directory, build_profile
 
 from . import chat_sql, roster_sql
+from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
 from .sql import Params
 
@@ -153,6 +154,7 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
+        self._posts = GroupCommit(self._chat_write)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -212,6 +214,7 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Wait for running transactions, then close both connections."""
+        await self._posts.close()
         async with self._write_lock, self._read_lock:
             await self._disconnect()
 
@@ -389,10 +392,14 @@ class SqliteStore:
     async def post(
         self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
     ) -> Ack:
-        async with self._chat_write() as db:
+        """Posts that arrive while a commit runs share the next one (group commit)."""
+
+        async def job(db: SqliteSession) -> Ack:
             return await chat_sql.post(
                 db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key, now=now
             )
+
+        return await self._posts.run(job)
 
     async def edit(
         self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
