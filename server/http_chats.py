@@ -38,7 +38,7 @@ def _query_int(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or int(raw) > MAX_SAFE_INT:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INT:
         raise _invalid(f"{name}: expected a non-negative integer")
     return int(raw)
 
@@ -46,7 +46,7 @@ def _query_int(request: web.Request, name: str) -> int | None:
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _invalid("the body must be a JSON object") from exc
     if not isinstance(body, dict):
         raise _invalid("the body must be a JSON object")
@@ -94,13 +94,15 @@ async def history(request: web.Request) -> web.Response:
     """A page of the chat's events: ``?before=`` (older), ``?after=`` (newer), ``?limit=``."""
     oid = await _caller(request)
     chat_id = request.match_info["chat"]
-    limit = _query_int(request, "limit") or 50
+    limit = _query_int(request, "limit")
+    if limit == 0:
+        raise _invalid("limit: expected 1 or more")
     events, more = await request.app[CHATS].history(
         oid,
         chat_id,
         before=_query_int(request, "before"),
         after=_query_int(request, "after"),
-        limit=limit,
+        limit=50 if limit is None else limit,
     )
     return json_response({"chat": chat_id, "events": [e.to_json() for e in events], "more": more})
 

@@ -392,10 +392,10 @@ async def test_a_teacher_makes_a_group_and_changes_its_members(zvonok: Running) 
         await pupil.request(CreateGroup(school="sosh-1", title="Свой", members=[students[1]]))
     assert refused.value.code == "policy.forbidden"
     with pytest.raises(RequestError) as fixed:
-        await teacher.request(ChangeMembers(chat=CLASS_5A, add=[], remove=[students[0]]))
+        await teacher.request(ChangeMembers(chat=CLASS_5A, add=(), remove=(students[0],)))
     assert fixed.value.code == "chat.members_fixed"
 
-    await teacher.request(ChangeMembers(chat=group, add=[], remove=[students[0]]))
+    await teacher.request(ChangeMembers(chat=group, add=(), remove=(students[0],)))
     removed = await next_of(pupil, ChatRemoved)
     assert isinstance(removed, ChatRemoved) and removed.chat == group
     with pytest.raises(RequestError) as gone:
