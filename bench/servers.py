@@ -1,0 +1,134 @@
+"""Starting and stopping the servers under test, each as its own process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from procstats import free_port, wait_for_port
+from roster_gen import write_roster
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+IMPORT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: its process, WebSocket URL and (Zvonok) key directory."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    idp_dir: str | None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str, str]:
+    """The environment for ``python -m server``: a private database, raised limits."""
+    env = dict(os.environ)
+    query = "" if synchronous == "FULL" else f"?synchronous={synchronous}"
+    env.update(
+        {
+            "ZVONOK_HTTP_HOST": "127.0.0.1",
+            "ZVONOK_HTTP_PORT": str(port),
+            "ZVONOK_STORAGE_DATABASE": f"sqlite://{workdir / 'zvonok.db'}{query}",
+            "ZVONOK_STORAGE_SEED_DEMO": "false",
+            "ZVONOK_DEV_IDP_DIRECTORY": str(workdir / "dev-idp"),
+            "ZVONOK_LOG_LEVEL": "WARNING",
+            "ZVONOK_PROTOCOL_FRAMES_PER_SECOND": "1000",
+            "ZVONOK_PROTOCOL_FRAME_BURST": "1000",
+            # Ignored by a server without the [chat] section (only a TOML file's
+            # unknown keys are refused, not unknown environment variables).
+            "ZVONOK_CHAT_SENDS_PER_SECOND": "1000",
+            "ZVONOK_CHAT_SEND_BURST": "1000",
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def running(target: str, classes: int, synchronous: str = "FULL") -> Iterator[Server]:
+    """Start ``target`` ("zvonok" or "baseline") on a free port; stop it on exit.
+
+    Zvonok gets a fresh database (SQLite ``synchronous`` as given) with a
+    generated roster of ``classes`` classes, and a dev identity provider whose
+    keys are made here first so the load generator can sign tokens the server
+    accepts.  Everything lives in a temporary directory, removed afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp:
+        yield from _running(target, Path(tmp), classes, synchronous)
+
+
+def _running(target: str, workdir: Path, classes: int, synchronous: str) -> Iterator[Server]:
+    port = free_port()
+    log = (workdir / f"{target}.log").open("wb")
+    idp_dir: str | None = None
+    if target == "zvonok":
+        env = zvonok_env(port, workdir, synchronous)
+        idp_dir = env["ZVONOK_DEV_IDP_DIRECTORY"]
+        _make_idp(Path(idp_dir))
+        roster = workdir / "roster.json"
+        write_roster(roster, classes)
+        imported = subprocess.run(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "server", "roster", "import", str(roster)],
+            env=env,
+            cwd=workdir,
+            capture_output=True,
+            timeout=IMPORT_TIMEOUT,
+            check=False,
+        )
+        if imported.returncode != 0:
+            raise RuntimeError(f"roster import failed:\n{imported.stderr.decode()}")
+        command = [sys.executable, "-m", "server", "serve"]
+    else:
+        env = dict(os.environ)
+        command = [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(port)]
+    process = subprocess.Popen(  # noqa: S603
+        command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_for_port(port, START_TIMEOUT, alive=lambda: process.poll() is None)
+        yield Server(process, f"http://127.0.0.1:{port}/ws", idp_dir)
+    except BaseException:
+        _stop(process)
+        log.close()
+        tail = (workdir / f"{target}.log").read_text(errors="replace")[-2000:]
+        if tail:
+            print(f"--- {target} server log (tail) ---\n{tail}", file=sys.stderr)
+        raise
+    else:
+        _stop(process)
+        log.close()
+
+
+def _make_idp(directory: Path) -> None:
+    from server.auth import DevIdentityProvider
+    from server.clock import SystemClock
+    from server.config import DEV_ISSUER
+
+    DevIdentityProvider.load_or_create(
+        directory, issuer=DEV_ISSUER, client_id="ZVONOK", clock=SystemClock()
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_TIMEOUT)
