@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, TypeVar
 
 from server.errors import ZvonokError
@@ -31,17 +30,20 @@ T = TypeVar("T")
 
 MAX_BATCH = 64
 
+Outcome = tuple[Any, ZvonokError | None]
+
 
 class GroupCommit(Generic[S]):
-    """Batches jobs into transactions opened by ``transaction()``."""
+    """Batches jobs; ``run_batch`` runs a list of them in one transaction
+    and returns, once committed, each one's result or refusal."""
 
     def __init__(
         self,
-        transaction: Callable[[], AbstractAsyncContextManager[S]],
+        run_batch: Callable[[list[Callable[[S], Awaitable[Any]]]], Awaitable[list[Outcome]]],
         *,
         max_batch: int = MAX_BATCH,
     ) -> None:
-        self._transaction = transaction
+        self._run_batch = run_batch
         self._max_batch = max_batch
         self._pending: list[tuple[Callable[[S], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -69,27 +71,21 @@ class GroupCommit(Generic[S]):
         while self._pending:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
-            outcomes: list[tuple[asyncio.Future[Any], Any, ZvonokError | None]] = []
             try:
-                async with self._transaction() as session:
-                    for job, future in batch:
-                        try:
-                            outcomes.append((future, await job(session), None))
-                        except ZvonokError as exc:
-                            outcomes.append((future, None, exc))
+                outcomes = await self._run_batch([job for job, _ in batch])
             except Exception as exc:
                 log.warning("a batch of %d writes failed: %r", len(batch), exc)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            except BaseException as exc:  # cancelled: the transaction rolled back
+            except BaseException as exc:  # cancelled: the outcome is unknown to us
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 raise
             self.batches += 1
-            for future, result, error in outcomes:
+            for (_, future), (result, error) in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
                 if error is not None:

@@ -20,7 +20,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from server.roster.rows import RosterScope
 from server.roster.views import build_directory, build_profile
 
 from . import chat_sql, roster_sql
+from .batch_writer import BatchWriter, Outcome, ThreadSession
 from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
 from .sql import Params
@@ -154,7 +155,8 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
-        self._posts = GroupCommit(self._chat_write)
+        self._batches: BatchWriter | None = None
+        self._posts: GroupCommit[ThreadSession] = GroupCommit(self._run_batch)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -186,6 +188,10 @@ class SqliteStore:
                 self._reader = await _connect(uri, uri=True)
                 await self._configure(self._reader)
                 await self._reader.execute_fetchall("PRAGMA query_only = ON", ())
+                self._batches = BatchWriter(
+                    self.path, synchronous=self.synchronous, busy_timeout_ms=BUSY_TIMEOUT_MS
+                )
+                await self._batches.open()
             await self._sync_roster_chats()
         except BaseException:
             await self._disconnect()
@@ -219,8 +225,13 @@ class SqliteStore:
             await self._disconnect()
 
     async def _disconnect(self) -> None:
-        writer, reader = self._writer, self._reader
-        self._writer = self._reader = None
+        writer, reader, batches = self._writer, self._reader, self._batches
+        self._writer = self._reader = self._batches = None
+        if batches is not None:
+            try:
+                await batches.close()
+            except sqlite3.Error as exc:
+                _log.warning("error closing the batch writer of %s: %s", self.path, exc)
         for connection in (reader, writer):
             if connection is not None:
                 try:
@@ -392,14 +403,30 @@ class SqliteStore:
     async def post(
         self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
     ) -> Ack:
-        """Posts that arrive while a commit runs share the next one (group commit)."""
+        """Posts that arrive while a commit runs share the next one (group
+        commit), run on the batch writer's thread in one hop."""
 
-        async def job(db: SqliteSession) -> Ack:
+        async def job(db: ThreadSession) -> Ack:
             return await chat_sql.post(
                 db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key, now=now
             )
 
         return await self._posts.run(job)
+
+    async def _run_batch(
+        self, jobs: list[Callable[[ThreadSession], Awaitable[Any]]]
+    ) -> list[Outcome]:
+        """One transaction for ``jobs``, serialised with every other write."""
+        async with self._write_lock:
+            batches = self._batches
+            if batches is None:
+                raise StoreUnavailable("the store is not open")
+            try:
+                with _unavailable("commit a batch of chat posts"):
+                    return await batches.run(jobs)
+            except sqlite3.IntegrityError as exc:
+                _log.error("sqlite refused a chat change: %s", exc, exc_info=True)
+                raise StoreUnavailable() from exc
 
     async def edit(
         self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
