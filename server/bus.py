@@ -58,9 +58,6 @@ class LocalBus:
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
 
-    def subscribers(self, topic: str) -> int:
-        return len(self._handlers.get(topic, ()))
-
     @property
     def topics(self) -> int:
         return len(self._handlers)

@@ -94,10 +94,6 @@ class ChatFeed:
     def is_member(self, chat_id: str) -> bool:
         return chat_id in self._position
 
-    @property
-    def chats(self) -> int:
-        return len(self._position)
-
     async def start(self, resume: dict[str, int] | None) -> None:
         """Subscribe, then catch up: from ``resume`` if given, else from now.
 

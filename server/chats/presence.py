@@ -40,9 +40,6 @@ class Presence:
     def online(self, oid: int) -> bool:
         return self._connections[oid] > 0
 
-    def connections(self, oid: int) -> int:
-        return self._connections[oid]
-
     async def connected(self, oid: int) -> None:
         self._connections[oid] += 1
         if self._connections[oid] == 1:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,14 +51,15 @@ class ThreadSession:
         return [tuple(row) for row in self._connection.execute(sql, params).fetchall()]
 
 
-def drive(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that never suspends, on this thread, to its end."""
+def drive(awaitable: Awaitable[T]) -> T:
+    """Run an awaitable that never suspends, on this thread, to its end."""
+    steps = awaitable.__await__()
     try:
-        coroutine.send(None)
+        next(steps)
     except StopIteration as done:
         result: T = done.value
         return result
-    coroutine.close()
+    steps.close()
     raise RuntimeError("a batch job suspended; only ThreadSession calls may be awaited")
 
 
@@ -113,7 +114,7 @@ class BatchWriter:
             outcomes: list[Outcome] = []
             for job in jobs:
                 try:
-                    outcomes.append((drive(job(session)), None))  # type: ignore[arg-type]
+                    outcomes.append((drive(job(session)), None))
                 except ZvonokError as refusal:
                     outcomes.append((None, refusal))
             connection.execute("COMMIT")

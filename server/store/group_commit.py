@@ -47,7 +47,6 @@ class GroupCommit(Generic[S]):
         self._max_batch = max_batch
         self._pending: list[tuple[Callable[[S], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions committed (for tests and metrics)
 
     async def run(self, job: Callable[[S], Awaitable[T]]) -> T:
         """Run ``job`` in the next shared transaction; return once it is committed.
@@ -84,7 +83,6 @@ class GroupCommit(Generic[S]):
                     if not future.done():
                         future.set_exception(exc)
                 raise
-            self.batches += 1
             for (_, future), (result, error) in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
