@@ -17,7 +17,11 @@ Event ``data`` by kind (plain msgpack/JSON-able maps):
   first edit); once the message is deleted: ``{"id": int, "deleted": True}``;
 * ``delete``: ``{"id": int}``;
 * ``reaction``: ``{"id": int, "emoji": str, "on": bool}``;
-* ``members``: ``{"added": [oid, ...], "removed": [oid, ...]}``.
+* ``members``: ``{"added": [oid, ...], "removed": [oid, ...]}``;
+* ``moderation``: ``{"action": "mute", "person": oid, "until": unix}``,
+  ``{"action": "unmute", "person": oid}``, ``{"action": "announcements",
+  "on": bool}``, ``{"action": "pin", "id": int}``, ``{"action": "unpin"}``
+  (docs/safety.md).  A moderator's ``delete`` has ``"moderator": true``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class EventKind(StrEnum):
     DELETE = "delete"
     REACTION = "reaction"
     MEMBERS = "members"
+    MODERATION = "moderation"
 
 
 def class_chat_id(class_id: str) -> str:

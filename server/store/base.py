@@ -14,12 +14,13 @@ Failures of the database itself surface as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.model import DirectoryEntry, Person, Profile
+from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 
 
 class ChatStore(Protocol):
@@ -70,9 +71,18 @@ class ChatStore(Protocol):
         ...
 
     async def post(
-        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
+        self,
+        *,
+        chat_id: str,
+        author: int,
+        text: str,
+        reply_to: int | None,
+        key: str,
+        now: float,
+        moderator: bool = False,
     ) -> Ack:
-        """Post a message (``chat.not_found``, ``message.not_found`` for reply_to)."""
+        """Post a message (``chat.not_found``, ``message.not_found`` for reply_to,
+        ``moderation.muted``, ``moderation.announcements_only`` unless ``moderator``)."""
         ...
 
     async def edit(
@@ -139,7 +149,100 @@ class ChatStore(Protocol):
     async def last_seen(self, oids: Sequence[int]) -> dict[int, float]: ...
 
 
-class Store(ChatStore, Protocol):
+class SafetyStore(Protocol):
+    """Moderation, reports, the audit log and school settings (docs/safety.md).
+
+    Who may act was decided by the caller (``server/safety``); each change
+    writes its audit row in its own transaction.
+    """
+
+    async def chat_facts(self, chat_id: str) -> ChatFacts | None: ...
+
+    async def school_admins(self, school_ids: Sequence[str]) -> set[int]: ...
+
+    async def class_teachers(self, class_id: str) -> set[int]: ...
+
+    async def moderator_delete(
+        self,
+        *,
+        chat_id: str,
+        actor: int,
+        message_id: int,
+        key: str | None,
+        now: float,
+        audit: AuditRecord,
+    ) -> Ack:
+        """Delete anyone's message as the chat's moderator."""
+        ...
+
+    async def moderate(
+        self, *, chat_id: str, actor: int, data: dict[str, Any], now: float, audit: AuditRecord
+    ) -> Ack:
+        """Append a ``moderation`` event and apply it (mute, announcements, pin...)."""
+        ...
+
+    async def moderator_remove(
+        self, *, chat_id: str, actor: int, person: int, now: float, audit: AuditRecord
+    ) -> MembershipChange | None:
+        """Remove a member of a group as its moderator."""
+        ...
+
+    async def write_audit(self, record: AuditRecord, now: float) -> AuditEntry: ...
+
+    async def audit_log(self, school_id: str, *, after: int, limit: int) -> list[AuditEntry]: ...
+
+    async def create_report(
+        self,
+        *,
+        chat_id: str,
+        message_id: int,
+        reporter: int,
+        reason: str,
+        recipients: Sequence[int],
+        now: float,
+    ) -> tuple[Report, bool]:
+        """A member's report, keeping the text; ``(first report, False)`` on a repeat."""
+        ...
+
+    async def report(self, report_id: int) -> Report | None: ...
+
+    async def report_recipients(self, report_id: int) -> set[int]: ...
+
+    async def reports_for(self, oid: int, *, status: str | None, limit: int) -> list[Report]: ...
+
+    async def reports_by(self, oid: int, *, limit: int) -> list[Report]: ...
+
+    async def resolve_report(
+        self,
+        *,
+        report_id: int,
+        actor: int,
+        outcome: Outcome,
+        note: str | None,
+        now: float,
+        audit: AuditRecord,
+    ) -> tuple[Report, bool]: ...
+
+    async def school_exists(self, school_id: str) -> bool: ...
+
+    async def school_settings(self, school_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    async def set_school_settings(
+        self, school_id: str, data: dict[str, Any], now: float, audit: AuditRecord
+    ) -> None: ...
+
+    async def school_people(self, school_ids: Sequence[str]) -> list[Person]: ...
+
+    async def chat_list_of(self, oid: int) -> list[tuple[str, str, str, list[int]]]: ...
+
+    async def roster_generation(self) -> int: ...
+
+    async def roster_changes_after(
+        self, generation: int
+    ) -> list[tuple[int, list[MembershipChange]]]: ...
+
+
+class Store(ChatStore, SafetyStore, Protocol):
     """Persistent state: the roster and the chats."""
 
     async def open(self) -> None:

@@ -50,6 +50,7 @@ from server.chats.model import (
     staff_chat_id,
 )
 from server.errors import ForbiddenError, ZvonokError
+from server.safety.errors import Muted, announcements_only
 
 from .sql import SqlConnection, fetch_in
 
@@ -134,6 +135,16 @@ def _full_name(*parts: str | None) -> str:
 
 async def _next_seq(db: SqlConnection, chat_id: str, member: int) -> int:
     rows = await db.fetchall(_NEXT_SEQ, (chat_id, chat_id, member))
+    if not rows:
+        raise chat_not_found(chat_id)
+    return int(rows[0][0])
+
+
+async def next_seq_any(db: SqlConnection, chat_id: str) -> int:
+    """The chat's next seq whoever asks (a moderator need not be a member)."""
+    rows = await db.fetchall(
+        "UPDATE chats SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", (chat_id,)
+    )
     if not rows:
         raise chat_not_found(chat_id)
     return int(rows[0][0])
@@ -252,6 +263,21 @@ async def _member_message(
     author, text, version, text_at, deleted = rows[0]
     if author is None:
         raise message_not_found(chat_id, message_id)
+    return _Message(int(author), text, int(version), float(text_at), bool(deleted))
+
+
+async def any_message(db: SqlConnection, chat_id: str, message_id: int) -> _Message:
+    """A message of a chat, for someone who need not be a member (a moderator)."""
+    rows = []
+    if valid_oid(message_id):
+        rows = await db.fetchall(
+            "SELECT author_oid, text, version, text_at, deleted FROM messages "
+            "WHERE chat_id = ? AND id = ?",
+            (chat_id, message_id),
+        )
+    if not rows:
+        raise message_not_found(chat_id, message_id)
+    author, text, version, text_at, deleted = rows[0]
     return _Message(int(author), text, int(version), float(text_at), bool(deleted))
 
 
@@ -429,17 +455,21 @@ async def post(
     reply_to: int | None,
     key: str,
     now: float,
+    moderator: bool = False,
 ) -> Ack:
     """Post a message; its id is the seq of its event.
 
-    The hot path: one key lookup, the seq update (which also checks
-    membership), and three inserts.  Refusals raise before anything is
-    written.
+    The hot path: one key lookup, the member's mute and the chat's
+    announcements flag (checked here, in the transaction that stores the
+    post, so no post slips in after a mute), the seq update, and three
+    inserts.  Refusals raise before anything is written.  ``moderator``
+    lets the author post while the chat is announcements-only.
     """
     fingerprint = _fingerprint("post", chat_id, text, reply_to)
     replayed = await _replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
+    await _check_may_post(db, chat_id, author, now, moderator=moderator)
     # Every refusal comes before the first write (the seq update refuses a
     # non-member without changing anything): a refused post writes nothing,
     # which is what lets the store commit several posts in one transaction.
@@ -460,6 +490,23 @@ async def post(
     )
     await _remember(db, author, key, fingerprint, event, now)
     return Ack(event)
+
+
+async def _check_may_post(
+    db: SqlConnection, chat_id: str, author: int, now: float, *, moderator: bool
+) -> None:
+    rows = await db.fetchall(
+        "SELECT c.announcements, m.muted_until FROM chat_members m "
+        "JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = ? AND m.person_oid = ?",
+        (chat_id, author),
+    )
+    if not rows:
+        raise chat_not_found(chat_id)
+    announcements, muted_until = rows[0]
+    if muted_until is not None and float(muted_until) > now:
+        raise Muted(float(muted_until) - now)
+    if announcements and not moderator:
+        raise announcements_only()
 
 
 async def edit(
@@ -497,20 +544,35 @@ async def edit(
 
 
 async def delete(
-    db: SqlConnection, *, chat_id: str, actor: int, message_id: int, key: str | None, now: float
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    actor: int,
+    message_id: int,
+    key: str | None,
+    now: float,
+    moderator: bool = False,
 ) -> Ack:
-    """Delete one's own message.
+    """Delete one's own message, or, as the chat's ``moderator`` (checked by
+    the caller), anyone's.
 
     The text, the earlier versions and the reactions go; the ``message`` and
     ``edit`` events stay, their data rewritten to ``{"id", "deleted": true}``.
+    A moderator's delete event says ``"moderator": true``.
     """
-    fingerprint = _fingerprint("delete", chat_id, message_id)
+    fingerprint = _fingerprint("moderator_delete" if moderator else "delete", chat_id, message_id)
     replayed = await _replay(db, actor, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
-    message = await _member_message(db, chat_id, actor, message_id)
-    _check_own(message, actor, chat_id, message_id)
-    seq = await _next_seq(db, chat_id, actor)
+    if moderator:
+        message = await any_message(db, chat_id, message_id)
+        if message.deleted:
+            raise _deleted(chat_id, message_id)
+        seq = await next_seq_any(db, chat_id)
+    else:
+        message = await _member_message(db, chat_id, actor, message_id)
+        _check_own(message, actor, chat_id, message_id)
+        seq = await _next_seq(db, chat_id, actor)
     await db.execute(
         "UPDATE messages SET deleted = 1, text = NULL WHERE chat_id = ? AND id = ?",
         (chat_id, message_id),
@@ -535,7 +597,9 @@ async def delete(
             EventKind.EDIT.value,
         ),
     )
-    data = {"id": message_id}
+    data: dict[str, Any] = {"id": message_id}
+    if moderator:
+        data["moderator"] = True
     event = await _append(db, chat_id, seq, EventKind.DELETE, actor, now, message_id, data)
     await _remember(db, actor, key, fingerprint, event, now)
     return Ack(event)
@@ -722,19 +786,25 @@ async def change_members(
     add: Sequence[int],
     remove: Sequence[int],
     now: float,
+    moderator: bool = False,
 ) -> MembershipChange | None:
-    """Add and remove members of a group (its owner only); ``None`` if nothing changed."""
-    rows = await db.fetchall(
-        "SELECT c.kind, c.owner_oid FROM chats c "
-        "JOIN chat_members m ON m.chat_id = c.id AND m.person_oid = ? WHERE c.id = ?",
-        (actor, chat_id),
-    )
+    """Add and remove members of a group (its owner only); ``None`` if nothing
+    changed.  A ``moderator`` (checked by the caller) may remove, not add,
+    without being the owner or a member."""
+    if moderator:
+        rows = await db.fetchall("SELECT kind, owner_oid FROM chats WHERE id = ?", (chat_id,))
+    else:
+        rows = await db.fetchall(
+            "SELECT c.kind, c.owner_oid FROM chats c "
+            "JOIN chat_members m ON m.chat_id = c.id AND m.person_oid = ? WHERE c.id = ?",
+            (actor, chat_id),
+        )
     if not rows:
         raise chat_not_found(chat_id)
     kind, owner = ChatKind(rows[0][0]), rows[0][1]
     if kind is not ChatKind.GROUP:
         raise Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind.value} chat cannot be changed")
-    if owner != actor:
+    if owner != actor and not (moderator and not add):
         raise ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
     to_add, to_remove = set(add), set(remove)
     if to_add & to_remove:
@@ -746,7 +816,7 @@ async def change_members(
     await _require_people(db, added)
     if not added and not removed:
         return None
-    seq = await _next_seq(db, chat_id, actor)
+    seq = await (next_seq_any(db, chat_id) if moderator else _next_seq(db, chat_id, actor))
     await db.executemany(
         "DELETE FROM chat_members WHERE chat_id = ? AND person_oid = ?",
         [(chat_id, oid) for oid in removed],
@@ -891,4 +961,49 @@ async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipCha
         "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",
         [(c.event.chat, oid, c.event.seq) for c in changes for oid in c.added],
     )
+    if changes:
+        await _record_roster_changes(db, changes, now)
     return changes
+
+
+async def _record_roster_changes(
+    db: SqlConnection, changes: Sequence[MembershipChange], now: float
+) -> None:
+    """Keep the changes in the outbox that every node announces from."""
+    rows = await db.fetchall("SELECT COALESCE(MAX(generation), 0) FROM roster_changes")
+    generation = int(rows[0][0]) + 1
+    record = [
+        {"chat": c.event.chat, "seq": c.event.seq, "added": c.added, "removed": c.removed}
+        for c in changes
+    ]
+    await db.execute(
+        "INSERT INTO roster_changes (generation, at, changes) VALUES (?, ?, ?)",
+        (generation, now, _dumps(record)),
+    )
+
+
+async def roster_changes_after(
+    db: SqlConnection, generation: int, limit: int = 100
+) -> list[tuple[int, list[MembershipChange]]]:
+    """The recorded roster changes after ``generation``, oldest first, with
+    their events read back from the chats' logs."""
+    rows = await db.fetchall(
+        "SELECT generation, changes FROM roster_changes WHERE generation > ? "
+        "ORDER BY generation LIMIT ?",
+        (_clamp(generation), limit),
+    )
+    out: list[tuple[int, list[MembershipChange]]] = []
+    for gen, raw in rows:
+        changes = []
+        for item in json.loads(raw):
+            event = await _load_event(db, str(item["chat"]), int(item["seq"]))
+            added = tuple(int(oid) for oid in item["added"])
+            removed = tuple(int(oid) for oid in item["removed"])
+            changes.append(MembershipChange(event, added, removed))
+        out.append((int(gen), changes))
+    return out
+
+
+async def roster_generation(db: SqlConnection) -> int:
+    rows = await db.fetchall("SELECT COALESCE(MAX(generation), 0) FROM roster_changes")
+    return int(rows[0][0])

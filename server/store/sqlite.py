@@ -35,8 +35,10 @@ from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.rows import RosterScope
 from server.roster.views import build_directory, build_profile
+from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
+from server.safety.model import Outcome as ReportOutcome
 
-from . import chat_sql, roster_sql
+from . import chat_sql, roster_sql, safety_sql
 from .batch_writer import BatchWriter, Outcome, ThreadSession
 from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
@@ -401,14 +403,29 @@ class SqliteStore:
             return await chat_sql.last_seen(db, oids)
 
     async def post(
-        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str, now: float
+        self,
+        *,
+        chat_id: str,
+        author: int,
+        text: str,
+        reply_to: int | None,
+        key: str,
+        now: float,
+        moderator: bool = False,
     ) -> Ack:
         """Posts that arrive while a commit runs share the next one (group
         commit), run on the batch writer's thread in one hop."""
 
         async def job(db: ThreadSession) -> Ack:
             return await chat_sql.post(
-                db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key, now=now
+                db,
+                chat_id=chat_id,
+                author=author,
+                text=text,
+                reply_to=reply_to,
+                key=key,
+                now=now,
+                moderator=moderator,
             )
 
         return await self._posts.run(job)
@@ -515,3 +532,158 @@ class SqliteStore:
     async def set_last_seen(self, oid: int, at: float) -> None:
         async with self._chat_write() as db:
             await chat_sql.set_last_seen(db, oid, at)
+
+    # -- SafetyStore -------------------------------------------------------------
+
+    async def chat_facts(self, chat_id: str) -> ChatFacts | None:
+        async with self._snapshot() as db:
+            return await safety_sql.chat_facts(db, chat_id)
+
+    async def school_admins(self, school_ids: Sequence[str]) -> set[int]:
+        async with self._snapshot() as db:
+            return await safety_sql.school_admins(db, school_ids)
+
+    async def class_teachers(self, class_id: str) -> set[int]:
+        async with self._snapshot() as db:
+            return await safety_sql.class_teachers(db, class_id)
+
+    async def moderator_delete(
+        self,
+        *,
+        chat_id: str,
+        actor: int,
+        message_id: int,
+        key: str | None,
+        now: float,
+        audit: AuditRecord,
+    ) -> Ack:
+        async with self._chat_write() as db:
+            ack = await chat_sql.delete(
+                db,
+                chat_id=chat_id,
+                actor=actor,
+                message_id=message_id,
+                key=key,
+                now=now,
+                moderator=True,
+            )
+            if not ack.duplicate:
+                await safety_sql.write_audit(db, audit, now)
+            return ack
+
+    async def moderate(
+        self, *, chat_id: str, actor: int, data: dict[str, Any], now: float, audit: AuditRecord
+    ) -> Ack:
+        async with self._chat_write() as db:
+            return await safety_sql.moderate(
+                db, chat_id=chat_id, actor=actor, data=data, now=now, audit=audit
+            )
+
+    async def moderator_remove(
+        self, *, chat_id: str, actor: int, person: int, now: float, audit: AuditRecord
+    ) -> MembershipChange | None:
+        async with self._chat_write() as db:
+            change = await chat_sql.change_members(
+                db, chat_id=chat_id, actor=actor, add=(), remove=(person,), now=now, moderator=True
+            )
+            if change is not None:
+                await safety_sql.write_audit(db, audit, now)
+            return change
+
+    async def write_audit(self, record: AuditRecord, now: float) -> AuditEntry:
+        async with self._chat_write() as db:
+            return await safety_sql.write_audit(db, record, now)
+
+    async def audit_log(self, school_id: str, *, after: int, limit: int) -> list[AuditEntry]:
+        async with self._snapshot() as db:
+            return await safety_sql.audit_log(db, school_id, after=after, limit=limit)
+
+    async def create_report(
+        self,
+        *,
+        chat_id: str,
+        message_id: int,
+        reporter: int,
+        reason: str,
+        recipients: Sequence[int],
+        now: float,
+    ) -> tuple[Report, bool]:
+        async with self._chat_write() as db:
+            return await safety_sql.create_report(
+                db,
+                chat_id=chat_id,
+                message_id=message_id,
+                reporter=reporter,
+                reason=reason,
+                recipients=recipients,
+                now=now,
+            )
+
+    async def report(self, report_id: int) -> Report | None:
+        async with self._snapshot() as db:
+            return await safety_sql.report(db, report_id)
+
+    async def report_recipients(self, report_id: int) -> set[int]:
+        async with self._snapshot() as db:
+            return await safety_sql.report_recipients(db, report_id)
+
+    async def reports_for(self, oid: int, *, status: str | None, limit: int) -> list[Report]:
+        async with self._snapshot() as db:
+            return await safety_sql.reports_for(db, oid, status=status, limit=limit)
+
+    async def reports_by(self, oid: int, *, limit: int) -> list[Report]:
+        async with self._snapshot() as db:
+            return await safety_sql.reports_by(db, oid, limit=limit)
+
+    async def resolve_report(
+        self,
+        *,
+        report_id: int,
+        actor: int,
+        outcome: ReportOutcome,
+        note: str | None,
+        now: float,
+        audit: AuditRecord,
+    ) -> tuple[Report, bool]:
+        async with self._chat_write() as db:
+            return await safety_sql.resolve_report(
+                db,
+                report_id=report_id,
+                actor=actor,
+                outcome=outcome,
+                note=note,
+                now=now,
+                audit=audit,
+            )
+
+    async def school_exists(self, school_id: str) -> bool:
+        async with self._snapshot() as db:
+            return await safety_sql.school_exists(db, school_id)
+
+    async def school_settings(self, school_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        async with self._snapshot() as db:
+            return await safety_sql.school_settings(db, school_ids)
+
+    async def set_school_settings(
+        self, school_id: str, data: dict[str, Any], now: float, audit: AuditRecord
+    ) -> None:
+        async with self._chat_write() as db:
+            await safety_sql.set_school_settings(db, school_id, data, now, audit)
+
+    async def school_people(self, school_ids: Sequence[str]) -> list[Person]:
+        async with self._snapshot() as db:
+            return await safety_sql.school_people(db, school_ids)
+
+    async def chat_list_of(self, oid: int) -> list[tuple[str, str, str, list[int]]]:
+        async with self._snapshot() as db:
+            return await safety_sql.chat_list_of(db, oid)
+
+    async def roster_generation(self) -> int:
+        async with self._snapshot() as db:
+            return await chat_sql.roster_generation(db)
+
+    async def roster_changes_after(
+        self, generation: int
+    ) -> list[tuple[int, list[MembershipChange]]]:
+        async with self._snapshot() as db:
+            return await chat_sql.roster_changes_after(db, generation)

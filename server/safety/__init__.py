@@ -1,0 +1,1 @@
+"""Safety: the policy of who may do what, the content filter, moderation."""
