@@ -51,8 +51,11 @@ def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str,
             "ZVONOK_PROTOCOL_FRAME_BURST": "1000",
             # Ignored by a server without the [chat] section (only a TOML file's
             # unknown keys are refused, not unknown environment variables).
-            "ZVONOK_CHAT_SENDS_PER_SECOND": "1000",
-            "ZVONOK_CHAT_SEND_BURST": "1000",
+            **{
+                f"ZVONOK_CHAT_{tier}{name}": "1000"
+                for tier in ("", "STUDENT_", "STAFF_")
+                for name in ("SENDS_PER_SECOND", "SEND_BURST", "CHAT_PER_SECOND", "CHAT_BURST")
+            },
         }
     )
     return env

@@ -13,19 +13,40 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .access import AccessGate
-from .appkeys import BUS, CHATS, CLOCK, CONFIG, DEV_IDP, GATE, PRESENCE, SESSIONS, STORE
+from .appkeys import (
+    BUS,
+    CHATS,
+    CLOCK,
+    CONFIG,
+    DEV_IDP,
+    GATE,
+    MODERATION,
+    PEOPLE,
+    PRESENCE,
+    REPORTS,
+    ROSTER_WATCH,
+    SCHOOLS,
+    SESSIONS,
+    STORE,
+)
 from .auth import DevIdentityProvider, TokenVerifier
 from .bus import LocalBus
 from .chats.presence import Presence
+from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
 from .config import Config
-from .connection import CLOSE_TIMEOUT, Connection
+from .connection import CLOSE_TIMEOUT, Connection, SafetyServices
 from .errors import ConfigError
 from .http_api import error_middleware
 from .http_api import routes as api_routes
 from .http_chats import routes as chat_routes
+from .http_safety import routes as safety_routes
 from .roster.demo import seed_demo
+from .safety.moderation import Moderation
+from .safety.people import People
+from .safety.reports import Reports
+from .safety.schools import Schools
 from .sessions import Sessions
 from .store import create_store
 
@@ -50,6 +71,7 @@ def make_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.router.add_get("/ws", websocket)
     app.add_routes(api_routes)
     app.add_routes(chat_routes)
+    app.add_routes(safety_routes)
     if config.dev_idp.enabled:
         from .devlogin import routes as dev_routes
 
@@ -110,11 +132,20 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     bus = LocalBus()
     app[BUS] = bus
     config, clock, store = app[CONFIG], app[CLOCK], app[STORE]
-    app[CHATS] = ChatService(store, bus, clock, config.chat, max_text=config.protocol.max_text)
+    chats = ChatService(store, bus, clock, config.chat, max_text=config.protocol.max_text)
+    app[CHATS] = chats
     app[PRESENCE] = Presence(store, bus, clock)
+    watch = RosterWatch(store, chats, poll=config.safety.roster_poll)
+    app[ROSTER_WATCH] = watch
+    app[MODERATION] = Moderation(store, chats, clock)
+    app[REPORTS] = Reports(store, bus, chats.guard, clock)
+    app[PEOPLE] = People(store, chats.guard)
+    app[SCHOOLS] = Schools(store, chats.guard, clock, on_roster_change=watch.poke)
+    await watch.start()
     try:
         yield
     finally:
+        await watch.close()
         await bus.close()
 
 
@@ -145,6 +176,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         accepted_at=accepted_at,
         chats=app[CHATS],
         presence=app[PRESENCE],
+        safety=SafetyServices(app[MODERATION], app[REPORTS], app[PEOPLE]),
         store=app[STORE],
         bus=app[BUS],
         chat_config=config.chat,

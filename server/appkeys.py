@@ -8,9 +8,14 @@ from .access import AccessGate
 from .auth import DevIdentityProvider
 from .bus import Bus
 from .chats.presence import Presence
+from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock
 from .config import Config
+from .safety.moderation import Moderation
+from .safety.people import People
+from .safety.reports import Reports
+from .safety.schools import Schools
 from .sessions import Sessions
 from .store.base import Store
 
@@ -23,3 +28,8 @@ SESSIONS = web.AppKey("sessions", Sessions)
 DEV_IDP = web.AppKey("dev_idp", DevIdentityProvider)
 CHATS = web.AppKey("chats", ChatService)
 PRESENCE = web.AppKey("presence", Presence)
+MODERATION = web.AppKey("moderation", Moderation)
+REPORTS = web.AppKey("reports", Reports)
+PEOPLE = web.AppKey("people", People)
+SCHOOLS = web.AppKey("schools", Schools)
+ROSTER_WATCH = web.AppKey("roster_watch", RosterWatch)

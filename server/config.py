@@ -71,10 +71,29 @@ class ProtocolConfig:
 
 @dataclass(frozen=True)
 class ChatConfig:
-    sends_per_second: float = 2.0  # per person, over all their connections and the HTTP API
+    # Send limits by role (docs/safety.md): per person over all their chats,
+    # connections and the HTTP API, and per person in one chat.  The plain
+    # names are the parents' (and everyone else's who is neither a student
+    # nor a teacher or admin of the chat's school).
+    sends_per_second: float = 2.0
     send_burst: int = 20
+    chat_per_second: float = 0.5
+    chat_burst: int = 10
+    student_sends_per_second: float = 1.0
+    student_send_burst: int = 10
+    student_chat_per_second: float = 0.2
+    student_chat_burst: int = 5
+    staff_sends_per_second: float = 5.0
+    staff_send_burst: int = 50
+    staff_chat_per_second: float = 2.0
+    staff_chat_burst: int = 30
     sync_limit: int = 1000  # a resume further behind than this gets a ``gap`` instead
     history_page: int = 200  # the most events one history request returns
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    roster_poll: float = 2.0  # seconds: how soon an import by another process reaches connections
 
 
 @dataclass(frozen=True)
@@ -87,9 +106,12 @@ class Config:
     dev_idp: DevIdpConfig = field(default_factory=DevIdpConfig)
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     chat: ChatConfig = field(default_factory=ChatConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not run."""
+        if self.safety.roster_poll <= 0:
+            raise ConfigError("safety: roster_poll > 0")
         if self.mode not in ("embedded", "production"):
             raise ConfigError(f"mode: expected 'embedded' or 'production', got {self.mode!r}")
         if self.mode == "production":
@@ -112,9 +134,11 @@ class Config:
         if p.outbound_queue < 8 or p.frame_burst < 1 or p.frames_per_second <= 0:
             raise ConfigError("protocol: outbound_queue >= 8, frame_burst >= 1, rate > 0")
         c = self.chat
-        if c.sends_per_second <= 0 or c.send_burst < 1 or c.sync_limit < 1 or c.history_page < 1:
+        rates = [v for k, v in dataclasses.asdict(c).items() if k.endswith("per_second")]
+        counts = [v for k, v in dataclasses.asdict(c).items() if k.endswith("burst")]
+        if min(rates) <= 0 or min(counts) < 1 or c.sync_limit < 1 or c.history_page < 1:
             raise ConfigError(
-                "chat: sends_per_second > 0; send_burst, sync_limit, history_page >= 1"
+                "chat: every *_per_second > 0; every *_burst, sync_limit, history_page >= 1"
             )
 
 

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -55,12 +56,25 @@ from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .errors import AuthError, ForbiddenError, ZvonokError
 from .ratelimit import TokenBucket
+from .safety.moderation import Moderation
+from .safety.people import People
+from .safety.reports import Reports
+from .safety.requests import SAFETY_REQUESTS, SafetyRequests
 from .sessions import Sessions
 from .store.base import ChatStore
 
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyServices:
+    """The moderation, report and people services a session serves."""
+
+    moderation: Moderation
+    reports: Reports
+    people: People
 
 
 class Connection:
@@ -79,6 +93,7 @@ class Connection:
         accepted_at: float,
         chats: ChatService,
         presence: Presence,
+        safety: SafetyServices,
         store: ChatStore,
         bus: Bus,
         chat_config: ChatConfig,
@@ -94,6 +109,8 @@ class Connection:
         self._admission: Admission | None = None
         self._chats = chats
         self._presence = presence
+        self._safety = safety
+        self._safety_requests: SafetyRequests | None = None
         self._store = store
         self._bus = bus
         self._chat_config = chat_config
@@ -428,6 +445,10 @@ class Connection:
                 reply = await self._requests.handle(message, rid)
                 if reply is not None:
                     self.send(reply, rid)
+            case message if (
+                isinstance(message, SAFETY_REQUESTS) and self._safety_requests is not None
+            ):
+                self.send(await self._safety_requests.handle(message), rid)
             case other:  # in the allow-list but not handled: a bug, not the client's fault
                 raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
 
@@ -496,6 +517,12 @@ class Connection:
         )
         self._requests = ChatRequests(
             oid, service=self._chats, presence=self._presence, feed=self._feed
+        )
+        self._safety_requests = SafetyRequests(
+            oid,
+            moderation=self._safety.moderation,
+            reports=self._safety.reports,
+            people=self._safety.people,
         )
         await self._feed.start(resume)
 

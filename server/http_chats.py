@@ -25,51 +25,52 @@ MAX_KEY = 128
 MAX_SAFE_INT = 2**53 - 1
 
 
-async def _caller(request: web.Request) -> int:
+async def caller(request: web.Request) -> int:
     admission = await request.app[GATE].admit(bearer_token(request))
     return admission.token.oid
 
 
-def _invalid(message: str) -> ZvonokError:
+def invalid(message: str) -> ZvonokError:
     return ZvonokError(REQUEST_INVALID, message)
 
 
-def _query_int(request: web.Request, name: str) -> int | None:
+def query_int(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INT:
-        raise _invalid(f"{name}: expected a non-negative integer")
+        raise invalid(f"{name}: expected a non-negative integer")
     return int(raw)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise _invalid("the body must be a JSON object") from exc
+        raise invalid("the body must be a JSON object") from exc
     if not isinstance(body, dict):
-        raise _invalid("the body must be a JSON object")
+        raise invalid("the body must be a JSON object")
     return body
 
 
-def _int_field(body: dict[str, Any], name: str, *, required: bool) -> int | None:
+def int_field(body: dict[str, Any], name: str, *, required: bool) -> int | None:
     value = body.get(name)
     if value is None:
         if required:
-            raise _invalid(f"{name}: required")
+            raise invalid(f"{name}: required")
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAFE_INT:
-        raise _invalid(f"{name}: expected a non-negative integer")
+        raise invalid(f"{name}: expected a non-negative integer")
     return value
 
 
-def _ack_json(ack: Ack) -> dict[str, Any]:
+def ack_json(ack: Ack) -> dict[str, Any]:
     return {
         "chat": ack.chat,
         "seq": ack.seq,
         "message_id": ack.message_id,
         "duplicate": ack.duplicate,
+        "masked": ack.masked,
         "event": ack.event.to_json(),
     }
 
@@ -77,14 +78,14 @@ def _ack_json(ack: Ack) -> dict[str, Any]:
 @routes.get("/api/v1/chats")
 async def list_chats(request: web.Request) -> web.Response:
     """The caller's chats, most recently active first, with unread counts."""
-    oid = await _caller(request)
+    oid = await caller(request)
     chats = await request.app[CHATS].chats(oid)
     return json_response({"chats": [c.to_json() for c in chats]})
 
 
 @routes.get("/api/v1/chats/{chat}")
 async def get_chat(request: web.Request) -> web.Response:
-    oid = await _caller(request)
+    oid = await caller(request)
     summary = await request.app[CHATS].chat(oid, request.match_info["chat"])
     return json_response({"chat": summary.to_json()})
 
@@ -92,16 +93,16 @@ async def get_chat(request: web.Request) -> web.Response:
 @routes.get("/api/v1/chats/{chat}/events")
 async def history(request: web.Request) -> web.Response:
     """A page of the chat's events: ``?before=`` (older), ``?after=`` (newer), ``?limit=``."""
-    oid = await _caller(request)
+    oid = await caller(request)
     chat_id = request.match_info["chat"]
-    limit = _query_int(request, "limit")
+    limit = query_int(request, "limit")
     if limit == 0:
-        raise _invalid("limit: expected 1 or more")
+        raise invalid("limit: expected 1 or more")
     events, more = await request.app[CHATS].history(
         oid,
         chat_id,
-        before=_query_int(request, "before"),
-        after=_query_int(request, "after"),
+        before=query_int(request, "before"),
+        after=query_int(request, "after"),
         limit=50 if limit is None else limit,
     )
     return json_response({"chat": chat_id, "events": [e.to_json() for e in events], "more": more})
@@ -111,29 +112,29 @@ async def history(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     """Post a message.  ``Idempotency-Key`` is required: the same key again
     returns the first acknowledgement (200 instead of 201) and stores nothing."""
-    oid = await _caller(request)
+    oid = await caller(request)
     key = request.headers.get("Idempotency-Key", "").strip()
     if not 0 < len(key) <= MAX_KEY:
-        raise _invalid(f"send an Idempotency-Key header of 1 to {MAX_KEY} characters")
-    body = await _json_body(request)
+        raise invalid(f"send an Idempotency-Key header of 1 to {MAX_KEY} characters")
+    body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str):
-        raise _invalid("text: required string")
+        raise invalid("text: required string")
     ack = await request.app[CHATS].send(
         oid,
         request.match_info["chat"],
         text,
         key=key,
-        reply_to=_int_field(body, "reply_to", required=False),
+        reply_to=int_field(body, "reply_to", required=False),
     )
-    return json_response(_ack_json(ack), status=200 if ack.duplicate else 201)
+    return json_response(ack_json(ack), status=200 if ack.duplicate else 201)
 
 
 @routes.post("/api/v1/chats/{chat}/read")
 async def mark_read(request: web.Request) -> web.Response:
     """Move the caller's read position forward to ``{"seq": n}``."""
-    oid = await _caller(request)
+    oid = await caller(request)
     chat_id = request.match_info["chat"]
-    seq = _int_field(await _json_body(request), "seq", required=True) or 0
+    seq = int_field(await json_body(request), "seq", required=True) or 0
     read = await request.app[CHATS].mark_read(oid, chat_id, seq)
     return json_response({"chat": chat_id, "read_seq": read})

@@ -23,6 +23,12 @@ class TokenBucket:
         self._tokens = float(burst)
         self._stamp = clock.monotonic()
 
+    def wait(self, cost: float = 1.0) -> float:
+        """Seconds until ``cost`` tokens are there (0.0: now), spending nothing."""
+        now = self._clock.monotonic()
+        tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        return 0.0 if tokens >= cost else (cost - tokens) / self._rate
+
     def take(self, cost: float = 1.0) -> float:
         """Spend ``cost`` tokens.  Returns 0.0 on success, else seconds to wait."""
         now = self._clock.monotonic()

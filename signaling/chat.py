@@ -397,9 +397,12 @@ class QueryPresence(Message):
 class AckMsg(Message):
     """The answer to ``send``, ``edit``, ``delete`` and ``react``: the event it made.
 
-    ``{"chat": "class:5a", "seq": 43, "message_id": 17, "duplicate": false}``;
-    ``duplicate`` is true when the idempotency key had been used before and
-    nothing new was stored (``seq`` is then the first event's).
+    ``{"chat": "class:5a", "seq": 43, "message_id": 17, "duplicate": false,
+    "masked": true?}``; ``duplicate`` is true when the idempotency key had
+    been used before and nothing new was stored (``seq`` is then the first
+    event's); ``masked`` when the content filter replaced words of the text
+    with ``*`` (docs/safety.md).  ``message_id`` is 0 for an event about no
+    message (a mute, a membership change).
     """
 
     TYPE: ClassVar[str] = "ack"
@@ -407,6 +410,7 @@ class AckMsg(Message):
     seq: int
     message_id: int
     duplicate: bool
+    masked: bool = False
 
     @classmethod
     def decode(cls, body: Body) -> Self:
@@ -415,15 +419,19 @@ class AckMsg(Message):
             seq=_seq(body, "seq"),
             message_id=_seq(body, "message_id"),
             duplicate=body.boolean("duplicate"),
+            masked=body.opt_boolean("masked", False),
         )
 
     def encode(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "chat": self.chat,
             "seq": self.seq,
             "message_id": self.message_id,
             "duplicate": self.duplicate,
         }
+        if self.masked:
+            out["masked"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import msgpack
 
 from . import chat as c
 from . import messages as m
+from . import safety as s
 from .errors import (
     FRAME_MALFORMED,
     FRAME_TOO_LARGE,
@@ -61,6 +62,16 @@ CLIENT_MESSAGES: Mapping[str, type[m.Message]] = _registry(
     c.CreateGroup,
     c.ChangeMembers,
     c.QueryPresence,
+    s.ModDelete,
+    s.Mute,
+    s.Unmute,
+    s.SetAnnouncements,
+    s.Pin,
+    s.Remove,
+    s.CreateReport,
+    s.ResolveReport,
+    s.ListReports,
+    s.FindPeople,
 )
 """What a client may send."""
 
@@ -84,6 +95,11 @@ SERVER_MESSAGES: Mapping[str, type[m.Message]] = _registry(
     c.Receipt,
     c.Presence,
     c.PresenceList,
+    s.ReportInfo,
+    s.ReportList,
+    s.ReportNew,
+    s.ReportResolved,
+    s.PeopleList,
 )
 """What a server may send."""
 

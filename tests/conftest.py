@@ -28,10 +28,21 @@ from server.roster.model import DirectoryEntry, Role
 from signaling.client import Client
 
 
+def relaxed_chat(**overrides: object) -> ChatConfig:
+    """Chat settings whose send limits no functional test reaches by accident;
+    tests of the limits name the ones they test in ``overrides``."""
+    high = {
+        f.name: (1000.0 if f.name.endswith("per_second") else 1000)
+        for f in dataclasses.fields(ChatConfig)
+        if f.name.endswith(("per_second", "burst"))
+    }
+    return ChatConfig(**{**high, **overrides})  # type: ignore[arg-type]
+
+
 def test_config(tmp_path: Path, chat: ChatConfig | None = None, **protocol: object) -> Config:
     """The embedded default, with its files under ``tmp_path``."""
     return Config(
-        chat=chat or ChatConfig(),
+        chat=chat or relaxed_chat(),
         storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
         dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
         esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),

@@ -183,8 +183,10 @@ class ChatFeed:
             self._schedule(self._catch_up_all)
 
     def _on_person(self, topic: str, event: Event) -> None:
-        if "frame" in event and "chat" not in event:  # presence of a contact
-            self._sink.push(event["frame"], ephemeral=True)
+        if "frame" in event and "chat" not in event:
+            # A contact's presence (ephemeral), or a report for a moderator or
+            # its outcome for the reporter (durable: stored, and worth a slot).
+            self._sink.push(event["frame"], ephemeral=not event.get("durable"))
         elif "joined" in event:
             chat_id, seq = event["joined"], int(event["seq"])
 

@@ -131,6 +131,7 @@ class Ack:
 
     event: ChatEvent
     duplicate: bool = False
+    masked: bool = False  # the content filter masked words of the text
 
     @property
     def chat(self) -> str:
@@ -142,10 +143,11 @@ class Ack:
 
     @property
     def message_id(self) -> int:
-        """The message the change is about (the seq of its ``message`` event)."""
+        """The message the change is about (the seq of its ``message`` event),
+        0 for a change about no message."""
         if self.event.kind is EventKind.MESSAGE:
             return self.event.seq
-        return int(self.event.data["id"])
+        return int(self.event.data.get("id") or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,11 @@ CHAT_REQUESTS: tuple[type[Message], ...] = (
 
 def ack_message(ack: Ack) -> wire.AckMsg:
     return wire.AckMsg(
-        chat=ack.chat, seq=ack.seq, message_id=ack.message_id, duplicate=ack.duplicate
+        chat=ack.chat,
+        seq=ack.seq,
+        message_id=ack.message_id,
+        duplicate=ack.duplicate,
+        masked=ack.masked,
     )
 
 

@@ -7,12 +7,15 @@ the committed event on the bus.  An acknowledgement therefore always names
 an event that is durably stored, and a retried request with the same
 idempotency key gets the first acknowledgement back without a second event.
 
-Who may start a conversation with whom is decided here with a first, simple
-rule (people who share a school); the full safety policy replaces it.
+Who may do what is the safety policy's (``docs/safety.md``): every request
+asks the :class:`~server.safety.guard.Guard` first, which reads the roster
+as it is at that moment.  Muting and announcements-only are checked by the
+store in the transaction that stores a post.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
@@ -20,19 +23,19 @@ from server.bus import Bus, chat_topic, person_topic
 from server.clock import Clock
 from server.config import ChatConfig
 from server.errors import ZvonokError
-from server.ratelimit import TokenBucket
-from server.roster.model import Profile, Role, SchoolId
+from server.safety.guard import Guard
+from server.safety.limits import Tier
+from server.safety.policy import Action, may_in_school, may_message
 from server.store.base import Store
 from signaling.chat import Receipt, TypingNotice
 from signaling.codec import encode
 
 from . import errors as e
 from .feed import event_frame
-from .model import Ack, ChatEvent, ChatSummary, MembershipChange
+from .model import Ack, ChatEvent, ChatKind, ChatSummary, MembershipChange
 
 log = logging.getLogger(__name__)
 
-MAX_BUCKETS = 10_000  # rate-limit state kept for at most this many people
 MAX_GROUP_MEMBERS = 500
 END = 2**53  # past every sequence number: "before END" is the latest page
 
@@ -41,14 +44,21 @@ class ChatService:
     """Chat operations on behalf of one signed-in person at a time."""
 
     def __init__(
-        self, store: Store, bus: Bus, clock: Clock, config: ChatConfig, *, max_text: int
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        config: ChatConfig,
+        *,
+        max_text: int,
+        guard: Guard | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
         self._config = config
         self._max_text = max_text
-        self._buckets: dict[int, TokenBucket] = {}
+        self.guard = guard or Guard(store, clock, config)
 
     # -- changes (sequenced, stored, published after commit) -------------------
 
@@ -56,28 +66,42 @@ class ChatService:
         self, oid: int, chat_id: str, text: str, *, key: str, reply_to: int | None = None
     ) -> Ack:
         self._check_text(text)
-        self._take(oid)
+        facts = await self.guard.facts(chat_id)
+        permit = await self.guard.check_post(oid, facts, text)
         ack = await self._store.post(
-            chat_id=chat_id, author=oid, text=text, reply_to=reply_to, key=key, now=self._now()
+            chat_id=chat_id,
+            author=oid,
+            text=permit.text,
+            reply_to=reply_to,
+            key=key,
+            now=self._now(),
+            moderator=permit.moderator,
         )
         await self._published(ack)
-        return ack
+        return dataclasses.replace(ack, masked=permit.masked) if permit.masked else ack
 
     async def edit(
         self, oid: int, chat_id: str, message_id: int, text: str, *, key: str | None = None
     ) -> Ack:
         self._check_text(text)
-        self._take(oid)
+        facts = await self.guard.facts(chat_id)
+        permit = await self.guard.check_post(oid, facts, text)
         ack = await self._store.edit(
-            chat_id=chat_id, author=oid, message_id=message_id, text=text, key=key, now=self._now()
+            chat_id=chat_id,
+            author=oid,
+            message_id=message_id,
+            text=permit.text,
+            key=key,
+            now=self._now(),
+            moderator=permit.moderator,
         )
         await self._published(ack)
-        return ack
+        return dataclasses.replace(ack, masked=permit.masked) if permit.masked else ack
 
     async def delete(
         self, oid: int, chat_id: str, message_id: int, *, key: str | None = None
     ) -> Ack:
-        self._take(oid)
+        self._take(oid, chat_id)
         ack = await self._store.delete(
             chat_id=chat_id, actor=oid, message_id=message_id, key=key, now=self._now()
         )
@@ -96,7 +120,7 @@ class ChatService:
     ) -> Ack:
         if not emoji.strip() or any(ch in emoji for ch in "\r\n\t"):
             raise ZvonokError(e.CHAT_INVALID, "a reaction is an emoji")
-        self._take(oid)
+        self._take(oid, chat_id)
         ack = await self._store.react(
             chat_id=chat_id,
             actor=oid,
@@ -112,11 +136,10 @@ class ChatService:
     async def open_direct(self, oid: int, other: int) -> ChatSummary:
         if other == oid:
             raise ZvonokError(e.CHAT_INVALID, "a direct chat needs another person")
-        mine, theirs = await self._store.profile(oid), await self._store.profile(other)
-        if theirs is None:
-            raise e.NotFound(e.PERSON_NOT_FOUND, f"no person {other} in the roster")
-        if mine is None or not _share_a_school(mine, theirs):
-            raise e.forbidden("you may write only to people of your school")
+        theirs = await self.guard.person(other)
+        mine = await self.guard.profile(oid)
+        if mine is None or not may_message(mine, theirs):
+            raise e.forbidden("the school's rules do not let you write to this person")
         summary, change = await self._store.open_direct(a=oid, b=other, now=self._now())
         if change is not None:
             await self.publish_membership(change)
@@ -130,14 +153,11 @@ class ChatService:
             raise ZvonokError(e.CHAT_INVALID, "a group needs a title")
         if len(set(members)) > MAX_GROUP_MEMBERS:
             raise ZvonokError(e.CHAT_INVALID, f"a group has at most {MAX_GROUP_MEMBERS} members")
-        creator = await self._store.profile(oid)
-        if creator is None or not (
-            creator.has_role(Role.TEACHER, SchoolId(school_id))
-            or creator.has_role(Role.ADMIN, SchoolId(school_id))
-        ):
+        creator = await self.guard.profile(oid)
+        if creator is None or not may_in_school(creator, Action.CREATE_GROUP, school_id):
             raise e.forbidden("only the school's teachers and admins create groups")
-        await self._check_in_school(school_id, [m for m in members if m != oid])
-        self._take(oid)
+        await self.guard.check_group_members(creator, school_id, members)
+        self.guard.take_send(oid, creator, school_id)
         summary, change = await self._store.create_group(
             creator=oid, school_id=school_id, title=title, members=members, key=key, now=self._now()
         )
@@ -149,7 +169,10 @@ class ChatService:
     ) -> ChatSummary:
         summary = await self._store.chat(oid, chat_id)
         if add and summary.school_id is not None:
-            await self._check_in_school(summary.school_id, add)
+            actor = await self.guard.profile(oid)
+            if actor is None:
+                raise e.forbidden("you are not in the roster")
+            await self.guard.check_group_members(actor, summary.school_id, add)
         change = await self._store.change_members(
             chat_id=chat_id, actor=oid, add=add, remove=remove, now=self._now()
         )
@@ -179,7 +202,7 @@ class ChatService:
         in the direction paged (older with ``before`` or by default, newer
         with ``after``)."""
         if not await self._store.is_member(chat_id, oid):
-            raise e.chat_not_found(chat_id)
+            await self._check_moderator_reads(oid, chat_id)
         limit = max(1, min(limit, self._config.history_page))
         if after is not None and before is None:
             events = await self._store.events(chat_id, after=after, limit=limit + 1)
@@ -237,29 +260,19 @@ class ChatService:
                 e.MESSAGE_TOO_LONG, f"a message has at most {self._max_text} characters"
             )
 
-    def _take(self, oid: int) -> None:
-        bucket = self._buckets.get(oid)
-        if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._buckets.clear()  # forgetting only ever grants a fresh burst
-            bucket = self._buckets[oid] = TokenBucket(
-                self._config.sends_per_second, self._config.send_burst, self._clock
-            )
-        retry_after = bucket.take()
-        if retry_after:
-            raise e.RateLimited(round(retry_after, 3))
+    def _take(self, oid: int, chat_id: str) -> None:
+        """Charge a change that is not a post (delete, react) at the parents'
+        rate: cheap to check, and every role may do at least that much."""
+        self.guard.limits.take(oid, chat_id, Tier.PARENT)
 
-    async def _check_in_school(self, school_id: str, people: Sequence[int]) -> None:
-        for oid in set(people):
-            profile = await self._store.profile(oid)
-            if profile is None:
-                raise e.NotFound(e.PERSON_NOT_FOUND, f"no person {oid} in the roster")
-            if not any(role.school_id == school_id for role in profile.roles):
-                raise e.forbidden(f"person {oid} is not of school {school_id}")
+    async def _check_moderator_reads(self, oid: int, chat_id: str) -> None:
+        """A moderator who is not a member reads a chat they moderate, never
+        a direct one; to anyone else the chat does not exist."""
+        facts = await self._store.chat_facts(chat_id)
+        if facts is None or facts.kind is ChatKind.DIRECT:
+            raise e.chat_not_found(chat_id)
+        if not await self.guard.is_moderator(await self.guard.profile(oid), facts):
+            raise e.chat_not_found(chat_id)
 
     def _now(self) -> float:
         return self._clock.time()
-
-
-def _share_a_school(a: Profile, b: Profile) -> bool:
-    return bool({r.school_id for r in a.roles} & {r.school_id for r in b.roles})

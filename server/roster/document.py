@@ -127,6 +127,11 @@ def load_roster_file(path: Path) -> RosterDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise RosterError([RosterIssue("", f"cannot read {path}: {exc.strerror or exc}")]) from exc
+    return parse_roster_bytes(raw)
+
+
+def parse_roster_bytes(raw: bytes) -> RosterDocument:
+    """Decode and validate the bytes of a roster file (an upload, a file)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

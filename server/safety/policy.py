@@ -141,11 +141,12 @@ def _children(profile: Profile) -> set[int]:
 
 
 def person_relations(a: Profile, b: Profile) -> frozenset[Relation]:
-    """Every relation of ``a`` (the actor) to ``b`` (the target)."""
+    """Every relation of ``a`` (the actor) to ``b`` (the target); none to oneself."""
     found: set[Relation] = set()
     a_oid, b_oid = a.person.oid, b.person.oid
-    other = a_oid != b_oid
-    if other and _student_classes(a) & _student_classes(b):
+    if a_oid == b_oid:  # nobody has a relation to themselves
+        return frozenset()
+    if _student_classes(a) & _student_classes(b):
         found.add(R.CLASSMATE)
     if a_oid in _children(b):
         found.add(R.OWN_PARENT)
@@ -157,9 +158,9 @@ def person_relations(a: Profile, b: Profile) -> frozenset[Relation]:
         found.add(R.ADMIN_OF_MY_SCHOOL)
     if _children_classes(a) & _taught_classes(b):
         found.add(R.TEACHER_OF_MY_CHILDS_CLASS)
-    if other and _children_classes(a) & _children_classes(b):
+    if _children_classes(a) & _children_classes(b):
         found.add(R.PARENT_IN_MY_CHILDS_CLASS)
-    if other and _schools(a, Role.TEACHER, Role.ADMIN) & _schools(b, *Role):
+    if _schools(a, Role.TEACHER, Role.ADMIN) & _schools(b, *Role):
         found.add(R.STAFF_OF_THEIR_SCHOOL)
     return frozenset(found)
 
@@ -209,7 +210,7 @@ def may_reply(a: Profile, b: Profile) -> bool:
 def may_find(a: Profile, b: Profile) -> bool:
     """Whether ``a`` sees ``b`` in the people search: the people ``a`` could
     talk to directly."""
-    return a.person.oid != b.person.oid and may_reply(a, b)
+    return may_reply(a, b)
 
 
 def may_in_school(a: Profile, action: Action, school_id: str) -> bool:

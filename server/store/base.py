@@ -86,7 +86,15 @@ class ChatStore(Protocol):
         ...
 
     async def edit(
-        self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
+        self,
+        *,
+        chat_id: str,
+        author: int,
+        message_id: int,
+        text: str,
+        key: str | None,
+        now: float,
+        moderator: bool = False,
     ) -> Ack:
         """Edit one's own message, keeping the earlier text as a version."""
         ...

@@ -518,12 +518,15 @@ async def edit(
     text: str,
     key: str | None,
     now: float,
+    moderator: bool = False,
 ) -> Ack:
-    """Replace the text of one's own message; the earlier text becomes a version."""
+    """Replace the text of one's own message; the earlier text becomes a
+    version.  Refused, like a post, while muted or in announcements mode."""
     fingerprint = _fingerprint("edit", chat_id, message_id, text)
     replayed = await _replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
+    await _check_may_post(db, chat_id, author, now, moderator=moderator)
     message = await _member_message(db, chat_id, author, message_id)
     _check_own(message, author, chat_id, message_id)
     seq = await _next_seq(db, chat_id, author)

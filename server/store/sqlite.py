@@ -446,7 +446,15 @@ class SqliteStore:
                 raise StoreUnavailable() from exc
 
     async def edit(
-        self, *, chat_id: str, author: int, message_id: int, text: str, key: str | None, now: float
+        self,
+        *,
+        chat_id: str,
+        author: int,
+        message_id: int,
+        text: str,
+        key: str | None,
+        now: float,
+        moderator: bool = False,
     ) -> Ack:
         async with self._chat_write() as db:
             return await chat_sql.edit(
@@ -457,6 +465,7 @@ class SqliteStore:
                 text=text,
                 key=key,
                 now=now,
+                moderator=moderator,
             )
 
     async def delete(

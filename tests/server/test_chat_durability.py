@@ -40,8 +40,11 @@ KILL_AFTER_ACKS = 100  # per round
 ROUNDS = 3  # of load, kill -9 and restart
 TEST_TIMEOUT = 60.0
 LIMITS = {
-    "ZVONOK_CHAT_SENDS_PER_SECOND": "100000",
-    "ZVONOK_CHAT_SEND_BURST": "100000",
+    **{
+        f"ZVONOK_CHAT_{tier}{name}": "100000"
+        for tier in ("", "STUDENT_", "STAFF_")
+        for name in ("SENDS_PER_SECOND", "SEND_BURST", "CHAT_PER_SECOND", "CHAT_BURST")
+    },
     "ZVONOK_PROTOCOL_FRAMES_PER_SECOND": "100000",
     "ZVONOK_PROTOCOL_FRAME_BURST": "100000",
 }

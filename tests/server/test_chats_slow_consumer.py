@@ -7,12 +7,11 @@ import pytest
 from server import connection as connection_module
 from server.appkeys import SESSIONS
 from server.clock import ManualClock
-from server.config import ChatConfig
 from server.connection import Connection
 from signaling.chat import AckMsg, Send, Synced, Typing
 from signaling.codec import decode_server_frame, encode
 from signaling.messages import Hello, Welcome
-from tests.conftest import ServerFactory
+from tests.conftest import ServerFactory, relaxed_chat
 from tests.rawws import RawWebSocket
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, students_5a
 
@@ -26,7 +25,7 @@ async def test_a_client_that_never_reads_is_closed_as_slow_consumer_and_resumes(
     monkeypatch.setattr(connection_module, "CLOSE_TIMEOUT", 0.5)
     zvonok = await make_server(
         clock,
-        chat=ChatConfig(sends_per_second=1e6, send_burst=1_000_000, sync_limit=10_000),
+        chat=relaxed_chat(sync_limit=10_000),
         outbound_queue=16,
         frames_per_second=1e6,
         frame_burst=1_000_000,

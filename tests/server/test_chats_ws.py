@@ -9,7 +9,6 @@ import pytest
 
 from server.appkeys import STORE
 from server.clock import ManualClock
-from server.config import ChatConfig
 from server.roster.model import Role
 from signaling.chat import (
     AckMsg,
@@ -43,7 +42,7 @@ from signaling.chat import (
 from signaling.client import Client, RequestError
 from signaling.codec import encode
 from signaling.messages import Message
-from tests.conftest import Running, ServerFactory
+from tests.conftest import Running, ServerFactory, relaxed_chat
 
 CLASS_5A = "class:sosh-1-5a"
 PARENTS_5A = "parents:sosh-1-5a"
@@ -413,7 +412,9 @@ async def test_a_direct_chat_outside_ones_school_is_refused(zvonok: Running) -> 
 async def test_sends_past_the_rate_get_retry_after_and_pass_later(
     make_server: ServerFactory, clock: ManualClock
 ) -> None:
-    zvonok = await make_server(clock, chat=ChatConfig(sends_per_second=1.0, send_burst=3))
+    zvonok = await make_server(
+        clock, chat=relaxed_chat(student_sends_per_second=1.0, student_send_burst=3)
+    )
     anya = await zvonok.connect(students_5a(zvonok)[0])
     for i in range(3):
         await send(anya, CLASS_5A, f"{i}")
@@ -439,9 +440,7 @@ async def test_too_long_and_empty_messages_are_refused(zvonok: Running) -> None:
 async def test_a_resume_too_far_behind_gets_a_gap_not_silence(
     make_server: ServerFactory, clock: ManualClock
 ) -> None:
-    zvonok = await make_server(
-        clock, chat=ChatConfig(sync_limit=5, sends_per_second=100, send_burst=100)
-    )
+    zvonok = await make_server(clock, chat=relaxed_chat(sync_limit=5))
     anya_oid, boris_oid = students_5a(zvonok)[:2]
     anya = await zvonok.connect(anya_oid)
     start = await last_seq(anya, CLASS_5A)

@@ -12,11 +12,10 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from server.clock import ManualClock
-from server.config import ChatConfig
 from server.roster.model import Role
 from signaling.chat import AckMsg, ChatInfo, OpenDirect, Receipt, Send
 from signaling.client import RequestError
-from tests.conftest import Running, ServerFactory
+from tests.conftest import Running, ServerFactory, relaxed_chat
 from tests.server.test_chats_ws import (
     CLASS_5A,
     CLASS_TEACHER_5A,
@@ -483,7 +482,9 @@ async def test_marking_read_with_a_bad_body_is_invalid(zvonok: Running, body: by
 async def test_sends_past_the_rate_get_429_with_retry_after_and_pass_later(
     make_server: ServerFactory, clock: ManualClock
 ) -> None:
-    zvonok = await make_server(clock, chat=ChatConfig(sends_per_second=1.0, send_burst=2))
+    zvonok = await make_server(
+        clock, chat=relaxed_chat(student_sends_per_second=1.0, student_send_burst=2)
+    )
     anya_oid = students_5a(zvonok)[0]
     anya = await zvonok.connect(anya_oid)
     await sent(zvonok, anya_oid, CLASS_5A, "раз")

@@ -26,6 +26,8 @@ from signaling.codec import (
 from signaling.errors import ProtocolError
 from signaling.fields import MAX_SAFE_INT, Body
 from signaling.messages import Hello, Limits, Message, Welcome
+from tests.signaling.test_safety_messages import CLIENT_SAMPLES as SAFETY_CLIENT_SAMPLES
+from tests.signaling.test_safety_messages import SERVER_SAMPLES as SAFETY_SERVER_SAMPLES
 
 EVENT = {
     "chat": "class:5a",
@@ -134,9 +136,10 @@ def test_server_chat_messages_round_trip(message: Message, request_id: int | Non
     assert decode_server_frame(encode(message, request_id)) == Envelope(message, request_id)
 
 
-def test_every_chat_type_is_registered_and_has_a_sample() -> None:
-    assert {m.TYPE for m in CHAT_CLIENT_SAMPLES} == set(CLIENT_MESSAGES) - CORE_TYPES
-    assert {m.TYPE for m in CHAT_SERVER_SAMPLES} == set(SERVER_MESSAGES) - CORE_TYPES
+def test_every_chat_and_safety_type_is_registered_and_has_a_sample() -> None:
+    safety = {m.TYPE for m in (*SAFETY_CLIENT_SAMPLES, *SAFETY_SERVER_SAMPLES)}
+    assert {m.TYPE for m in CHAT_CLIENT_SAMPLES} == set(CLIENT_MESSAGES) - CORE_TYPES - safety
+    assert {m.TYPE for m in CHAT_SERVER_SAMPLES} == set(SERVER_MESSAGES) - CORE_TYPES - safety
     for message in CHAT_CLIENT_SAMPLES:
         assert CLIENT_MESSAGES[message.TYPE] is type(message)
     for message in CHAT_SERVER_SAMPLES:

@@ -33,6 +33,7 @@ from signaling.messages import (
     SessionExpiring,
     Welcome,
 )
+from tests.signaling import test_safety_messages as safety
 from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES
 
 LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_burst=60)
@@ -73,8 +74,10 @@ def test_server_messages_round_trip(message: Message) -> None:
 
 
 def test_every_registered_type_has_a_sample() -> None:
-    assert {m.TYPE for m in [*CLIENT_SAMPLES, *CHAT_CLIENT_SAMPLES]} == set(CLIENT_MESSAGES)
-    assert {m.TYPE for m in [*SERVER_SAMPLES, *CHAT_SERVER_SAMPLES]} == set(SERVER_MESSAGES)
+    client = [*CLIENT_SAMPLES, *CHAT_CLIENT_SAMPLES, *safety.CLIENT_SAMPLES]
+    server = [*SERVER_SAMPLES, *CHAT_SERVER_SAMPLES, *safety.SERVER_SAMPLES]
+    assert {m.TYPE for m in client} == set(CLIENT_MESSAGES)
+    assert {m.TYPE for m in server} == set(SERVER_MESSAGES)
 
 
 def test_golden_bytes_of_hello() -> None:

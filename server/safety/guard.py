@@ -1,0 +1,214 @@
+"""The safety checks as the services ask them: the policy, fed from the store.
+
+:class:`Guard` reads what a decision needs (profiles from the roster, a
+chat's facts, a school's settings) at the moment of the request, so a
+roster change takes effect on the next request with nothing to invalidate,
+and hands it to the pure rules of :mod:`server.safety.policy`, the content
+filter and the send limits.  A refusal raises a
+:class:`~server.errors.ZvonokError` with a stable code; the caller stores
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from server.chats import errors as ce
+from server.chats.model import ChatKind
+from server.clock import Clock
+from server.config import ChatConfig
+from server.roster.model import Profile, Role
+from server.store.base import Store
+
+from . import errors as se
+from .filter import ContentFilter, has_link
+from .limits import SendLimits, Tier, tier_of
+from .model import ChatFacts
+from .policy import Action, ClassPlace, may_in_class, may_in_school, may_reply
+from .settings import SchoolSettings, parse_settings, strictest
+
+
+@dataclass(frozen=True, slots=True)
+class PostPermit:
+    """What a post may go ahead as: its text (masked, perhaps) and whether
+    its author moderates the chat (and so may post in announcements mode)."""
+
+    text: str
+    moderator: bool
+    masked: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _content_filter(words: tuple[str, ...]) -> ContentFilter:
+    return ContentFilter(words)
+
+
+def schools_of(profile: Profile | None, *roles: Role) -> set[str]:
+    if profile is None:
+        return set()
+    wanted = roles or tuple(Role)
+    return {held.school_id for held in profile.roles if held.role in wanted}
+
+
+class Guard:
+    """Safety decisions for the chat, moderation and people services."""
+
+    def __init__(self, store: Store, clock: Clock, config: ChatConfig) -> None:
+        self._store = store
+        self._clock = clock
+        self.limits = SendLimits(config, clock)
+
+    def today(self) -> datetime.date:
+        return datetime.datetime.fromtimestamp(self._clock.time(), tz=datetime.UTC).date()
+
+    # -- reading --------------------------------------------------------------
+
+    async def profile(self, oid: int) -> Profile | None:
+        return await self._store.profile(oid)
+
+    async def person(self, oid: int) -> Profile:
+        """The profile of a person named in a request; ``person.not_found``."""
+        profile = await self._store.profile(oid)
+        if profile is None:
+            raise ce.NotFound(ce.PERSON_NOT_FOUND, f"no person {oid} in the roster")
+        return profile
+
+    async def facts(self, chat_id: str) -> ChatFacts:
+        facts = await self._store.chat_facts(chat_id)
+        if facts is None:
+            raise ce.chat_not_found(chat_id)
+        return facts
+
+    async def settings(self, school_id: str) -> SchoolSettings:
+        stored = await self._store.school_settings([school_id])
+        return parse_settings(stored.get(school_id, {}))
+
+    async def chat_settings(self, facts: ChatFacts) -> SchoolSettings:
+        """The chat's school's settings; for a direct chat, the strictest of
+        its members' schools."""
+        if facts.school_id is not None:
+            return await self.settings(facts.school_id)
+        schools: set[str] = set()
+        for oid in facts.members:
+            schools |= schools_of(await self._store.profile(oid))
+        stored = await self._store.school_settings(sorted(schools))
+        return strictest(parse_settings(stored.get(s, {})) for s in sorted(schools))
+
+    # -- decisions ----------------------------------------------------------------
+
+    async def is_moderator(self, actor: Profile | None, facts: ChatFacts) -> bool:
+        """Whether ``actor`` moderates the chat (docs/safety.md, "Moderation")."""
+        if actor is None:
+            return False
+        kind = facts.kind
+        if kind in (ChatKind.CLASS, ChatKind.CLASS_PARENTS):
+            if facts.class_id is None or facts.school_id is None:
+                return False
+            place = ClassPlace(facts.class_id, facts.school_id)
+            return may_in_class(actor, Action.MODERATE_CLASS, place)
+        if kind is ChatKind.STAFF or kind is ChatKind.GROUP:
+            if kind is ChatKind.GROUP and facts.owner == actor.person.oid:
+                return True
+            return facts.school_id is not None and may_in_school(
+                actor, Action.MODERATE_SCHOOL, facts.school_id
+            )
+        # A direct chat: the admins of its members' schools.
+        admin_of = schools_of(actor, Role.ADMIN)
+        if not admin_of:
+            return False
+        for oid in facts.members:
+            if admin_of & schools_of(await self._store.profile(oid)):
+                return True
+        return False
+
+    async def moderators(self, facts: ChatFacts) -> set[int]:
+        """Everyone who moderates the chat (the recipients of its reports)."""
+        if facts.kind in (ChatKind.CLASS, ChatKind.CLASS_PARENTS) and facts.class_id is not None:
+            found = await self._store.class_teachers(facts.class_id)
+            if facts.school_id is not None:
+                found |= await self._store.school_admins([facts.school_id])
+            return found
+        if facts.kind in (ChatKind.STAFF, ChatKind.GROUP) and facts.school_id is not None:
+            found = await self._store.school_admins([facts.school_id])
+            if facts.owner is not None:
+                found.add(facts.owner)
+            return found
+        schools: set[str] = set()
+        for oid in facts.members:
+            schools |= schools_of(await self._store.profile(oid))
+        return await self._store.school_admins(sorted(schools))
+
+    async def audit_school(self, actor: Profile, facts: ChatFacts) -> str | None:
+        """The school whose admins read the audit row of an action in this chat."""
+        if facts.school_id is not None:
+            return facts.school_id
+        admin_of = schools_of(actor, Role.ADMIN)
+        for oid in facts.members:
+            shared = admin_of & schools_of(await self._store.profile(oid))
+            if shared:
+                return min(shared)
+        return None
+
+    async def check_post(self, oid: int, facts: ChatFacts, text: str) -> PostPermit:
+        """Everything but the mute and announcements checks, which the store
+        makes in the transaction that stores the post (docs/safety.md)."""
+        if oid not in facts.members:
+            raise ce.chat_not_found(facts.id)
+        actor = await self._store.profile(oid)
+        await self._check_still_allowed(oid, actor, facts)
+        moderator = await self.is_moderator(actor, facts)
+        text, masked = await self._filtered(actor, facts, text)
+        self.limits.take(oid, facts.id, tier_of(actor, facts.school_id))
+        return PostPermit(text=text, moderator=moderator, masked=masked)
+
+    async def _check_still_allowed(self, oid: int, actor: Profile | None, facts: ChatFacts) -> None:
+        """The roster may have changed since the person joined the chat."""
+        if facts.kind is ChatKind.DIRECT:
+            others = [m for m in facts.members if m != oid]
+            other = await self._store.profile(others[0]) if others else None
+            if actor is None or other is None or not may_reply(actor, other):
+                raise ce.forbidden("you may no longer write to this person")
+        elif facts.kind is ChatKind.GROUP and not self._in_school(actor, facts.school_id):
+            raise ce.forbidden("you are no longer in this group's school")
+
+    @staticmethod
+    def _in_school(actor: Profile | None, school_id: str | None) -> bool:
+        if school_id is None:
+            return True
+        return actor is not None and may_in_school(actor, Action.BE_ADDED_TO_GROUP, school_id)
+
+    async def _filtered(
+        self, actor: Profile | None, facts: ChatFacts, text: str
+    ) -> tuple[str, bool]:
+        if not facts.has_minor(self.today()):
+            return text, False
+        settings = await self.chat_settings(facts)
+        staff = tier_of(actor, facts.school_id) is Tier.STAFF
+        if settings.links == "teachers_only" and not staff and has_link(text):
+            raise se.link_forbidden()
+        content = _content_filter(settings.words)
+        if not content.blocks(text):
+            return text, False
+        if settings.filter == "block":
+            raise se.content_blocked()
+        return content.mask(text), True
+
+    def take_send(self, oid: int, actor: Profile | None, school_id: str | None) -> None:
+        """Charge a send that is not a post in a chat (creating a group)."""
+        self.limits.take(oid, None, tier_of(actor, school_id))
+
+    async def check_group_members(
+        self, actor: Profile, school_id: str, people: Sequence[int]
+    ) -> None:
+        """``actor`` may fill a group of ``school_id`` with ``people``."""
+        if not may_in_school(actor, Action.ADD_TO_GROUP, school_id):
+            raise ce.forbidden("only the school's teachers and admins fill its groups")
+        for oid in sorted(set(people)):
+            if oid == actor.person.oid:
+                continue
+            person = await self.person(oid)
+            if not may_in_school(person, Action.BE_ADDED_TO_GROUP, school_id):
+                raise ce.forbidden(f"person {oid} is not of school {school_id}")

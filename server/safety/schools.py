@@ -1,0 +1,125 @@
+"""What a school's admins do beyond moderating chats: the school's safety
+settings, its audit log, and roster imports into the running server.
+
+An import through the server changes the roster and the roster chats in
+one transaction, like ``zvonok roster import``; the server then announces
+the membership changes (:class:`~server.chats.roster_watch.RosterWatch`),
+so a student who left a class loses its chat on every open connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from server.chats import errors as ce
+from server.clock import Clock
+from server.errors import ZvonokError
+from server.roster.diff import ImportReport
+from server.roster.document import parse_roster_bytes
+from server.roster.errors import RosterError
+from server.roster.model import Profile
+from server.store.base import Store
+
+from . import errors as se
+from .guard import Guard
+from .model import AuditEntry, AuditRecord
+from .policy import Action, may_in_school
+from .settings import SchoolSettings, parse_settings
+
+MAX_AUDIT_PAGE = 500
+ROSTER_INVALID = "roster.invalid"
+
+
+class RosterRefused(ZvonokError):
+    """A roster upload that cannot be imported; ``issues`` name record and field."""
+
+    http_status = 422
+
+    def __init__(self, error: RosterError) -> None:
+        super().__init__(ROSTER_INVALID, "the roster was refused; nothing was written")
+        self.issues = [str(issue) for issue in error.issues[:100]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "issues": self.issues}
+
+
+class Schools:
+    def __init__(
+        self,
+        store: Store,
+        guard: Guard,
+        clock: Clock,
+        *,
+        on_roster_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._guard = guard
+        self._clock = clock
+        self._on_roster_change = on_roster_change
+
+    async def _admin(self, oid: int, school_id: str) -> Profile:
+        if not await self._store.school_exists(school_id):
+            raise ce.NotFound(se.SCHOOL_NOT_FOUND, f"no school {school_id[:64]!r}")
+        actor = await self._guard.profile(oid)
+        if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school_id):
+            raise ce.forbidden("only the school's admins may do this")
+        return actor
+
+    async def settings(self, oid: int, school_id: str) -> SchoolSettings:
+        await self._admin(oid, school_id)
+        return await self._guard.settings(school_id)
+
+    async def change_settings(
+        self, oid: int, school_id: str, changes: dict[str, Any]
+    ) -> SchoolSettings:
+        await self._admin(oid, school_id)
+        current = await self._guard.settings(school_id)
+        updated = parse_settings(changes, base=current)
+        audit = AuditRecord(
+            school_id=school_id,
+            actor=oid,
+            action="settings.change",
+            details={"before": current.changes(), "after": updated.changes()},
+        )
+        await self._store.set_school_settings(
+            school_id, updated.changes(), self._clock.time(), audit
+        )
+        return updated
+
+    async def audit_log(
+        self, oid: int, school_id: str, *, after: int, limit: int
+    ) -> list[AuditEntry]:
+        await self._admin(oid, school_id)
+        limit = max(1, min(limit, MAX_AUDIT_PAGE))
+        return await self._store.audit_log(school_id, after=after, limit=limit)
+
+    async def import_roster(self, oid: int, raw: bytes) -> ImportReport:
+        """Import a roster file uploaded by an admin of every school it names."""
+        try:
+            document = parse_roster_bytes(raw)
+        except RosterError as exc:
+            raise RosterRefused(exc) from exc
+        if not document.schools:
+            raise ZvonokError(ROSTER_INVALID, "an upload names the schools it is for")
+        for school in document.schools:
+            actor = await self._guard.profile(oid)
+            if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school.id):
+                raise ce.forbidden(f"only admins of school {school.id} may import its roster")
+        try:
+            report = await self._store.import_roster(document)
+        except RosterError as exc:
+            raise RosterRefused(exc) from exc
+        for school in document.schools:
+            await self._store.write_audit(
+                AuditRecord(
+                    school_id=school.id,
+                    actor=oid,
+                    action="roster.import",
+                    details={"summary": report.summary(), "chats": len(report.chats)},
+                ),
+                self._clock.time(),
+            )
+        if report.chats:
+            self._on_roster_change()
+        return report
