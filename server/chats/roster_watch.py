@@ -67,6 +67,7 @@ class RosterWatch:
             batches = await self._store.roster_changes_after(self._generation)
             if not batches:
                 return
+            self._chats.guard.forget_roster()
             for generation, changes in batches:
                 for change in changes:
                     await self._chats.publish_membership(change)

@@ -1,10 +1,10 @@
 """The safety checks as the services ask them: the policy, fed from the store.
 
 :class:`Guard` reads what a decision needs (profiles from the roster, a
-chat's facts, a school's settings) at the moment of the request, so a
-roster change takes effect on the next request with nothing to invalidate,
-and hands it to the pure rules of :mod:`server.safety.policy`, the content
-filter and the send limits.  A refusal raises a
+chat's facts, a school's settings) and hands it to the pure rules of
+:mod:`server.safety.policy`, the content filter and the send limits.
+Profiles are kept until the roster changes (:meth:`Guard.forget_roster`),
+a school's settings for a few seconds.  A refusal raises a
 :class:`~server.errors.ZvonokError` with a stable code; the caller stores
 nothing.
 """
@@ -29,6 +29,9 @@ from .limits import SendLimits, Tier, tier_of
 from .model import ChatFacts
 from .policy import Action, ClassPlace, may_in_class, may_in_school, may_reply
 from .settings import SchoolSettings, parse_settings, strictest
+
+MAX_PROFILES = 50_000  # profiles (and school settings) kept in memory at most
+SETTINGS_TTL = 5.0  # seconds a school's settings are reused before being read again
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,18 @@ class Guard:
         self._store = store
         self._clock = clock
         self.limits = SendLimits(config, clock)
+        # Profiles change only with the roster: kept until it changes (the
+        # roster watch and in-server imports call forget_roster()).
+        self._profiles: dict[int, Profile | None] = {}
+        # Settings change by an admin's request, perhaps on another node.
+        self._settings: dict[str, tuple[float, SchoolSettings]] = {}
+
+    def forget_roster(self) -> None:
+        """The roster changed: read every profile afresh."""
+        self._profiles.clear()
+
+    def forget_settings(self, school_id: str) -> None:
+        self._settings.pop(school_id, None)
 
     def today(self) -> datetime.date:
         return datetime.datetime.fromtimestamp(self._clock.time(), tz=datetime.UTC).date()
@@ -67,11 +82,17 @@ class Guard:
     # -- reading --------------------------------------------------------------
 
     async def profile(self, oid: int) -> Profile | None:
-        return await self._store.profile(oid)
+        if oid in self._profiles:
+            return self._profiles[oid]
+        profile = await self._store.profile(oid)
+        if len(self._profiles) >= MAX_PROFILES:
+            self._profiles.clear()
+        self._profiles[oid] = profile
+        return profile
 
     async def person(self, oid: int) -> Profile:
         """The profile of a person named in a request; ``person.not_found``."""
-        profile = await self._store.profile(oid)
+        profile = await self.profile(oid)
         if profile is None:
             raise ce.NotFound(ce.PERSON_NOT_FOUND, f"no person {oid} in the roster")
         return profile
@@ -83,8 +104,16 @@ class Guard:
         return facts
 
     async def settings(self, school_id: str) -> SchoolSettings:
+        now = self._clock.monotonic()
+        cached = self._settings.get(school_id)
+        if cached is not None and now - cached[0] < SETTINGS_TTL:
+            return cached[1]
         stored = await self._store.school_settings([school_id])
-        return parse_settings(stored.get(school_id, {}))
+        settings = parse_settings(stored.get(school_id, {}))
+        if len(self._settings) >= MAX_PROFILES:
+            self._settings.clear()
+        self._settings[school_id] = (now, settings)
+        return settings
 
     async def chat_settings(self, facts: ChatFacts) -> SchoolSettings:
         """The chat's school's settings; for a direct chat, the strictest of
@@ -93,9 +122,8 @@ class Guard:
             return await self.settings(facts.school_id)
         schools: set[str] = set()
         for oid in facts.members:
-            schools |= schools_of(await self._store.profile(oid))
-        stored = await self._store.school_settings(sorted(schools))
-        return strictest(parse_settings(stored.get(s, {})) for s in sorted(schools))
+            schools |= schools_of(await self.profile(oid))
+        return strictest([await self.settings(school) for school in sorted(schools)])
 
     # -- decisions ----------------------------------------------------------------
 
@@ -120,7 +148,7 @@ class Guard:
         if not admin_of:
             return False
         for oid in facts.members:
-            if admin_of & schools_of(await self._store.profile(oid)):
+            if admin_of & schools_of(await self.profile(oid)):
                 return True
         return False
 
@@ -138,7 +166,7 @@ class Guard:
             return found
         schools: set[str] = set()
         for oid in facts.members:
-            schools |= schools_of(await self._store.profile(oid))
+            schools |= schools_of(await self.profile(oid))
         return await self._store.school_admins(sorted(schools))
 
     async def audit_school(self, actor: Profile, facts: ChatFacts) -> str | None:
@@ -147,7 +175,7 @@ class Guard:
             return facts.school_id
         admin_of = schools_of(actor, Role.ADMIN)
         for oid in facts.members:
-            shared = admin_of & schools_of(await self._store.profile(oid))
+            shared = admin_of & schools_of(await self.profile(oid))
             if shared:
                 return min(shared)
         return None
@@ -157,7 +185,7 @@ class Guard:
         makes in the transaction that stores the post (docs/safety.md)."""
         if oid not in facts.members:
             raise ce.chat_not_found(facts.id)
-        actor = await self._store.profile(oid)
+        actor = await self.profile(oid)
         await self._check_still_allowed(oid, actor, facts)
         moderator = await self.is_moderator(actor, facts)
         text, masked = await self._filtered(actor, facts, text)
@@ -168,7 +196,7 @@ class Guard:
         """The roster may have changed since the person joined the chat."""
         if facts.kind is ChatKind.DIRECT:
             others = [m for m in facts.members if m != oid]
-            other = await self._store.profile(others[0]) if others else None
+            other = await self.profile(others[0]) if others else None
             if actor is None or other is None or not may_reply(actor, other):
                 raise ce.forbidden("you may no longer write to this person")
         elif facts.kind is ChatKind.GROUP and not self._in_school(actor, facts.school_id):

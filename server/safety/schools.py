@@ -85,6 +85,7 @@ class Schools:
         await self._store.set_school_settings(
             school_id, updated.changes(), self._clock.time(), audit
         )
+        self._guard.forget_settings(school_id)
         return updated
 
     async def audit_log(
@@ -110,6 +111,8 @@ class Schools:
             report = await self._store.import_roster(document)
         except RosterError as exc:
             raise RosterRefused(exc) from exc
+        finally:
+            self._guard.forget_roster()
         for school in document.schools:
             await self._store.write_audit(
                 AuditRecord(

@@ -964,15 +964,15 @@ async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipCha
         "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",
         [(c.event.chat, oid, c.event.seq) for c in changes for oid in c.added],
     )
-    if changes:
-        await _record_roster_changes(db, changes, now)
     return changes
 
 
-async def _record_roster_changes(
+async def record_roster_changes(
     db: SqlConnection, changes: Sequence[MembershipChange], now: float
 ) -> None:
-    """Keep the changes in the outbox that every node announces from."""
+    """Keep a roster change in the outbox that every node follows: the roster
+    chats' membership changes to announce (perhaps none), and the news that
+    profiles must be read again."""
     rows = await db.fetchall("SELECT COALESCE(MAX(generation), 0) FROM roster_changes")
     generation = int(rows[0][0]) + 1
     record = [

@@ -212,6 +212,8 @@ class SqliteStore:
             ):
                 return
             changes = await chat_sql.sync_roster_chats(db, time.time())
+            if changes:
+                await chat_sql.record_roster_changes(db, changes, time.time())
         if changes:
             _log.info("roster chats brought up to date: %d changed", len(changes))
 
@@ -336,6 +338,8 @@ class SqliteStore:
                 changes = diff_roster(doc, current)
                 await roster_sql.apply_changes(db, changes)
                 chats = await chat_sql.sync_roster_chats(db, time.time())
+                if changes.report.changed or chats:
+                    await chat_sql.record_roster_changes(db, chats, time.time())
         except sqlite3.IntegrityError as exc:
             # The file passed validation, so this is a conflict with stored
             # rows that the diff did not foresee.  Nothing was written.
