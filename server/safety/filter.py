@@ -338,11 +338,19 @@ class _Piece:
     end: int
     skel: bytes  # normalized, look-alikes folded
     low: bytes | None  # lower case, if the piece is wholly Latin (to be transliterated)
+    spaced: bool  # whether whitespace separates it from the piece before (х у й)
 
 
-def _piece(low: bytes, skel: bytes, start: int, end: int) -> _Piece:
-    latin = low[start:end]
-    return _Piece(start, end, skel[start:end], latin if _is_latin(latin) else None)
+def _pieces(low: bytes, skel: bytes, cluster: list[tuple[int, int]]) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    before = cluster[0][0]
+    for start, end in cluster:
+        latin = low[start:end]
+        spaced = bool(skel[before:start].translate(None, b"."))  # not only punctuation
+        piece = _Piece(start, end, skel[start:end], latin if _is_latin(latin) else None, spaced)
+        pieces.append(piece)
+        before = end
+    return pieces
 
 
 def _occurrences(skel: bytes, piece: bytes) -> Iterator[int]:
@@ -486,8 +494,7 @@ class ContentFilter:
         for cluster in _clusters(text, skel):
             if not self._may_join(cluster, low, skel):
                 continue
-            members = [_piece(low, skel, start, end) for start, end in cluster]
-            for start, end, joined in self._scan(members):
+            for start, end, joined in self._scan(_pieces(low, skel, cluster)):
                 found[start] = (end, joined)
         return [
             Match(start, end, word.decode(_ENCODING))
@@ -599,11 +606,13 @@ class ContentFilter:
             if later is not None and later[0] <= last:
                 first += 1
                 continue
+            spelled = all(len(piece.skel) == 1 for piece in pieces[first : last + 1])
             while (
                 last + 1 < count
                 and last + 1 - first < _MAX_JOINED_PIECES
                 and alone[last + 1] is None
                 and len(pieces[last + 1].skel) == 1
+                and (spelled or not pieces[last + 1].spaced)  # not "ху.й, а"
             ):
                 longer = self._joined_word(pieces[first : last + 2])
                 if longer is None:
@@ -628,7 +637,7 @@ _LINK = re.compile(
       \bhttps?://[^\s]+
     | (?<![\w.+-])[\w.+-]+@(?:{_LABEL}\.)+[a-zа-яё]{{2,}}(?![\w-])  # e-mail addresses
     | (?<![\w@.-])www\.(?:{_LABEL}\.)*{_LABEL}{_TAIL}
-    | (?<![\w@.-])(?:{_LABEL}\.)+{_TLD}(?![\w-]){_TAIL}
+    | (?<![\w@.-])(?:{_LABEL}\.)+(?P<tld>{_TLD})(?![\w-]){_TAIL}
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -657,6 +666,9 @@ def find_links(text: str) -> list[tuple[int, int]]:
         return []
     spans: list[tuple[int, int]] = []
     for link in _LINK.finditer(text):
+        tld = link["tld"]
+        if tld is not None and not (tld.islower() or tld.isupper()):
+            continue  # "в Москву.Me too": a sentence without a space after its dot
         start, end = link.span()
         end = _trim(text, start, end)
         if end > start:
