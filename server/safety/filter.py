@@ -4,23 +4,27 @@ Pure: no I/O (apart from reading the bundled word list once per process), no clo
 asyncio. The chat service decides which chats are filtered and what happens to a message
 that matches (``docs/content-filter.md``); this module only finds the words and links.
 
-How words are found. The text is brought to a *normalized* form of the same length, one
-byte per character in cp1251 (which holds every Russian letter), so that an index in it is
-an index in the original text:
+How words are found. The text is encoded in cp1251, one byte per character (every Russian
+letter has one), so that an index in the bytes is an index in the text; characters cp1251
+lacks (emoji, other alphabets) become ``?``. Whitespace stays whitespace, letters, digits,
+``@`` and ``$`` stay, everything else becomes ``.``. Then, per *token* (a run between
+whitespace) and per *piece* (a run of letters and digits in a token):
 
-* lower case, ``ё`` -> ``е``, ``й`` -> ``и``; whitespace becomes a space or a line break,
-  every other character that is not a letter, a digit, ``@`` or ``$`` becomes ``.``;
+* lower case, ``ё`` -> ``е``, ``й`` -> ``и``;
 * Latin look-alikes and digits become Cyrillic letters (``x`` -> ``х``, ``3`` -> ``з``,
-  ``@`` -> ``а``). A word written wholly in Latin letters is also transliterated
-  (``blyat`` -> ``блят``) and both forms are checked.
+  ``@`` -> ``а``); a piece wholly in Latin letters is also transliterated
+  (``blyat`` -> ``блят``) and both forms are checked;
+* each run of a repeated letter is written once (``хууууй`` -> ``хуи``).
 
-A *piece* is a run of letters and digits. Each piece is checked after collapsing runs of
-a repeated letter (``хууууй`` -> ``хуи``). Pieces separated by one to three punctuation
-characters (``пиз.да``), or single letters separated by spaces (``х у й``), are also
-joined and checked together. A match always covers whole pieces, so masking never leaves
-half a word, and its span is the span of those pieces in the original text.
+A piece is checked alone, and pieces of a token one to three punctuation characters apart
+(``пиз.да``, ``х.у.й``) are also joined and checked together; so are one-letter words one
+to three characters apart (``х у й``). A match covers whole pieces, so masking never leaves
+half a word, and its span is the span of those pieces in the original text. The built-in
+list lives in ``data/obscene_ru.txt`` (its format is described at its top).
 
-The built-in list lives in ``data/obscene_ru.txt`` (its format is described at its top).
+What was found in a token is remembered per filter, and what the list says of a word is
+remembered per process (both bounded), so a message of words seen before costs a few set
+operations.
 """
 
 from __future__ import annotations
@@ -28,49 +32,83 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import itertools
+import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["ContentFilter", "Match", "check_word", "find_links", "has_link"]
+__all__ = [
+    "ContentFilter",
+    "Match",
+    "WordListError",
+    "check_word",
+    "find_links",
+    "has_link",
+    "parse_word_list",
+]
 
 WORD_LIST = "obscene_ru.txt"
 
 # A single-byte code page that holds all Russian letters: index i of the encoded text is
 # character i of the text, and bytes regular expressions are fast on it.
 _ENCODING = "cp1251"
-_SEP = frozenset(b" .\n")  # after normalization, every byte that is not in a piece
+_WHITESPACE = frozenset(b" \n")
+_DOT = ord(".")
 _MAX_JOINED_PIECES = 12  # х.у.й: how many pieces may be joined into one word
 _MAX_JOINED_LENGTH = 24  # and how long the joined word may get
 _MIN_JOINED_LENGTH = 3  # "Е.Б." (initials) is not joined into a word
-_CACHE_LIMIT = 50_000  # words remembered per cache; the cache is emptied when full
+_CACHE_LIMIT = 50_000  # words remembered by the word list; emptied when full
+_TOKEN_LIMIT = 8_192  # tokens remembered by each filter (there is one filter per school list)
 
 
 def _cp(text: str) -> bytes:
     return text.encode(_ENCODING)
 
 
-def _lower_table() -> bytes:
-    """Letters, digits, ``@``, ``$`` to lower case; whitespace to `` ``/``\\n``; rest to ``.``."""
+def _decoded(code: int) -> str | None:
+    try:
+        return bytes([code]).decode(_ENCODING)
+    except UnicodeDecodeError:
+        return None
+
+
+def _cased_table() -> bytes:
+    """Letters, digits, ``@``, ``$`` kept; whitespace to a space or line break; rest to ``.``."""
     table = bytearray(range(256))
     for code in range(256):
-        try:
-            char = bytes([code]).decode(_ENCODING)
-        except UnicodeDecodeError:
+        char = _decoded(code)
+        if char is None:
             table[code] = ord(".")
-            continue
-        if char in "\n\r\x0b\x0c":
+        elif char in "\n\r\x0b\x0c":
             table[code] = ord("\n")
         elif char.isspace():
             table[code] = ord(" ")
-        elif char.isalnum() or char in "@$":
+        elif not (char.isalnum() or char in "@$"):
+            table[code] = ord(".")
+    return bytes(table)
+
+
+def _lower_table() -> bytes:
+    """Letters to lower case, ``ё`` to ``е``, ``й`` to ``и`` (after :func:`_cased_table`)."""
+    table = bytearray(range(256))
+    for code in range(256):
+        char = _decoded(code)
+        if char is not None and char.isalpha():
             folded = char.lower().replace("ё", "е").replace("й", "и")
             encoded = folded.encode(_ENCODING, "replace")
             if len(encoded) == 1 and encoded != b"?":
                 table[code] = encoded[0]
-        else:
-            table[code] = ord(".")
     return bytes(table)
+
+
+def _letters(test: Callable[[str], bool]) -> frozenset[int]:
+    return frozenset(code for code in range(256) if (char := _decoded(code)) and test(char))
+
+
+_CASED = _cased_table()
+_UPPER = _letters(str.isupper)
+_LOWERCASE = _letters(str.islower)
 
 
 # Latin letters that look like Cyrillic ones, digits and signs, other Cyrillic alphabets.
@@ -86,15 +124,15 @@ def _lookalike_table() -> bytes:
 
 _LOWER = _lower_table()
 _LOOKALIKE = _lookalike_table()
-_LATIN_LETTERS = bytes(range(ord("a"), ord("z") + 1))
-_NOT_LATIN_LETTERS = bytes(code for code in range(256) if code not in _LATIN_LETTERS)
 _REPEAT = re.compile(rb"(.)\1+", re.DOTALL)
+_FIRST_GROUP = operator.itemgetter(1)
 _LATIN_PIECE = re.compile(rb"[0-9@$]*[a-z][a-z0-9@$]*")
-_PUNCT_GAP = re.compile(rb"\.{1,3}([^ .\n]+)")  # 1-3 punctuation characters and a piece
-# One-letter pieces one to three separators apart (in b" " + text + b" ", all separators b" ").
-_SINGLES = re.compile(rb" [^ ](?: {1,3}[^ ](?= ))+")
+_PIECE = re.compile(rb"[^.]+")  # in a token
+# Three or more one-letter pieces one to three separators apart (in b" " + text + b" ", with
+# every separator b" "): a word spelled out (х у й), if they are one-letter words.
+_SINGLES = re.compile(rb" [^ ](?: {1,3}[^ ](?= )){2,}")
 _SPACE = ord(" ")
-_SPACED = bytes(ord(" ") if code in _SEP else code for code in range(256))  # one separator
+_SPACED = bytes(ord(" ") if code in b".\n" else code for code in range(256))
 
 # Transliteration of words written in Latin letters (after lower-casing).
 _TRANSLIT = {
@@ -111,18 +149,9 @@ _SHORT_I = _cp("и")  # й, normalized
 _YE = _cp("е")
 
 
-def _normalize(text: str) -> tuple[bytes, bytes]:
-    """The text lower-cased (``low``) and with look-alikes folded (``skel``), same length."""
-    raw = text.encode(_ENCODING, "replace")
-    if len(raw) != len(text):  # a single-byte code page gives one byte a character
-        raw = b"".join(char.encode(_ENCODING, "replace")[:1] or b"?" for char in text)
-    low = raw.translate(_LOWER)
-    return low, low.translate(_LOOKALIKE)
-
-
 def _collapse(word: bytes) -> bytes:
     """Each run of a repeated letter written once: хууууй -> хуи."""
-    return _REPEAT.sub(rb"\1", word)
+    return _REPEAT.sub(_FIRST_GROUP, word)  # a C callable: faster than a template
 
 
 def _transliterate(latin: bytes) -> bytes:
@@ -136,6 +165,12 @@ def _transliterate(latin: bytes) -> bytes:
                 out += _SHORT_I
         out += _TRANSLIT_BYTES.get(token, token)
     return bytes(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spans_two(before: bytes, after: bytes) -> bool:
+    """Whether transliterating two Latin pieces together differs from one by one (s|h)."""
+    return _transliterate(before + after) != _transliterate(before) + _transliterate(after)
 
 
 def _is_latin(low: bytes) -> bool:
@@ -155,6 +190,8 @@ _OPTIONS = {
 }
 
 _Info = tuple[bytes, bool]  # (the collapsed word, whether the built-in list matches it)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class WordListError(ValueError):
@@ -162,61 +199,60 @@ class WordListError(ValueError):
 
 
 class _WordList:
-    """The compiled built-in list, and what it said about the pieces seen so far."""
+    """The compiled built-in list, and what it said about the words seen so far."""
 
-    __slots__ = ("_allow", "_plain", "_translit", "_translit_seen", "anywhere", "listed", "words")
+    __slots__ = (
+        "_allow",
+        "_plain",
+        "_plain_seen",
+        "_translit",
+        "_translit_seen",
+        "anywhere",
+        "anywhere_translit",
+    )
 
     def __init__(
         self,
         plain: re.Pattern[bytes],
         translit: re.Pattern[bytes],
         allow: re.Pattern[bytes],
-        anywhere: re.Pattern[bytes],
+        anywhere: tuple[re.Pattern[bytes], re.Pattern[bytes]],
     ) -> None:
         self._plain = plain
         self._translit = translit
         self._allow = allow
-        # Found (searched) in every word that the plain list matches, and in longer words
-        # around it: a quick test that joining pieces cannot give a listed word.
-        self.anywhere = anywhere
-        self.words: dict[bytes, bytes] = {}  # piece (normalized) -> its collapsed word
-        self.listed: dict[bytes, bytes] = {}  # the same, for the pieces the list matches
+        # Found (searched) in every word that the plain (transliterated) list matches, and
+        # in longer words around it: a quick test that joined pieces cannot match.
+        self.anywhere, self.anywhere_translit = anywhere
+        self._plain_seen: dict[bytes, _Info] = {}
         self._translit_seen: dict[bytes, _Info] = {}
 
-    def _matches(self, pattern: re.Pattern[bytes], word: bytes) -> bool:
-        return pattern.match(word) is not None and self._allow.fullmatch(word) is None
-
-    def learn(self, pieces: set[bytes]) -> None:
-        """Check the pieces not seen yet: then ``words`` has every piece."""
-        new = pieces.difference(self.words)
-        if len(self.words) + len(new) > _CACHE_LIMIT:
-            self.words.clear()
-            self.listed.clear()
-            new = pieces
-        for raw in new:
-            word = _collapse(raw)
-            self.words[raw] = word
-            if self._matches(self._plain, word):
-                self.listed[raw] = word
-
-    def plain(self, raw: bytes) -> _Info:
-        """A normalized piece (or joined pieces): its collapsed form, and if it is listed."""
-        word = self.words.get(raw)
-        if word is None:
-            self.learn({raw})
-            word = self.words[raw]
-        return word, raw in self.listed
+    def plain(self, skel: bytes) -> _Info:
+        """A normalized piece (or joined pieces): its collapsed word, and if it is listed."""
+        info = self._plain_seen.get(skel)
+        if info is None:
+            info = self._check(self._plain, _collapse(skel))
+            _remember(self._plain_seen, skel, info)
+        return info
 
     def translit(self, latin: bytes) -> _Info:
         """A lower-case Latin word: its transliteration, collapsed, and if it is listed."""
         info = self._translit_seen.get(latin)
         if info is None:
-            word = _collapse(_transliterate(latin))
-            info = (word, self._matches(self._translit, word))
-            if len(self._translit_seen) >= _CACHE_LIMIT:
-                self._translit_seen.clear()
-            self._translit_seen[latin] = info
+            info = self._check(self._translit, _collapse(_transliterate(latin)))
+            _remember(self._translit_seen, latin, info)
         return info
+
+    def _check(self, pattern: re.Pattern[bytes], word: bytes) -> _Info:
+        listed = pattern.match(word) is not None and self._allow.fullmatch(word) is None
+        return word, listed
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    """Remember in a cache that is emptied when it is full (memory stays bounded)."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 def _compile(sources: list[str]) -> re.Pattern[bytes]:
@@ -296,6 +332,7 @@ def parse_word_list(text: str, name: str = WORD_LIST) -> _WordList:
     plain: list[str] = []
     translit: list[str] = []
     bodies: list[str] = []
+    translit_bodies: list[str] = []
     for kind, pattern, options, where in rules:
         if options.get("prefixes") and not prefixes:
             raise WordListError(f"{where}: prefixes used, but the list has none")
@@ -309,8 +346,9 @@ def parse_word_list(text: str, name: str = WORD_LIST) -> _WordList:
             bodies.append(pattern.replace("$", ""))
         if mode != "no":
             translit.append(source)
-    allow = _compile(allowed)
-    return _WordList(_compile(plain), _compile(translit), allow, _compile(bodies))
+            translit_bodies.append(pattern.replace("$", ""))
+    anywhere = (_compile(bodies), _compile(translit_bodies))
+    return _WordList(_compile(plain), _compile(translit), _compile(allowed), anywhere)
 
 
 @functools.cache
@@ -339,69 +377,51 @@ class _Piece:
     skel: bytes  # normalized, look-alikes folded
     low: bytes | None  # lower case, if the piece is wholly Latin (to be transliterated)
     spaced: bool  # whether whitespace separates it from the piece before (х у й)
+    short: bool  # one letter, or a number (the т or 80 of т.е., 80-е)
 
 
-def _pieces(low: bytes, skel: bytes, cluster: list[tuple[int, int]]) -> list[_Piece]:
-    pieces: list[_Piece] = []
-    before = cluster[0][0]
-    for start, end in cluster:
-        latin = low[start:end]
-        spaced = bool(skel[before:start].translate(None, b"."))  # not only punctuation
-        piece = _Piece(start, end, skel[start:end], latin if _is_latin(latin) else None, spaced)
-        pieces.append(piece)
-        before = end
-    return pieces
+_Found = tuple[tuple[int, int, bytes], ...]  # (start, end, normalized word) of each match
+_NOTHING: _Found = ()
 
 
-def _occurrences(skel: bytes, piece: bytes) -> Iterator[int]:
-    """Where ``piece`` stands in ``skel`` as a whole piece."""
-    size = len(piece)
-    position = skel.find(piece)
+def _occurrences(text: bytes, token: bytes) -> Iterator[int]:
+    """Where ``token`` stands in ``text`` between whitespace (or the text's ends)."""
+    size = len(token)
+    position = text.find(token)
     while position >= 0:
         end = position + size
-        if (position == 0 or skel[position - 1] in _SEP) and (
-            end == len(skel) or skel[end] in _SEP
+        if (position == 0 or text[position - 1] in _WHITESPACE) and (
+            end == len(text) or text[end] in _WHITESPACE
         ):
             yield position
-        position = skel.find(piece, position + 1)
+        position = text.find(token, position + 1)
 
 
-def _is_initial(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
+def _is_initial(token: bytes, left: tuple[int, int], right: tuple[int, int]) -> bool:
     """``Б.Лаптева``: a capital letter and a dot before a capitalized word are an initial."""
     return (
         left[1] - left[0] == 1
-        and text[left[0]].isupper()
+        and token[left[0]] in _UPPER
         and right[1] - right[0] >= 2
-        and text[right[0]].isupper()
-        and not text[right[0] : right[1]].isupper()
+        and token[right[0]] in _UPPER
+        and any(code in _LOWERCASE for code in token[right[0] + 1 : right[1]])
     )
 
 
-def _clusters(text: str, skel: bytes) -> list[list[tuple[int, int]]]:
-    """Runs of pieces that may be one disguised word: ``пиз.да``, ``х у й``."""
-    spaced = skel.translate(_SPACED)
-    links: set[tuple[int, int, int, int]] = set()
-    for gap in _PUNCT_GAP.finditer(skel):
-        gap_start, right_start = gap.start(), gap.start(1)
-        if gap_start == 0 or skel[gap_start - 1] in _SEP:
-            continue  # no piece right before, or more than three characters between
-        left = (spaced.rfind(b" ", 0, gap_start) + 1, gap_start)
-        right = (right_start, gap.end())
-        if not _is_initial(text, left, right):
-            links.add((*left, *right))
-    for run in _SINGLES.finditer(b" " + spaced + b" "):
-        # where the run's letters stand in skel (the b" " in front shifts them by one)
-        places = [run.start() + at - 1 for at, char in enumerate(run[0]) if char != _SPACE]
-        for a, b in itertools.pairwise(places):
-            if b"\n" not in skel[a + 1 : b]:
-                links.add((a, a + 1, b, b + 1))
-    clusters: list[list[tuple[int, int]]] = []
-    for left_start, left_end, right_start, right_end in sorted(links):
-        if clusters and clusters[-1][-1] == (left_start, left_end):
-            clusters[-1].append((right_start, right_end))
-        else:
-            clusters.append([(left_start, left_end), (right_start, right_end)])
-    return clusters
+def _one_letter(cased: bytes, at: int) -> bool:
+    """Whether the letter at ``at`` is a word of its own: ``х``, ``х,``, ``(х)``.
+
+    One punctuation character before it and two after at most: a masked word next to a
+    letter leaves three or more (``х.***``), so masking never makes new spelled-out words.
+    """
+    before = at - 1 if at > 0 and cased[at - 1] == _DOT else at
+    if before > 0 and cased[before - 1] not in _WHITESPACE:
+        return False
+    after = at + 1
+    for _ in range(2):
+        if after < len(cased) and cased[after] == _DOT:
+            after += 1
+    return after == len(cased) or cased[after] in _WHITESPACE
 
 
 def _extra_forms(entry: str) -> tuple[set[bytes], bool]:
@@ -416,7 +436,7 @@ def _extra_forms(entry: str) -> tuple[set[bytes], bool]:
         raw = word.encode(_ENCODING)
     except UnicodeEncodeError:
         raise ValueError(f"{entry!r}: only Russian and Latin letters, digits and signs") from None
-    low = raw.translate(_LOWER).replace(b".", b"")  # ё-моё -> емое
+    low = raw.translate(_CASED).translate(_LOWER).replace(b".", b"")  # ё-моё -> емое
     forms = {_collapse(low.translate(_LOOKALIKE))}
     if _is_latin(low):
         forms.add(_collapse(_transliterate(low)))
@@ -443,7 +463,7 @@ class ContentFilter:
     skipped, so a stored setting never breaks posting.
     """
 
-    __slots__ = ("_exact", "_extra_anywhere", "_list", "_stems")
+    __slots__ = ("_dirty", "_exact", "_extra_anywhere", "_list", "_stems", "_tokens")
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         self._list = _word_list()
@@ -459,43 +479,42 @@ class ContentFilter:
         self._stems = tuple(sorted(stems))
         every = sorted(exact | stems, key=len, reverse=True)
         self._extra_anywhere = re.compile(b"|".join(map(re.escape, every))) if every else None
+        # What this filter found in each whitespace-separated token seen so far (offsets
+        # in the token), and the tokens in which it found something.
+        self._tokens: dict[bytes, _Found] = {}
+        self._dirty: dict[bytes, _Found] = {}
 
     def find(self, text: str) -> list[Match]:
         """The filtered words of ``text``: non-overlapping, ordered by start."""
         if not text:
             return []
-        low, skel = _normalize(text)
+        # A single-byte code page: one byte a character, "?" for each it lacks.
+        cased = text.encode(_ENCODING, "replace").translate(_CASED)
         found: dict[int, tuple[int, bytes]] = {}  # start -> (end, normalized word)
-        # Each piece on its own: one check per distinct piece of the text.
-        distinct = set(skel.replace(b".", b" ").split())
-        self._list.learn(distinct)
-        listed = self._list.listed
-        dirty = {piece: listed[piece] for piece in distinct & listed.keys()}
-        if self._exact or self._stems:
-            words = self._list.words
-            for piece in distinct:
-                if piece not in dirty and self._extra(words[piece]):
-                    dirty[piece] = words[piece]
-        for piece, word in dirty.items():
-            for start in _occurrences(skel, piece):
-                found[start] = (start + len(piece), word)
-        # Pieces in Latin letters, transliterated: blyat, pizda.
-        if low.translate(None, _NOT_LATIN_LETTERS):
-            for latin in _LATIN_PIECE.finditer(low):
-                start, end = latin.span()
-                if start in found or (start > 0 and low[start - 1] not in _SEP):
-                    continue
-                if end < len(low) and low[end] not in _SEP:
-                    continue
-                latin_word = self._latin_word(latin.group())
-                if latin_word is not None:
-                    found[start] = (end, latin_word)
-        # Pieces joined over punctuation or spelled out: пиз.да, х.у.й, х у й.
-        for cluster in _clusters(text, skel):
-            if not self._may_join(cluster, low, skel):
-                continue
-            for start, end, joined in self._scan(_pieces(low, skel, cluster)):
-                found[start] = (end, joined)
+        # Each token (a run between whitespace) is checked once per filter: its pieces,
+        # and pieces joined over the punctuation between them (пиз.да, х.у.й).
+        tokens = set(cased.split())
+        new = tokens.difference(self._tokens)
+        if new:
+            if len(self._tokens) + len(new) > _TOKEN_LIMIT:
+                self._tokens.clear()
+                self._dirty.clear()
+                new = tokens
+            for token in new:
+                in_token = self._token_words(token)
+                self._tokens[token] = in_token
+                if in_token:
+                    self._dirty[token] = in_token
+        for token in tokens & self._dirty.keys():
+            for position in _occurrences(cased, token):
+                for start, end, word in self._dirty[token]:
+                    found[position + start] = (position + end, word)
+        # Letters spelled out one by one: х у й, х, у, й.
+        spaced = cased.translate(_SPACED)
+        for run in _SINGLES.finditer(b" " + spaced + b" "):
+            letters = [run.start() + at - 1 for at, code in enumerate(run[0]) if code != _SPACE]
+            for start, end, word in self._spelled(cased, letters):
+                found[start] = (end, word)
         return [
             Match(start, end, word.decode(_ENCODING))
             for start, (end, word) in sorted(found.items())
@@ -516,54 +535,123 @@ class ContentFilter:
         """Whether ``text`` has a filtered word."""
         return bool(self.find(text))
 
+    # --- tokens and runs of letters -----------------------------------------------------
+
+    def _token_words(self, token: bytes) -> _Found:
+        """The words in a token, at offsets in it: its pieces alone and joined."""
+        low = token.translate(_LOWER)
+        skel = low.translate(_LOOKALIKE)
+        inner = skel.strip(b".")
+        if inner and b"." not in inner:  # the usual word, perhaps with punctuation around it
+            start = len(skel) - len(skel.lstrip(b"."))
+            end = start + len(inner)
+            word = self._alone(inner, _latin(low[start:end]))
+            return _NOTHING if word is None else ((start, end, word),)
+        spans = [piece.span() for piece in _PIECE.finditer(skel)]
+        # Pieces one to three punctuation characters apart may be one word.
+        clusters: list[list[tuple[int, int]]] = []
+        for left, right in itertools.pairwise(spans):
+            if right[0] - left[1] <= 3 and not _is_initial(token, left, right):
+                if clusters and clusters[-1][-1] == left:
+                    clusters[-1].append(right)
+                else:
+                    clusters.append([left, right])
+        clustered = {span for cluster in clusters for span in cluster}
+        found: list[tuple[int, int, bytes]] = []
+        for start, end in spans:
+            if (start, end) not in clustered:
+                word = self._alone(skel[start:end], _latin(low[start:end]))
+                if word is not None:
+                    found.append((start, end, word))
+        for cluster in clusters:
+            pieces = [_piece(low, skel, start, end, spaced=False) for start, end in cluster]
+            found.extend(self._scan(pieces))
+        return tuple(sorted(found))
+
+    def _spelled(self, cased: bytes, letters: list[int]) -> list[tuple[int, int, bytes]]:
+        """The words spelled by one-letter words at ``letters`` (one to three apart)."""
+        runs: list[list[int]] = [[]]
+        for at in letters:
+            if not _one_letter(cased, at):
+                runs.append([])
+            elif runs[-1] and b"\n" in cased[runs[-1][-1] : at]:
+                runs.append([at])
+            else:
+                runs[-1].append(at)
+        found: list[tuple[int, int, bytes]] = []
+        for run in runs:
+            if len(run) < _MIN_JOINED_LENGTH:
+                continue
+            low = bytes(cased[at] for at in run).translate(_LOWER)
+            skel = low.translate(_LOOKALIKE)
+            pieces = [_piece(low, skel, index, index + 1, spaced=True) for index in range(len(run))]
+            for start, end, word in self._scan(pieces):
+                found.append((run[start], run[end - 1] + 1, word))
+        return found
+
     # --- checks -----------------------------------------------------------------------
 
     def _extra(self, word: bytes) -> bool:
         return word in self._exact or (bool(self._stems) and word.startswith(self._stems))
 
-    def _word(self, skel: bytes) -> bytes | None:
+    def _alone(self, skel: bytes, latin: bytes | None) -> bytes | None:
+        """The word of a piece alone, if it is filtered: plain, else transliterated."""
+        if len(skel) < 2:  # a letter alone is no word (and nothing is listed so short)
+            return None
         word, listed = self._list.plain(skel)
-        return word if listed or self._extra(word) else None
+        if listed or self._extra(word):
+            return word
+        if latin is not None:
+            word, listed = self._list.translit(latin)
+            if listed or self._extra(word):
+                return word
+        return None
 
-    def _latin_word(self, low: bytes) -> bytes | None:
-        word, listed = self._list.translit(low)
-        return word if listed or self._extra(word) else None
-
-    def _piece_word(self, piece: _Piece) -> bytes | None:
-        word = self._word(piece.skel)
-        if word is None and piece.low is not None:
-            word = self._latin_word(piece.low)
-        return word
-
-    def _joined_word(self, pieces: list[_Piece]) -> bytes | None:
-        word, listed = self._list.plain(b"".join(piece.skel for piece in pieces))
+    def _joined_word(self, skel: bytes, latin: bytes | None) -> bytes | None:
+        """The word that joined pieces make, if it is filtered (``latin``: all Latin)."""
+        word, listed = self._list.plain(skel)
         if len(word) >= _MIN_JOINED_LENGTH and (listed or self._extra(word)):
             return word
-        if all(piece.low is not None for piece in pieces):
-            latin = b"".join(piece.low or b"" for piece in pieces)
+        if latin is not None:
             word, listed = self._list.translit(latin)
             if len(word) >= _MIN_JOINED_LENGTH and (listed or self._extra(word)):
                 return word
         return None
 
-    def _may_join(self, cluster: list[tuple[int, int]], low: bytes, skel: bytes) -> bool:
-        """False if no run of the cluster's pieces can be a filtered word (a quick test).
+    def _may_join(self, pieces: list[_Piece]) -> bool:
+        """False if no run of these pieces can make a filtered word (a quick test).
 
-        A run's normalized word is a part of the whole cluster's, so if no listed root
-        (nor a school's word) stands anywhere in the whole, no run matches.
+        A run's word is a part of the word of all the pieces; if no listed root (nor a
+        school's word) stands anywhere in that, no run matches. The same holds for the
+        transliteration of runs of Latin pieces, unless a digraph or ``ye`` spans two
+        pieces (``s.h``), which is then left to the full scan.
         """
-        joined = b"".join([skel[start:end] for start, end in cluster])
+        joined = b"".join([piece.skel for piece in pieces])
         if len(joined) < _MIN_JOINED_LENGTH:
             return False
-        if low[cluster[0][0] : cluster[-1][1]].translate(None, _NOT_LATIN_LETTERS):
-            return True  # transliteration does not keep parts; scan it
-        whole = _collapse(joined)
-        if self._list.anywhere.search(whole) is not None:
+        if self._anywhere(_collapse(joined), self._list.anywhere):
             return True
-        return self._extra_anywhere is not None and self._extra_anywhere.search(whole) is not None
+        latin: list[bytes] = []
+        for piece in [*pieces, None]:
+            if piece is not None and piece.low is not None:
+                latin.append(piece.low)
+                continue
+            if len(latin) >= 2:
+                if any(_spans_two(*pair) for pair in itertools.pairwise(latin)):
+                    return True
+                whole = _collapse(_transliterate(b"".join(latin)))
+                if self._anywhere(whole, self._list.anywhere_translit):
+                    return True
+            latin = []
+        return False
+
+    def _anywhere(self, word: bytes, listed: re.Pattern[bytes]) -> bool:
+        if listed.search(word) is not None:
+            return True
+        return self._extra_anywhere is not None and self._extra_anywhere.search(word) is not None
 
     def _scan(self, pieces: list[_Piece]) -> list[tuple[int, int, bytes]]:
-        """The filtered words of a cluster: pieces alone, and joined runs of pieces.
+        """The filtered words of a cluster of pieces: pieces alone, and joined runs.
 
         A piece that matches alone is never joined with others. From each piece the
         shortest matching run is taken, then grown over following one-letter pieces
@@ -572,22 +660,39 @@ class ContentFilter:
         masked text is found again.
         """
         count = len(pieces)
-        alone = [self._piece_word(piece) for piece in pieces]
+        alone = [self._alone(piece.skel, piece.low) for piece in pieces]
+        if not self._may_join(pieces):
+            return [
+                (piece.start, piece.end, word)
+                for piece, word in zip(pieces, alone, strict=True)
+                if word is not None
+            ]
         shortest: dict[int, tuple[int, bytes] | None] = {}
 
         def run_from(first: int) -> tuple[int, bytes] | None:
             if first not in shortest:
                 shortest[first] = None
-                size = len(pieces[first].skel)
+                skel, latin = pieces[first].skel, pieces[first].low
                 for last in range(first + 1, min(count, first + _MAX_JOINED_PIECES)):
-                    size += len(pieces[last].skel)
-                    if alone[last] is not None or size > _MAX_JOINED_LENGTH:
+                    piece = pieces[last]
+                    skel += piece.skel
+                    latin = None if latin is None or piece.low is None else latin + piece.low
+                    if alone[last] is not None or len(skel) > _MAX_JOINED_LENGTH:
                         break
-                    word = self._joined_word(pieces[first : last + 1])
+                    word = self._joined_word(skel, latin)
                     if word is not None:
                         shortest[first] = (last, word)
                         break
             return shortest[first]
+
+        def after_letter(index: int) -> bool:
+            """A letter glued to a letter or number before: т.е.бывает, 80-е,бабушка."""
+            return (
+                index > 0
+                and len(pieces[index].skel) == 1
+                and pieces[index - 1].short
+                and not pieces[index].spaced
+            )
 
         found: list[tuple[int, int, bytes]] = []
         first = 0
@@ -597,12 +702,14 @@ class ContentFilter:
                 found.append((pieces[first].start, pieces[first].end, single))
                 first += 1
                 continue
-            run = run_from(first)
+            run = None
+            if not after_letter(first) or (found and found[-1][1] == pieces[first - 1].end):
+                run = run_from(first)
             if run is None:
                 first += 1
                 continue
             last, word = run
-            later = run_from(first + 1)
+            later = None if after_letter(first + 1) else run_from(first + 1)
             if later is not None and later[0] <= last:
                 first += 1
                 continue
@@ -614,13 +721,28 @@ class ContentFilter:
                 and len(pieces[last + 1].skel) == 1
                 and (spelled or not pieces[last + 1].spaced)  # not "ху.й, а"
             ):
-                longer = self._joined_word(pieces[first : last + 2])
+                grown = pieces[first : last + 2]
+                latins = [piece.low for piece in grown]
+                longer = self._joined_word(
+                    b"".join(piece.skel for piece in grown),
+                    None if None in latins else b"".join(latin or b"" for latin in latins),
+                )
                 if longer is None:
                     break
                 last, word = last + 1, longer
             found.append((pieces[first].start, pieces[last].end, word))
             first = last + 1
         return found
+
+
+def _piece(low: bytes, skel: bytes, start: int, end: int, *, spaced: bool) -> _Piece:
+    short = end - start == 1 or low[start:end].isdigit()
+    return _Piece(start, end, skel[start:end], _latin(low[start:end]), spaced, short)
+
+
+def _latin(low: bytes) -> bytes | None:
+    """The piece if it is wholly Latin (letters, with digits and signs), else None."""
+    return low if low.isascii() and _is_latin(low) else None
 
 
 # Links ----------------------------------------------------------------------------------
@@ -642,7 +764,7 @@ _LINK = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # Every link has one of these; most messages have none, and this search is quick.
-_LINK_HINT = re.compile(rf"://|www\.|@|\.{_TLD}(?![\w-])", re.IGNORECASE)
+_LINK_HINT = re.compile(rf"://|www\.|@|\.{_TLD}(?![\w-])")  # in lower case
 _TRAILING = ".,:;!?…»\"')]}"
 
 
@@ -662,7 +784,7 @@ def find_links(text: str) -> list[tuple[int, int]]:
     top-level domain (``vk.com/id1``, ``t.me/name``, ``пример.рф``) and e-mail addresses
     (children must not swap contacts either).
     """
-    if _LINK_HINT.search(text) is None:
+    if _LINK_HINT.search(text.lower()) is None:
         return []
     spans: list[tuple[int, int]] = []
     for link in _LINK.finditer(text):

@@ -50,6 +50,7 @@ SAFETY_MD = ROOT / "docs" / "safety.md"
 
 EITHER_WAY = "either way"
 UNDER_OVERSIGHT_AGE = "under the school's oversight age"
+NO_RELATION_TO_ONESELF = "Nobody has a relation to themselves"
 _NAME = r"`([a-z_]+)`"
 _ALLOWED_CELL = re.compile(rf"{_NAME}(?:\s+(.+))?")
 
@@ -71,6 +72,8 @@ class DocRules:
     place_relations: frozenset[str]
     """The relations defined in the person-to-place table."""
     default_oversight_age: int
+    no_relation_to_oneself: bool
+    """The prose rule "Nobody has a relation to themselves" above the tables."""
 
     @property
     def actions(self) -> frozenset[str]:
@@ -159,6 +162,7 @@ def parse_safety_doc(text: str) -> DocRules:
         person_relations=person_table,
         place_relations=place_table,
         default_oversight_age=int(defaults["oversight_age"]),
+        no_relation_to_oneself=NO_RELATION_TO_ONESELF in " ".join(text.split()),
     )
 
 
@@ -177,6 +181,7 @@ def test_the_derived_rules_are_the_three_of_the_document() -> None:
     assert DOC.either_way == {"reply": "message", "find": "message"}
     assert DOC.under_oversight_age == {"oversee": "own_child"}
     assert DOC.default_oversight_age == policy.DEFAULT_OVERSIGHT_AGE
+    assert DOC.no_relation_to_oneself  # the oracle follows it either way
 
 
 def test_every_action_is_in_the_document_and_the_code() -> None:
@@ -286,12 +291,12 @@ class Oracle:
         return self._cache[a, b]
 
     def _person_relations(self, a: int, b: int) -> Iterator[str]:
-        if a == b:  # the document: nobody has a relation to themselves
+        if a == b and DOC.no_relation_to_oneself:
             return
         schools, classes = self.schools, self.classes
         if a != b and any(
             self.student_of_class(a, c) and self.student_of_class(b, c) for c in classes
-        ):
+        ):  # "and A is not B" is in the relation's own words too
             yield "classmate"
         if self.guardian(b, a):
             yield "own_parent"
@@ -718,9 +723,9 @@ def test_a_guardian_and_a_child_in_no_class_reach_only_each_other() -> None:
 
 
 def test_a_child_in_no_class_reaches_a_parent_who_is_a_teacher() -> None:
-    # The rules table: own_parent holds through the guardian row, although
-    # the child is on no school's roster (see the report on the prose line
-    # "Nobody outside a school's roster can reach anyone inside it").
+    # The rules table: own_parent holds through the guardian row alone,
+    # although the child is on no school's roster.  The prose says "Nobody
+    # outside a school's roster can reach anyone inside it"; the table wins.
     assert may("message", TEACHERS_KID, TEACHER_A)
     assert not may("message", TEACHERS_KID, TEACHER_B)
     assert not may_in_school("be_added_to_group", TEACHERS_KID, S1)
@@ -790,7 +795,7 @@ def test_school_and_class_actions() -> None:
     assert not may_in_class("host_meeting", LYCEUM_TEACHER, A5)
 
 
-# -- known disagreements between the code and the document ------------------------------
+# -- nobody has a relation to themselves ---------------------------------------------
 
 
 def test_nobody_has_a_relation_to_themselves() -> None:
