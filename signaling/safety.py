@@ -46,9 +46,16 @@ def _message_id(body: Body) -> int:
     return body.integer("message_id", lo=1, hi=MAX_SAFE_INT)
 
 
-def _choice(body: Body, key: str, allowed: tuple[str, ...], *, required: bool) -> str | None:
-    value = body.text(key, max_len=32) if required else body.opt_text(key, max_len=32)
+def _opt_choice(body: Body, key: str, allowed: tuple[str, ...]) -> str | None:
+    value = body.opt_text(key, max_len=32)
     if value is not None and value not in allowed:
+        raise body._fail(key, f"one of {', '.join(allowed)}")
+    return value
+
+
+def _choice(body: Body, key: str, allowed: tuple[str, ...]) -> str:
+    value = body.text(key, max_len=32)
+    if value not in allowed:
         raise body._fail(key, f"one of {', '.join(allowed)}")
     return value
 
@@ -216,11 +223,9 @@ class ResolveReport(Message):
 
     @classmethod
     def decode(cls, body: Body) -> Self:
-        outcome = _choice(body, "outcome", OUTCOMES, required=True)
-        assert outcome is not None  # noqa: S101 - required above
         return cls(
             report=body.integer("report", lo=1),
-            outcome=outcome,
+            outcome=_choice(body, "outcome", OUTCOMES),
             note=body.opt_text("note", max_len=MAX_REASON),
         )
 
@@ -246,7 +251,7 @@ class ListReports(Message):
     def decode(cls, body: Body) -> Self:
         return cls(
             mine=body.opt_boolean("mine", False),
-            status=_choice(body, "status", REPORT_STATUSES, required=False),
+            status=_opt_choice(body, "status", REPORT_STATUSES),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -280,15 +285,9 @@ class FindPeople(Message):
 
 
 @dataclass(frozen=True, slots=True)
-class ReportInfo(Message):
-    """One report: the reply to ``report.create`` and ``report.resolve``.
+class _ReportMessage(Message):
+    """A message whose body is one report: ``{"report": {...}}``."""
 
-    ``{"report": {"id", "chat", "message_id", "reporter", "author", "reason",
-    "created_at", "status", "outcome", "resolved_at", "note", "text"?,
-    "resolved_by"?}}``: ``text`` and ``resolved_by`` are for moderators.
-    """
-
-    TYPE: ClassVar[str] = "report.info"
     report: dict[str, Any]
 
     @classmethod
@@ -297,6 +296,18 @@ class ReportInfo(Message):
 
     def encode(self) -> dict[str, Any]:
         return {"report": self.report}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInfo(_ReportMessage):
+    """One report: the reply to ``report.create`` and ``report.resolve``.
+
+    ``{"report": {"id", "chat", "message_id", "reporter", "author", "reason",
+    "created_at", "status", "outcome", "resolved_at", "note", "text"?,
+    "resolved_by"?}}``: ``text`` and ``resolved_by`` are for moderators.
+    """
+
+    TYPE: ClassVar[str] = "report.info"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,33 +326,17 @@ class ReportList(Message):
 
 
 @dataclass(frozen=True, slots=True)
-class ReportNew(Message):
+class ReportNew(_ReportMessage):
     """A member reported a message in a chat I moderate.  ``{"report": {...}}``"""
 
     TYPE: ClassVar[str] = "report.new"
-    report: dict[str, Any]
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(report=body.map("report"))
-
-    def encode(self) -> dict[str, Any]:
-        return {"report": self.report}
 
 
 @dataclass(frozen=True, slots=True)
-class ReportResolved(Message):
+class ReportResolved(_ReportMessage):
     """A report I made was resolved.  ``{"report": {...}}`` with its ``outcome``."""
 
     TYPE: ClassVar[str] = "report.resolved"
-    report: dict[str, Any]
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(report=body.map("report"))
-
-    def encode(self) -> dict[str, Any]:
-        return {"report": self.report}
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,7 @@ def valid_oid(oid: int) -> bool:
     return 0 < oid <= MAX_INT64
 
 
-def _clamp(value: int) -> int:
+def clamp(value: int) -> int:
     return max(-MAX_INT64, min(value, MAX_INT64))
 
 
@@ -285,10 +285,10 @@ def _check_own(message: _Message, actor: int, chat_id: str, message_id: int) -> 
     if message.author != actor:
         raise ForbiddenError(MESSAGE_NOT_AUTHOR, "only the author may change a message")
     if message.deleted:
-        raise _deleted(chat_id, message_id)
+        raise deleted_conflict(chat_id, message_id)
 
 
-def _deleted(chat_id: str, message_id: int) -> Conflict:
+def deleted_conflict(chat_id: str, message_id: int) -> Conflict:
     return Conflict(MESSAGE_DELETED, f"message {message_id} in chat {chat_id[:80]!r} was deleted")
 
 
@@ -396,7 +396,7 @@ async def events(
     """See :meth:`server.store.base.ChatStore.events`."""
     if limit <= 0:
         return []
-    after, limit = _clamp(after), _clamp(limit)
+    after, limit = clamp(after), clamp(limit)
     if before is None:
         rows = await db.fetchall(
             f"{_EVENT} WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -405,7 +405,7 @@ async def events(
         return [_event(row) for row in rows]
     rows = await db.fetchall(
         f"{_EVENT} WHERE chat_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-        (chat_id, after, _clamp(before), limit),
+        (chat_id, after, clamp(before), limit),
     )
     return [_event(row) for row in reversed(rows)]
 
@@ -570,7 +570,7 @@ async def delete(
     if moderator:
         message = await any_message(db, chat_id, message_id)
         if message.deleted:
-            raise _deleted(chat_id, message_id)
+            raise deleted_conflict(chat_id, message_id)
         seq = await next_seq_any(db, chat_id)
     else:
         message = await _member_message(db, chat_id, actor, message_id)
@@ -634,7 +634,7 @@ async def react(
         return Ack(replayed, duplicate=True)
     message = await _member_message(db, chat_id, actor, message_id)
     if message.deleted:
-        raise _deleted(chat_id, message_id)
+        raise deleted_conflict(chat_id, message_id)
     rows = await db.fetchall(
         "SELECT active, seq FROM reactions "
         "WHERE chat_id = ? AND message_id = ? AND person_oid = ? AND emoji = ?",
@@ -993,7 +993,7 @@ async def roster_changes_after(
     rows = await db.fetchall(
         "SELECT generation, changes FROM roster_changes WHERE generation > ? "
         "ORDER BY generation LIMIT ?",
-        (_clamp(generation), limit),
+        (clamp(generation), limit),
     )
     out: list[tuple[int, list[MembershipChange]]] = []
     for gen, raw in rows:

@@ -43,7 +43,7 @@ _GUARDIANS = "SELECT child_oid, parent_oid FROM guardians"
 # --------------------------------------------------------------------------
 
 
-def _person(row: tuple[Any, ...]) -> Person:
+def person_from_row(row: tuple[Any, ...]) -> Person:
     oid, last_name, first_name, middle_name, birth_date = row
     return Person(
         OID(int(oid)),
@@ -55,7 +55,7 @@ def _person(row: tuple[Any, ...]) -> Person:
 
 
 def _people(rows: Iterable[tuple[Any, ...]]) -> dict[OID, Person]:
-    return {person.oid: person for person in map(_person, rows)}
+    return {person.oid: person for person in map(person_from_row, rows)}
 
 
 def _schools(rows: Iterable[tuple[Any, ...]]) -> dict[SchoolId, SchoolRow]:
@@ -105,7 +105,7 @@ async def has_roster(db: SqlConnection) -> bool:
 
 async def load_person(db: SqlConnection, oid: OID) -> Person | None:
     rows = await db.fetchall(f"{_PEOPLE} WHERE oid = ?", (oid,))
-    return _person(rows[0]) if rows else None
+    return person_from_row(rows[0]) if rows else None
 
 
 async def load_all(db: SqlConnection) -> RosterRows:

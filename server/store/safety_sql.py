@@ -10,6 +10,7 @@ records one that was rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Rep
 
 from . import chat_sql
 from .chat_sql import valid_oid
-from .roster_sql import _person
+from .roster_sql import person_from_row
 from .sql import SqlConnection, fetch_in, placeholders
 
 _REPORT = (
@@ -134,7 +135,7 @@ async def audit_log(
     rows = await db.fetchall(
         "SELECT id, at, school_id, actor_oid, action, chat_id, target_oid, message_id, details "
         "FROM audit_log WHERE school_id = ? AND id > ? ORDER BY id LIMIT ?",
-        (school_id, chat_sql._clamp(after), chat_sql._clamp(limit)),
+        (school_id, chat_sql.clamp(after), chat_sql.clamp(limit)),
     )
     return [
         AuditEntry(
@@ -249,7 +250,7 @@ async def create_report(
         return _report(existing[0]), False
     message = await chat_sql.any_message(db, chat_id, message_id)
     if message.deleted or message.text is None:
-        raise chat_sql._deleted(chat_id, message_id)
+        raise chat_sql.deleted_conflict(chat_id, message_id)
     report_id = await _next_id(db, "reports")
     await db.execute(
         "INSERT INTO reports (id, chat_id, message_id, reporter_oid, author_oid, text, reason, "
@@ -324,8 +325,14 @@ async def resolve_report(
         (outcome.value, actor, now, note, report_id),
     )
     await write_audit(db, audit, now)
-    resolved = await report(db, report_id)
-    assert resolved is not None  # noqa: S101 - updated just above in this transaction
+    resolved = dataclasses.replace(
+        current,
+        status="resolved",
+        outcome=outcome,
+        resolved_by=actor,
+        resolved_at=now,
+        note=note,
+    )
     return resolved, True
 
 
@@ -374,19 +381,20 @@ async def school_people(db: SqlConnection, school_ids: Iterable[str]) -> list[Pe
         return []
     sql = _SCHOOL_PEOPLE.format(placeholders(len(schools)))
     rows = await db.fetchall(sql, (*schools, *schools, *schools))
-    return [_person(row) for row in rows]
+    return [person_from_row(row) for row in rows]
 
 
 async def chat_list_of(db: SqlConnection, oid: int) -> list[tuple[str, str, str, list[int]]]:
     """``(chat id, kind, title, members)`` of each of ``oid``'s chats: the
     list a parent oversees, without any content."""
     rows = await db.fetchall(
-        "SELECT c.id, c.kind, c.title FROM chat_members m JOIN chats c ON c.id = m.chat_id "
-        "WHERE m.person_oid = ? ORDER BY c.id",
+        "SELECT c.id, c.kind, c.title, o.person_oid FROM chat_members m "
+        "JOIN chats c ON c.id = m.chat_id JOIN chat_members o ON o.chat_id = c.id "
+        "WHERE m.person_oid = ? ORDER BY c.id, o.person_oid",
         (oid,),
     )
-    out = []
-    for chat_id, kind, title in rows:
-        members = await chat_sql.members(db, str(chat_id))
-        out.append((str(chat_id), str(kind), str(title), members))
-    return out
+    chats: dict[str, tuple[str, str, str, list[int]]] = {}
+    for chat_id, kind, title, member in rows:
+        entry = chats.setdefault(str(chat_id), (str(chat_id), str(kind), str(title), []))
+        entry[3].append(int(member))
+    return list(chats.values())
