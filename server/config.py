@@ -97,6 +97,28 @@ class SafetyConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    """The SFU's network side and the ICE servers handed to clients."""
+
+    # Addresses the SFU gathers ICE host candidates on; empty: every interface but loopback.
+    ice_addresses: tuple[str, ...] = ()
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()  # e.g. turn:turn.school.example:3478?transport=udp
+    turn_secret: str = ""  # coturn's static-auth-secret (use-auth-secret); empty: no TURN
+    turn_ttl: int = 6 * 3600  # seconds a TURN credential stays valid
+    keyframe_interval: float = 0.5  # at most one keyframe request per publisher this often
+    speaker_interval: float = 0.3  # how often active-speaker changes are looked for
+
+
+@dataclass(frozen=True)
+class RoomsConfig:
+    """Lessons and parent meetings."""
+
+    grace: float = 30.0  # seconds a participant whose network failed keeps their place
+    max_participants: int = 60
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode = "embedded"
     log_level: str = "INFO"
@@ -107,11 +129,20 @@ class Config:
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     chat: ChatConfig = field(default_factory=ChatConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    rooms: RoomsConfig = field(default_factory=RoomsConfig)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not run."""
         if self.safety.roster_poll <= 0:
             raise ConfigError("safety: roster_poll > 0")
+        m = self.media
+        if m.turn_urls and not m.turn_secret:
+            raise ConfigError("media: turn_urls need turn_secret (coturn's static-auth-secret)")
+        if m.turn_ttl < 60 or m.keyframe_interval <= 0 or m.speaker_interval <= 0:
+            raise ConfigError("media: turn_ttl >= 60, keyframe_interval and speaker_interval > 0")
+        if self.rooms.grace < 0 or self.rooms.max_participants < 2:
+            raise ConfigError("rooms: grace >= 0, max_participants >= 2")
         if self.mode not in ("embedded", "production"):
             raise ConfigError(f"mode: expected 'embedded' or 'production', got {self.mode!r}")
         if self.mode == "production":
@@ -225,9 +256,14 @@ def _coerce(hint: Any, raw: Any, name: str, *, from_env: bool) -> Any:
                 raise ValueError(raw)
             return Path(raw)
         if origin is tuple or isinstance(hint, types.GenericAlias):
-            items = raw.split(os.pathsep) if from_env else raw
+            item_type = typing.get_args(hint)[0]
+            # URLs hold colons, so lists of strings are comma-separated in the environment.
+            separator = "," if item_type is str else os.pathsep
+            items = raw.split(separator) if from_env else raw
             if not isinstance(items, list | tuple):
                 raise ValueError(raw)
+            if item_type is str:
+                return tuple(str(i) for i in items if str(i))
             return tuple(Path(str(i)) for i in items if str(i))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{name}: invalid value {raw!r}") from exc

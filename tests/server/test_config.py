@@ -82,3 +82,20 @@ def test_production_file_without_mode_dependent_keys_gets_production_defaults(
     config = load_config(path, env={})
     assert not config.storage.seed_demo
     assert not config.dev_idp.enabled
+
+
+def test_media_lists_of_urls_come_comma_separated_from_the_environment() -> None:
+    env = {
+        "ZVONOK_MEDIA_TURN_URLS": "turn:turn.example:3478?transport=udp,turns:turn.example:5349",
+        "ZVONOK_MEDIA_TURN_SECRET": "s3cret",
+    }
+    config = load_config(None, env)
+    assert config.media.turn_urls == (
+        "turn:turn.example:3478?transport=udp",
+        "turns:turn.example:5349",
+    )
+
+
+def test_turn_urls_without_a_secret_do_not_start() -> None:
+    with pytest.raises(ConfigError, match="turn_secret"):
+        load_config(None, {"ZVONOK_MEDIA_TURN_URLS": "turn:turn.example:3478"})
