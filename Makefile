@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-CODE   := server signaling tests $(wildcard bench)
+CODE   := server signaling media tests $(wildcard bench)
 
 .PHONY: serve test lint typecheck pytest clean
 
