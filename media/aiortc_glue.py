@@ -1,0 +1,233 @@
+"""Everything the SFU needs from aiortc that aiortc does not offer publicly.
+
+aiortc is a complete WebRTC endpoint: its receiver reassembles each encoded
+frame in a jitter buffer and hands it to a decoder thread, and its sender
+encodes frames, or packetizes pre-encoded ``av.Packet`` objects through the
+codec's ``pack()``. An SFU wants the middle of that: the encoded frames, with
+no decoding. The hooks below get there; each one names the private aiortc
+attribute it relies on, and ``tests/media/test_aiortc_glue.py`` exercises
+every one of them so that an aiortc upgrade that moves them fails loudly
+there, not quietly in a lesson.
+
+* :func:`tap_receiver` swaps the receiver's decoder queue for a
+  :class:`FrameTap`: complete encoded frames go to a callback on the event
+  loop; the decoder thread aiortc starts anyway waits idle until the receiver
+  stops. It also observes each RTP packet (its SSRC and audio level).
+* :func:`request_keyframe` sends a PLI to the publisher through the receiver.
+* :func:`on_keyframe_request` routes a subscriber's PLI or FIR, which aiortc's
+  sender would turn into "encode a keyframe next" (meaningless for forwarded
+  data), to a callback instead. NACKs are left to aiortc's sender: it keeps
+  the packets it sent and retransmits them (over RTX when negotiated).
+* :func:`use_host_addresses` chooses the addresses ICE gathers host
+  candidates on (aioice has no such option, and it never offers loopback).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol
+
+import aioice.ice
+import aiortc
+import av
+from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
+from aiortc import sdp as aiortc_sdp
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
+
+if TYPE_CHECKING:
+    from av.stream import Stream
+
+    Packet = av.Packet[Stream]
+
+TESTED_AIORTC = "1.16"  # the minor version these hooks were written and tested against
+
+VIDEO_TIME_BASE = Fraction(1, 90_000)
+AUDIO_TIME_BASE = Fraction(1, 48_000)
+
+
+class EncodedFrame(Protocol):
+    """aiortc's ``JitterFrame``: one complete encoded frame."""
+
+    data: bytes
+    timestamp: int
+
+
+FrameCallback = Callable[[RTCRtpCodecParameters, EncodedFrame], None]
+PacketCallback = Callable[[RtpPacket], None]
+
+
+class GlueError(RuntimeError):
+    """aiortc no longer looks the way these hooks expect (an upgrade moved something)."""
+
+
+class FrameTap:
+    """Stands in for a receiver's decoder queue (a ``queue.Queue``).
+
+    The receiver calls :meth:`put` on the event loop with ``(codec, frame)``
+    for each complete frame, and ``None`` when it stops. Its decoder thread
+    calls :meth:`get`, which blocks until that ``None``, so the thread ends
+    with the receiver and decodes nothing.
+    """
+
+    def __init__(self, on_frame: FrameCallback) -> None:
+        self._on_frame = on_frame
+        self._stopped = threading.Event()
+
+    def put(self, item: tuple[RTCRtpCodecParameters, EncodedFrame] | None) -> None:
+        if item is None:
+            self._stopped.set()
+            return
+        codec, frame = item
+        self._on_frame(codec, frame)
+
+    def get(self) -> None:
+        self._stopped.wait()
+        return None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+
+def _private(obj: object, name: str) -> Any:
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        raise GlueError(
+            f"aiortc {aiortc.__version__} has no {type(obj).__name__}.{name}; "
+            f"media/aiortc_glue.py was written for aiortc {TESTED_AIORTC}"
+        ) from None
+
+
+def tap_receiver(
+    receiver: RTCRtpReceiver, on_frame: FrameCallback, on_packet: PacketCallback | None = None
+) -> FrameTap:
+    """Send the receiver's complete encoded frames to ``on_frame``, never to a decoder.
+
+    Must be called before the receiver starts (in the peer connection's
+    ``track`` event, which aiortc emits before it connects).
+    """
+    if _private(receiver, "_RTCRtpReceiver__decoder_thread") is not None:
+        raise GlueError("tap_receiver() after the receiver started: its decoder already runs")
+    _private(receiver, "_RTCRtpReceiver__decoder_queue")
+    tap = FrameTap(on_frame)
+    receiver._RTCRtpReceiver__decoder_queue = tap  # type: ignore[attr-defined]
+    if on_packet is not None:
+        handle: Callable[..., Awaitable[None]] = _private(receiver, "_handle_rtp_packet")
+
+        async def observe(packet: RtpPacket, arrival_time_ms: int) -> None:
+            on_packet(packet)
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = observe  # type: ignore[method-assign]
+    return tap
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send a Picture Loss Indication for ``media_ssrc`` to the publisher."""
+    send_pli: Callable[[int], Awaitable[None]] = _private(receiver, "_send_rtcp_pli")
+    await send_pli(media_ssrc)
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` when the subscriber behind ``sender`` sends a PLI or FIR."""
+    _private(sender, "_send_keyframe")
+    sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+def use_host_addresses(addresses: Iterable[str]) -> None:
+    """Gather ICE host candidates on exactly these addresses (process-wide).
+
+    aioice gathers on every interface except loopback; a server on a host
+    with many interfaces, or a test on 127.0.0.1, names its own.
+    """
+    chosen = list(addresses)
+    _private(aioice.ice, "get_host_addresses")
+
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+
+    aioice.ice.get_host_addresses = host_addresses
+
+
+def encoded_packet(data: bytes, pts: int, time_base: Fraction) -> Packet:
+    """An ``av.Packet`` that aiortc's sender packetizes with the codec's ``pack()``."""
+    packet = av.Packet(data)
+    packet.pts = pts
+    packet.time_base = time_base
+    return packet
+
+
+FORWARDED_CODECS = {"audio": ("audio/opus",), "video": ("video/VP8", "video/rtx")}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedMedia:
+    """One audio or video section of an SDP offer."""
+
+    mid: str
+    kind: str
+    direction: str
+    codecs: tuple[str, ...]  # mime types, e.g. ("video/VP8", "video/rtx")
+
+
+def offered_media(sdp: str) -> list[OfferedMedia]:
+    """The audio and video sections of an offer (ValueError if it does not parse)."""
+    description = aiortc_sdp.SessionDescription.parse(sdp)
+    return [
+        OfferedMedia(
+            mid=str(m.rtp.muxId),
+            kind=m.kind,
+            direction=str(m.direction),
+            codecs=tuple(c.mimeType for c in m.rtp.codecs),
+        )
+        for m in description.media
+        if m.kind in ("audio", "video")
+    ]
+
+
+def forwardable_offer(sdp: str) -> str:
+    """The offer with only the codecs the SFU forwards (VP8, its RTX, Opus).
+
+    aiortc answers with the offerer's first common codec; a browser that
+    lists H.264 first would otherwise publish a codec other subscribers may
+    not have been offered. Removing the rest from the offer makes the answer
+    choose VP8 and Opus.
+    """
+    description = aiortc_sdp.SessionDescription.parse(sdp)
+    for media in description.media:
+        allowed = FORWARDED_CODECS.get(media.kind)
+        if allowed is None:
+            continue
+        keep = [c for c in media.rtp.codecs if c.mimeType in allowed and c.mimeType != "video/rtx"]
+        kept_types = {c.payloadType for c in keep}
+        keep += [
+            c
+            for c in media.rtp.codecs
+            if c.mimeType == "video/rtx" and c.parameters.get("apt") in kept_types
+        ]
+        media.rtp.codecs = keep
+        media.fmt = [c.payloadType for c in keep]
+    return str(description)
+
+
+def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
+    """Name a local track: its id goes into the SDP's ``msid`` for the subscriber to read."""
+    _private(track, "_id")
+    track._id = track_id
+
+
+def parse_candidate(line: str) -> RTCIceCandidate:
+    """A browser's ``candidate:...`` string as aiortc's candidate (ValueError if malformed)."""
+    body = line.removeprefix("a=").removeprefix("candidate:")
+    bits = body.split()
+    # aiortc asserts rather than raising on a short line; a client's garbage is not a bug here.
+    if len(bits) < 8 or bits[6] != "typ" or not bits[1].isdigit() or not bits[5].isdigit():
+        raise ValueError(
+            "an ICE candidate is: foundation component transport priority ip port typ type"
+        )
+    return aiortc_sdp.candidate_from_sdp(body)

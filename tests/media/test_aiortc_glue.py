@@ -1,0 +1,168 @@
+"""Each hook into aiortc's internals, tested on its own.
+
+If an aiortc upgrade moves what media/aiortc_glue.py relies on, these tests
+fail, with the hook's name, before any lesson does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import aiortc
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from media import aiortc_glue as glue
+from media.forward import is_vp8_keyframe
+
+from .peers import PatternVideo
+
+Frame = tuple[bytes, int]
+
+
+def test_the_pinned_aiortc_is_the_one_the_hooks_were_written_for() -> None:
+    assert aiortc.__version__.startswith(glue.TESTED_AIORTC + "."), (
+        f"aiortc {aiortc.__version__}: re-read media/aiortc_glue.py against it, then move "
+        "TESTED_AIORTC and the pin in pyproject.toml together"
+    )
+
+
+class Pair:
+    """A publisher and a bare receiving connection whose receiver is tapped."""
+
+    def __init__(self) -> None:
+        self.sender_pc = RTCPeerConnection()
+        self.receiver_pc = RTCPeerConnection()
+        self.frames: asyncio.Queue[Frame] = asyncio.Queue()
+        self.ssrcs: set[int] = set()
+        self.receiver: RTCRtpReceiver | None = None
+        self.tap: glue.FrameTap | None = None
+        self.video = PatternVideo()
+
+        @self.receiver_pc.on("track")
+        def on_track(track: object) -> None:
+            for t in self.receiver_pc.getTransceivers():
+                if t.receiver.track is track:
+                    self.receiver = t.receiver
+                    self.tap = glue.tap_receiver(t.receiver, self._frame, self._packet)
+
+    def _frame(self, codec: RTCRtpCodecParameters, frame: glue.EncodedFrame) -> None:
+        self.frames.put_nowait((frame.data, frame.timestamp))
+
+    def _packet(self, packet: object) -> None:
+        self.ssrcs.add(packet.ssrc)  # type: ignore[attr-defined]
+
+    async def connect(self) -> None:
+        transceiver = self.sender_pc.addTransceiver(self.video, direction="sendonly")
+        vp8 = [c for c in transceiver.sender.getCapabilities("video").codecs if c.name == "VP8"]
+        transceiver.setCodecPreferences(vp8)
+        await self.sender_pc.setLocalDescription(await self.sender_pc.createOffer())
+        await self.receiver_pc.setRemoteDescription(self.sender_pc.localDescription)
+        await self.receiver_pc.setLocalDescription(await self.receiver_pc.createAnswer())
+        await self.sender_pc.setRemoteDescription(self.receiver_pc.localDescription)
+
+    async def next_frame(self) -> Frame:
+        return await asyncio.wait_for(self.frames.get(), 5)
+
+    async def close(self) -> None:
+        await self.sender_pc.close()
+        await self.receiver_pc.close()
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[Pair]:
+    p = Pair()
+    await p.connect()
+    yield p
+    await p.close()
+
+
+async def test_the_tap_gets_encoded_frames_and_nothing_is_decoded(pair: Pair) -> None:
+    first, _ = await pair.next_frame()
+    assert is_vp8_keyframe(first)  # a stream starts with a keyframe
+    for _ in range(10):
+        data, _ = await pair.next_frame()
+        assert data  # encoded VP8, not pictures
+    assert pair.receiver is not None and pair.tap is not None
+    # The receiver's track is fed by its decoder thread: with the tap, never.
+    assert pair.receiver.track._queue.qsize() == 0  # type: ignore[attr-defined]
+    await pair.receiver.stop()
+    assert pair.tap.stopped  # the decoder thread was told to end, and did (stop() joins it)
+
+
+async def test_request_keyframe_makes_the_publisher_send_one(pair: Pair) -> None:
+    await pair.next_frame()
+    for _ in range(40):  # past the first keyframe: aiortc's encoder sends no more unasked
+        data, _ = await pair.next_frame()
+        assert not is_vp8_keyframe(data)
+    assert pair.receiver is not None and pair.ssrcs
+    await glue.request_keyframe(pair.receiver, next(iter(pair.ssrcs)))
+    for _ in range(30):  # within a second at 30 fps
+        data, _ = await pair.next_frame()
+        if is_vp8_keyframe(data):
+            return
+    pytest.fail("no keyframe after a PLI")
+
+
+async def test_a_subscribers_picture_loss_reaches_the_callback(pair: Pair) -> None:
+    requests: asyncio.Queue[None] = asyncio.Queue()
+    sender = pair.sender_pc.getTransceivers()[0].sender
+    glue.on_keyframe_request(sender, lambda: requests.put_nowait(None))
+    await pair.next_frame()
+    assert pair.receiver is not None
+    await glue.request_keyframe(pair.receiver, next(iter(pair.ssrcs)))
+    await asyncio.wait_for(requests.get(), 5)
+
+
+async def test_tapping_a_started_receiver_is_refused(pair: Pair) -> None:
+    await pair.next_frame()
+    assert pair.receiver is not None
+    with pytest.raises(glue.GlueError):
+        glue.tap_receiver(pair.receiver, lambda c, f: None)
+
+
+async def test_host_candidates_are_the_chosen_addresses() -> None:
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("audio")
+        await pc.setLocalDescription(await pc.createOffer())
+        addresses = set(
+            re.findall(r"a=candidate:\S+ \d \S+ \d+ (\S+) \d+ typ host", pc.localDescription.sdp)
+        )
+        assert addresses == {"127.0.0.1"}  # tests/media/conftest.py chose loopback
+    finally:
+        await pc.close()
+
+
+async def test_offers_keep_only_the_codecs_the_sfu_forwards() -> None:
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("video", direction="sendonly")
+        pc.addTransceiver("audio", direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+    finally:
+        await pc.close()
+    before = {c for m in glue.offered_media(sdp) for c in m.codecs}
+    assert {"video/H264", "audio/PCMU"} <= before
+    media = glue.offered_media(glue.forwardable_offer(sdp))
+    assert [set(m.codecs) for m in media] == [{"video/VP8", "video/rtx"}, {"audio/opus"}]
+    assert [(m.kind, m.direction) for m in media] == [("video", "sendonly"), ("audio", "sendonly")]
+    # and aiortc accepts the result
+    answerer = RTCPeerConnection()
+    try:
+        offer = RTCSessionDescription(sdp=glue.forwardable_offer(sdp), type="offer")
+        await answerer.setRemoteDescription(offer)
+    finally:
+        await answerer.close()
+
+
+def test_browser_candidates_parse() -> None:
+    line = "candidate:842163049 1 udp 1677729535 127.0.0.1 54321 typ srflx raddr 0.0.0.0 rport 0"
+    candidate = glue.parse_candidate(line)
+    assert (candidate.ip, candidate.port, candidate.type) == ("127.0.0.1", 54321, "srflx")
+    with pytest.raises((ValueError, IndexError)):
+        glue.parse_candidate("candidate:garbage")
