@@ -1,0 +1,342 @@
+"""SFU benchmark: one publisher to N subscribers, against aiortc's MediaRelay, in one run.
+
+One publisher sends 640x480 VP8 at 30 fps plus Opus; N subscribers receive
+both over loopback. The server runs in its own process (bench/sfu_server.py)
+and is measured from /proc: CPU seconds per second of media and RSS. The
+same workload then goes through the MediaRelay relay (decode once, encode
+per subscriber), and the table gives the ratio.
+
+The client side is made cheap so that the server gets the machine: the
+publisher loops over frames encoded once before the run, and the
+subscribers count encoded frames and RTP packets without decoding them.
+The client's own CPU is printed too, since both share the cores.
+
+    .venv/bin/python bench/sfu.py                      # N = 1, 10, 30; 10 s each
+    .venv/bin/python bench/sfu.py --subscribers 10 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
+from procstats import cpu_seconds, free_port, rss_kib, wait_for_port
+
+from media import aiortc_glue as glue
+
+WIDTH, HEIGHT, FPS = 640, 480, 30
+VIDEO_BITRATE = 1_000_000
+HERE = Path(__file__).resolve().parent
+
+
+# -- the publisher: frames encoded once, sent in a loop -----------------------------
+
+
+def encode_video(seconds: int = 1) -> list[bytes]:
+    """``seconds`` of moving 640x480 picture as VP8, a keyframe first (then one per loop)."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.time_base = Fraction(1, FPS)
+    codec.framerate = Fraction(FPS, 1)
+    codec.bit_rate = VIDEO_BITRATE
+    codec.gop_size = FPS * seconds
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    # A diagonal gradient sliding sideways, with a bright square crossing it:
+    # enough change per frame for a real bitrate.
+    row = bytes((x * 256 // WIDTH) % 256 for x in range(WIDTH * 2))
+    out: list[bytes] = []
+    for n in range(FPS * seconds):
+        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        shift = n * 8
+        luma = bytearray(b"".join(row[(shift + y) % WIDTH :][:WIDTH] for y in range(HEIGHT)))
+        x0, y0 = (n * 17) % (WIDTH - 96), (n * 11) % (HEIGHT - 96)
+        for y in range(y0, y0 + 96):
+            luma[y * WIDTH + x0 : y * WIDTH + x0 + 96] = b"\xeb" * 96
+        planes = frame.planes
+        planes[0].update(_strided(bytes(luma), WIDTH, planes[0].line_size, HEIGHT))
+        for plane, value in ((planes[1], 90 + n % 60), (planes[2], 160)):
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts = n
+        out.extend(bytes(p) for p in codec.encode(frame))
+    out.extend(bytes(p) for p in codec.encode(None))
+    return out
+
+
+def _strided(data: bytes, width: int, line_size: int, height: int) -> bytes:
+    if line_size == width:
+        return data
+    pad = bytes(line_size - width)
+    return b"".join(data[y * width : (y + 1) * width] + pad for y in range(height))
+
+
+def encode_audio(seconds: int = 1) -> list[bytes]:
+    """``seconds`` of a 440 Hz tone as 20 ms Opus packets."""
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format = 48_000, "stereo", "s16"
+    codec.bit_rate = 64_000
+    out: list[bytes] = []
+    samples = 960
+    for n in range(50 * seconds):
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        values = [
+            int(8000 * math.sin(2 * math.pi * 440 * (n * samples + i) / 48_000))
+            for i in range(samples)
+        ]
+        pcm = b"".join(v.to_bytes(2, "little", signed=True) * 2 for v in values)
+        frame.planes[0].update(pcm)
+        frame.sample_rate = 48_000
+        frame.pts = n * samples
+        out.extend(bytes(p) for p in codec.encode(frame))
+    return out
+
+
+class LoopTrack(MediaStreamTrack):
+    """Sends pre-encoded packets at their real rate, for ever, as ``av.Packet``."""
+
+    def __init__(self, kind: str, packets: list[bytes], rate: int, step: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self._packets = packets
+        self._interval = step / rate
+        self._step = step
+        self._time_base = Fraction(1, rate)
+        self._n = 0
+        self._start: float | None = None
+
+    async def recv(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        if (wait := self._start + self._n * self._interval - loop.time()) > 0:
+            await asyncio.sleep(wait)  # the media clock
+        packet = glue.encoded_packet(
+            self._packets[self._n % len(self._packets)], self._n * self._step, self._time_base
+        )
+        self._n += 1
+        return packet
+
+
+# -- subscribers that count without decoding -----------------------------------------
+
+
+@dataclass
+class Counts:
+    frames: int = 0
+    packets: int = 0
+    first_seq: int | None = None
+    last_seq: int = 0  # unwrapped
+    ssrc: int | None = None
+
+    def packet(self, packet: RtpPacket) -> None:
+        if self.ssrc is None:
+            self.ssrc = packet.ssrc
+        if packet.ssrc != self.ssrc:
+            return  # a retransmission (RTX): not counted as a first delivery
+        self.packets += 1
+        seq = packet.sequence_number
+        if self.first_seq is None:
+            self.first_seq = self.last_seq = seq
+            return
+        base = self.last_seq - (self.last_seq & 0xFFFF)
+        candidate = base + seq
+        if candidate < self.last_seq - 0x8000:
+            candidate += 0x10000
+        self.last_seq = max(self.last_seq, candidate)
+
+    def expected(self) -> int:
+        return 0 if self.first_seq is None else self.last_seq - self.first_seq + 1
+
+
+@dataclass
+class Sub:
+    pc: RTCPeerConnection
+    video: Counts = field(default_factory=Counts)
+    audio: Counts = field(default_factory=Counts)
+    first_frame: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def tapped_subscriber() -> Sub:
+    sub = Sub(RTCPeerConnection())
+
+    @sub.pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        counts = sub.video if track.kind == "video" else sub.audio
+        for transceiver in sub.pc.getTransceivers():
+            if transceiver.receiver.track is track:
+
+                def on_frame(codec: RTCRtpCodecParameters, frame: Any, c: Counts = counts) -> None:
+                    c.frames += 1
+                    if c is sub.video:
+                        sub.first_frame.set()
+
+                glue.tap_receiver(transceiver.receiver, on_frame, counts.packet)
+
+    return sub
+
+
+@dataclass
+class Result:
+    kind: str
+    subscribers: int
+    server_cpu: float  # CPU seconds per second of media
+    client_cpu: float
+    rss_mib: float
+    fps_min: float
+    fps_mean: float
+    loss_max: float  # fraction of video packets not delivered the first time
+    audio_fps_min: float
+
+    @property
+    def ms_per_frame(self) -> float:
+        """Server CPU milliseconds per video frame delivered to a subscriber."""
+        delivered = self.fps_mean * self.subscribers
+        return 1000 * self.server_cpu / delivered if delivered else math.inf
+
+
+async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kind: str) -> Result:
+    video = LoopTrack("video", encode_video(), 90_000, 90_000 // FPS)
+    audio = LoopTrack("audio", encode_audio(), 48_000, 960)
+    publisher = RTCPeerConnection()
+    subs: list[Sub] = []
+    async with aiohttp.ClientSession() as http:
+
+        async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            async with http.post(base + path, json=body) as response:
+                response.raise_for_status()
+                result: dict[str, Any] = await response.json()
+                return result
+
+        try:
+            v = publisher.addTransceiver(video, direction="sendonly")
+            vp8 = [c for c in v.sender.getCapabilities("video").codecs if c.name in ("VP8", "rtx")]
+            v.setCodecPreferences(vp8)
+            a = publisher.addTransceiver(audio, direction="sendonly")
+            await publisher.setLocalDescription(await publisher.createOffer())
+            tracks = [{"mid": v.mid, "source": "camera"}, {"mid": a.mid, "source": "microphone"}]
+            answer = await post(
+                "/publish", {"sdp": publisher.localDescription.sdp, "tracks": tracks}
+            )
+            await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+
+            for participant in range(2, subscribers + 2):
+                sub = tapped_subscriber()
+                subs.append(sub)
+                offer = await post("/subscribe", {"participant": participant})
+                await sub.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+                await sub.pc.setLocalDescription(await sub.pc.createAnswer())
+                await post(
+                    "/answer", {"participant": participant, "sdp": sub.pc.localDescription.sdp}
+                )
+            await asyncio.wait_for(asyncio.gather(*(s.first_frame.wait() for s in subs)), 60)
+            await asyncio.sleep(2.0)  # warm-up: every subscriber is receiving
+
+            def snapshot() -> tuple[float, float, float, list[tuple[int, int, int, int]]]:
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                per = [
+                    (s.video.frames, s.video.packets, s.video.expected(), s.audio.frames)
+                    for s in subs
+                ]
+                return time.monotonic(), cpu_seconds(pid), usage.ru_utime + usage.ru_stime, per
+
+            t0, cpu0, mine0, per0 = snapshot()
+            await asyncio.sleep(seconds)  # the measured window
+            t1, cpu1, mine1, per1 = snapshot()
+        finally:
+            await publisher.close()
+            await asyncio.gather(*(s.pc.close() for s in subs))
+    wall = t1 - t0
+    fps = [(b[0] - a[0]) / wall for a, b in zip(per0, per1, strict=True)]
+    audio_fps = [(b[3] - a[3]) / wall for a, b in zip(per0, per1, strict=True)]
+    loss = [1 - (b[1] - a[1]) / max(1, b[2] - a[2]) for a, b in zip(per0, per1, strict=True)]
+    return Result(
+        kind=kind,
+        subscribers=subscribers,
+        server_cpu=(cpu1 - cpu0) / wall,
+        client_cpu=(mine1 - mine0) / wall,
+        rss_mib=rss_kib(pid) / 1024,
+        fps_min=min(fps),
+        fps_mean=sum(fps) / len(fps),
+        loss_max=max(0.0, max(loss)),
+        audio_fps_min=min(audio_fps),
+    )
+
+
+@contextlib.contextmanager
+def server(kind: str) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, str(HERE / "sfu_server.py"), "--kind", kind, "--port", str(port)]
+    )
+    try:
+        wait_for_port(port, 60, alive=lambda: process.poll() is None)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def measure(kind: str, subscribers: int, seconds: float) -> Result:
+    with server(kind) as (base, pid):
+        return asyncio.run(run_clients(base, subscribers, seconds, pid, kind))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--subscribers", default="1,10,30", help="comma-separated N")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured window per run")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the MediaRelay runs")
+    args = parser.parse_args(argv)
+    glue.use_host_addresses(["127.0.0.1"])
+    counts = [int(n) for n in args.subscribers.split(",")]
+    print(f"one publisher, {WIDTH}x{HEIGHT} VP8 at {FPS} fps + Opus; {args.seconds:g} s per run")
+    header = (
+        f"{'server':>7} {'N':>3} {'cpu s/s':>8} {'client':>7} {'RSS MiB':>8} "
+        f"{'fps min':>8} {'fps mean':>8} {'audio min':>9} {'loss max':>8} {'ms/frame':>8}"
+    )
+    print(header)
+    for n in counts:
+        results = {}
+        for kind in ("relay", "sfu") if not args.no_baseline else ("sfu",):
+            r = measure(kind, n, args.seconds)
+            results[kind] = r
+            print(
+                f"{kind:>7} {n:>3} {r.server_cpu:>8.3f} {r.client_cpu:>7.3f} {r.rss_mib:>8.1f} "
+                f"{r.fps_min:>8.1f} {r.fps_mean:>8.1f} {r.audio_fps_min:>9.1f} {r.loss_max:>8.2%} "
+                f"{r.ms_per_frame:>8.2f}",
+                flush=True,
+            )
+        if "relay" in results:
+            relay, sfu = results["relay"], results["sfu"]
+            ratio = relay.server_cpu / max(sfu.server_cpu, 1e-9)
+            per_frame = relay.ms_per_frame / max(sfu.ms_per_frame, 1e-9)
+            print(
+                f"{'':>7} {n:>3} relay/sfu: server CPU {ratio:.1f}x, "
+                f"CPU per delivered frame {per_frame:.1f}x",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
