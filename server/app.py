@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from media.ice import ice_servers
+from media.sfu import Sfu
+
 from .access import AccessGate
 from .appkeys import (
     BUS,
@@ -24,6 +27,9 @@ from .appkeys import (
     PEOPLE,
     PRESENCE,
     REPORTS,
+    ROOM_CONTROLS,
+    ROOM_MEDIA,
+    ROOMS,
     ROSTER_WATCH,
     SCHOOLS,
     SESSIONS,
@@ -36,12 +42,16 @@ from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
 from .config import Config
-from .connection import CLOSE_TIMEOUT, Connection, SafetyServices
+from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
 from .http_api import error_middleware
 from .http_api import routes as api_routes
 from .http_chats import routes as chat_routes
+from .http_rooms import routes as room_routes
 from .http_safety import routes as safety_routes
+from .rooms.controls import Controls
+from .rooms.media import RoomMedia
+from .rooms.service import RoomService
 from .roster.demo import seed_demo
 from .safety.moderation import Moderation
 from .safety.people import People
@@ -57,21 +67,31 @@ HARD_FRAME_FACTOR = 4
 ``frame.too_large``; larger ones make aiohttp close the socket with 1009."""
 
 
-def make_app(config: Config, *, clock: Clock | None = None) -> web.Application:
-    """Build the application for ``config``.  Nothing is opened until it starts."""
+def make_app(
+    config: Config, *, clock: Clock | None = None, media: RoomMedia | None = None
+) -> web.Application:
+    """Build the application for ``config``.  Nothing is opened until it starts.
+
+    ``media`` replaces the SFU (tests of rooms without peer connections);
+    the caller then owns it.
+    """
     config.validate()
     app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
     app[SESSIONS] = Sessions()
+    if media is not None:
+        app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_identity)
     app.cleanup_ctx.append(_bus)
+    app.cleanup_ctx.append(_rooms)
     app.on_shutdown.append(_close_sessions)
     app.router.add_get("/ws", websocket)
     app.add_routes(api_routes)
     app.add_routes(chat_routes)
     app.add_routes(safety_routes)
+    app.add_routes(room_routes)
     if config.dev_idp.enabled:
         from .devlogin import routes as dev_routes
 
@@ -149,6 +169,30 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
         await bus.close()
 
 
+async def _rooms(app: web.Application) -> AsyncIterator[None]:
+    """The SFU and the room service; on the way out, rooms close before the SFU."""
+    config, clock = app[CONFIG], app[CLOCK]
+    sfu = None
+    if ROOM_MEDIA not in app:
+        sfu = Sfu(config.media)
+        app[ROOM_MEDIA] = sfu
+
+    def ice(person: int, now: float) -> list[dict[str, object]]:
+        return ice_servers(config.media, person, now)
+
+    chats = app[CHATS]
+    rooms = RoomService(app[STORE], chats.guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
+    app[ROOMS] = rooms
+    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], chats.guard, chats, clock)
+    await rooms.open()
+    try:
+        yield
+    finally:
+        await rooms.close()
+        if sfu is not None:
+            await sfu.close()
+
+
 async def _close_sessions(app: web.Application) -> None:
     await app[SESSIONS].shutdown()
 
@@ -177,6 +221,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         chats=app[CHATS],
         presence=app[PRESENCE],
         safety=SafetyServices(app[MODERATION], app[REPORTS], app[PEOPLE]),
+        rooms=RoomServices(app[ROOMS], app[ROOM_CONTROLS]),
         store=app[STORE],
         bus=app[BUS],
         chat_config=config.chat,

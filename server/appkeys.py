@@ -12,6 +12,9 @@ from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock
 from .config import Config
+from .rooms.controls import Controls
+from .rooms.media import RoomMedia
+from .rooms.service import RoomService
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
@@ -33,3 +36,6 @@ REPORTS = web.AppKey("reports", Reports)
 PEOPLE = web.AppKey("people", People)
 SCHOOLS = web.AppKey("schools", Schools)
 ROSTER_WATCH = web.AppKey("roster_watch", RosterWatch)
+ROOM_MEDIA = web.AppKey("room_media", RoomMedia)
+ROOMS = web.AppKey("rooms", RoomService)
+ROOM_CONTROLS = web.AppKey("room_controls", Controls)

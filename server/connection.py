@@ -56,6 +56,9 @@ from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .errors import AuthError, ForbiddenError, ZvonokError
 from .ratelimit import TokenBucket
+from .rooms.controls import Controls
+from .rooms.requests import ROOM_REQUESTS, RoomRequests
+from .rooms.service import RoomService
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
@@ -77,6 +80,14 @@ class SafetyServices:
     people: People
 
 
+@dataclass(frozen=True, slots=True)
+class RoomServices:
+    """The lessons and meetings a session serves, and their controls."""
+
+    rooms: RoomService
+    controls: Controls
+
+
 class Connection:
     """A WebSocket session of one person (once ``hello`` succeeds)."""
 
@@ -94,6 +105,7 @@ class Connection:
         chats: ChatService,
         presence: Presence,
         safety: SafetyServices,
+        rooms: RoomServices,
         store: ChatStore,
         bus: Bus,
         chat_config: ChatConfig,
@@ -111,6 +123,8 @@ class Connection:
         self._presence = presence
         self._safety = safety
         self._safety_requests: SafetyRequests | None = None
+        self._rooms = rooms
+        self._room_requests: RoomRequests | None = None
         self._store = store
         self._bus = bus
         self._chat_config = chat_config
@@ -449,6 +463,8 @@ class Connection:
                 isinstance(message, SAFETY_REQUESTS) and self._safety_requests is not None
             ):
                 self.send(await self._safety_requests.handle(message), rid)
+            case message if isinstance(message, ROOM_REQUESTS) and self._room_requests is not None:
+                self.send(await self._room_requests.handle(message), rid)
             case other:  # in the allow-list but not handled: a bug, not the client's fault
                 raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
 
@@ -524,10 +540,16 @@ class Connection:
             reports=self._safety.reports,
             people=self._safety.people,
         )
+        self._room_requests = RoomRequests(
+            oid, rooms=self._rooms.rooms, controls=self._rooms.controls, sink=self
+        )
         await self._feed.start(resume)
 
     async def _leave(self) -> None:
-        """Stop the feed and, with the person's last connection, go offline."""
+        """Leave the rooms (their grace starts), stop the feed and, with the
+        person's last connection, go offline."""
+        if self._room_requests is not None:
+            await self._room_requests.close()
         if self._feed is not None:
             await self._feed.close()
         if self._online and self._admission is not None:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 
@@ -38,6 +38,21 @@ from .messages import (
     Reauthed,
     Welcome,
 )
+from .rooms import (
+    JoinRoom,
+    LeaveRoom,
+    ListRooms,
+    PublishTrack,
+    RoomInfo,
+    RoomJoined,
+    RoomList,
+    RoomOk,
+    RtcAnswer,
+    RtcPublish,
+    StartRoom,
+)
+
+M = TypeVar("M", bound=Message)
 
 
 class RequestError(Exception):
@@ -164,6 +179,45 @@ class Client:
             raise ProtocolError("message.invalid", f"expected reauthed, got {reply.TYPE}")
         return reply
 
+    # -- rooms (docs/protocol.md, "Rooms") -------------------------------------------
+
+    async def start_room(
+        self, class_id: str, kind: str, title: str, *, starts_at: float | None = None
+    ) -> dict[str, Any]:
+        """Start a ``lesson`` or ``meeting`` for a class; the room's info."""
+        reply = await self._expect(
+            StartRoom(class_id=class_id, kind=kind, title=title, starts_at=starts_at), RoomInfo
+        )
+        return reply.room
+
+    async def list_rooms(self, class_id: str | None = None) -> list[dict[str, Any]]:
+        return (await self._expect(ListRooms(class_id=class_id), RoomList)).rooms
+
+    async def join_room(self, room: str) -> RoomJoined:
+        """Enter a room (``waiting`` in the reply: its waiting room)."""
+        return await self._expect(JoinRoom(room=room), RoomJoined)
+
+    async def leave_room(self, room: str) -> None:
+        await self._expect(LeaveRoom(room=room), RoomOk)
+
+    async def room_request(self, message: Message) -> None:
+        """A room request answered by ``room.ok`` (hand, mute, host controls...)."""
+        await self._expect(message, RoomOk)
+
+    async def publish(self, room: str, sdp: str, tracks: Sequence[tuple[str, str]]) -> str:
+        """Offer the publishing connection's ``sdp`` with its ``(mid, source)``
+        tracks; the server's answer SDP."""
+        offer = RtcPublish(
+            room=room, sdp=sdp, tracks=tuple(PublishTrack(mid, source) for mid, source in tracks)
+        )
+        return (await self._expect(offer, RtcAnswer)).sdp
+
+    async def _expect(self, message: Message, kind: type[M]) -> M:
+        reply = await self.request(message)
+        if not isinstance(reply, kind):
+            raise ProtocolError("message.invalid", f"expected {kind.TYPE}, got {reply.TYPE}")
+        return reply
+
     async def send_raw(self, data: bytes | str) -> None:
         """Send a frame as it is (for tests of what the server does with junk)."""
         if isinstance(data, str):
@@ -179,6 +233,21 @@ class Client:
             self._events.put_nowait(None)  # keep the end visible to later calls
             raise ConnectionClosed(self.close_code, self.close_reason)
         return event
+
+    async def next_of(
+        self,
+        kind: type[M],
+        *,
+        timeout: float | None = 10.0,
+        where: Callable[[M], bool] | None = None,
+    ) -> M:
+        """The next event of ``kind`` (that ``where`` accepts), dropping the
+        events before it; ``TimeoutError`` if none comes within ``timeout``."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.next_event(timeout=None)
+                if isinstance(event, kind) and (where is None or where(event)):
+                    return event
 
     async def events(self) -> AsyncIterator[Message]:
         """Every event until the connection closes."""

@@ -24,6 +24,7 @@ import msgpack
 
 from . import chat as c
 from . import messages as m
+from . import rooms as r
 from . import safety as s
 from .errors import (
     FRAME_MALFORMED,
@@ -72,6 +73,28 @@ CLIENT_MESSAGES: Mapping[str, type[m.Message]] = _registry(
     s.ResolveReport,
     s.ListReports,
     s.FindPeople,
+    r.StartRoom,
+    r.ListRooms,
+    r.JoinRoom,
+    r.LeaveRoom,
+    r.RaiseHand,
+    r.MuteSelf,
+    r.HostMute,
+    r.HostAllow,
+    r.HostMuteAll,
+    r.HostStopScreen,
+    r.HostRemove,
+    r.HostLowerHands,
+    r.HostAdmit,
+    r.HostCohost,
+    r.HostEnd,
+    r.RtcPublish,
+    r.RtcAnswer,
+    r.RtcCandidate,
+    r.Unpublish,
+    r.Subscribe,
+    r.Unsubscribe,
+    r.Show,
 )
 """What a client may send."""
 
@@ -100,6 +123,19 @@ SERVER_MESSAGES: Mapping[str, type[m.Message]] = _registry(
     s.ReportNew,
     s.ReportResolved,
     s.PeopleList,
+    r.RoomInfo,
+    r.RoomList,
+    r.RoomOk,
+    r.RoomJoined,
+    r.RoomAdmitted,
+    r.RtcAnswer,
+    r.RtcOffer,
+    r.ParticipantChanged,
+    r.TrackChanged,
+    r.Speaking,
+    r.Waiting,
+    r.Removed,
+    r.Ended,
 )
 """What a server may send."""
 

@@ -22,8 +22,10 @@ from server.config import (
     DevIdpConfig,
     EsiaConfig,
     ProtocolConfig,
+    RoomsConfig,
     StorageConfig,
 )
+from server.rooms.media import RoomMedia
 from server.roster.model import DirectoryEntry, Role
 from signaling.client import Client
 
@@ -39,10 +41,17 @@ def relaxed_chat(**overrides: object) -> ChatConfig:
     return ChatConfig(**{**high, **overrides})  # type: ignore[arg-type]
 
 
-def test_config(tmp_path: Path, chat: ChatConfig | None = None, **protocol: object) -> Config:
+def test_config(
+    tmp_path: Path,
+    chat: ChatConfig | None = None,
+    *,
+    rooms: RoomsConfig | None = None,
+    **protocol: object,
+) -> Config:
     """The embedded default, with its files under ``tmp_path``."""
     return Config(
         chat=chat or relaxed_chat(),
+        rooms=rooms or RoomsConfig(),
         storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
         dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
         esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),
@@ -110,11 +119,23 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
-    """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test."""
+    """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test.
+
+    ``media`` stands in for the SFU (room tests without peer connections);
+    ``rooms`` replaces the room settings.
+    """
     started: list[tuple[TestServer, Running]] = []
 
-    async def factory(clock: Clock, chat: ChatConfig | None = None, **protocol: object) -> Running:
-        app = make_app(test_config(tmp_path, chat, **protocol), clock=clock)
+    async def factory(
+        clock: Clock,
+        chat: ChatConfig | None = None,
+        *,
+        media: RoomMedia | None = None,
+        rooms: RoomsConfig | None = None,
+        **protocol: object,
+    ) -> Running:
+        config = test_config(tmp_path, chat, rooms=rooms, **protocol)
+        app = make_app(config, clock=clock, media=media)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         running = Running(

@@ -93,8 +93,9 @@ class RoomMedia(Protocol):
         The SFU answers with :meth:`MediaEvents.subscriber_offer`.
         """
 
-    async def unsubscribe(self, room_id: str, participant: int, track_ids: Sequence[str]) -> None:
-        ...
+    async def unsubscribe(
+        self, room_id: str, participant: int, track_ids: Sequence[str]
+    ) -> None: ...
 
     async def answer(self, room_id: str, participant: int, sdp: str) -> None:
         """The client's answer to a subscriber offer."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
+from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.model import DirectoryEntry, Person, Profile
@@ -250,8 +251,81 @@ class SafetyStore(Protocol):
     ) -> list[tuple[int, list[MembershipChange]]]: ...
 
 
-class Store(ChatStore, SafetyStore, Protocol):
-    """Persistent state: the roster and the chats."""
+class RoomStore(Protocol):
+    """Rooms (lessons and meetings), their attendance and removals.
+
+    What a room is doing now lives in memory (``server/rooms``); this keeps
+    what outlives a restart.  A room's chat is a group owned by its host:
+    entering a room adds the person to it, and a removal takes them out, in
+    the same transaction as the attendance row.  A room that does not exist
+    raises ``room.not_found``.
+    """
+
+    async def class_school(self, class_id: str) -> str | None:
+        """The school of a roster class; ``None`` for no such class."""
+        ...
+
+    async def create_room(
+        self,
+        *,
+        room_id: str,
+        kind: RoomKind,
+        class_id: str,
+        school_id: str,
+        host: int,
+        title: str,
+        starts_at: float | None,
+        started_at: float | None,
+        now: float,
+    ) -> tuple[RoomRecord, MembershipChange]:
+        """A new room and its chat, whose one member is the host."""
+        ...
+
+    async def room(self, room_id: str) -> RoomRecord | None: ...
+
+    async def rooms_of_classes(self, class_ids: Sequence[str], *, limit: int) -> list[RoomRecord]:
+        """The rooms of these classes, newest first."""
+        ...
+
+    async def open_room(self, room_id: str, now: float) -> RoomRecord:
+        """Mark a scheduled room as started (the first time only)."""
+        ...
+
+    async def set_cohost(self, room_id: str, cohost: int | None) -> RoomRecord: ...
+
+    async def end_room(self, room_id: str, now: float) -> RoomRecord:
+        """End the room (the first time only) and close every open interval."""
+        ...
+
+    async def enter_room(
+        self, room_id: str, oid: int, role: RoomRole, now: float
+    ) -> MembershipChange | None:
+        """Open an attendance interval and add the person to the room's chat."""
+        ...
+
+    async def exit_room(self, room_id: str, oid: int, at: float) -> None:
+        """Close the person's open interval at ``at``."""
+        ...
+
+    async def remove_from_room(
+        self, room_id: str, oid: int, by: int, now: float
+    ) -> MembershipChange | None:
+        """Close the interval, keep the person out for good, take them out of the chat."""
+        ...
+
+    async def room_removals(self, room_id: str) -> set[int]: ...
+
+    async def room_attendance(self, room_id: str) -> list[AttendanceRow]:
+        """Every interval, in the order people came."""
+        ...
+
+    async def close_attendance(self, now: float) -> int:
+        """Close every open interval (nobody is present after a restart)."""
+        ...
+
+
+class Store(ChatStore, SafetyStore, RoomStore, Protocol):
+    """Persistent state: the roster, the chats and the rooms."""
 
     async def open(self) -> None:
         """Connect and apply pending migrations.

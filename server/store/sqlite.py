@@ -29,6 +29,7 @@ import aiosqlite
 
 from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
 from server.errors import ConfigError, StoreUnavailable
+from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.diff import ImportReport, diff_roster
 from server.roster.document import MAX_OID, RosterDocument
 from server.roster.errors import RosterError, RosterIssue
@@ -38,7 +39,7 @@ from server.roster.views import build_directory, build_profile
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
 from server.safety.model import Outcome as ReportOutcome
 
-from . import chat_sql, roster_sql, safety_sql
+from . import chat_sql, rooms_sql, roster_sql, safety_sql
 from .batch_writer import BatchWriter, Outcome, ThreadSession
 from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
@@ -700,3 +701,84 @@ class SqliteStore:
     ) -> list[tuple[int, list[MembershipChange]]]:
         async with self._snapshot() as db:
             return await chat_sql.roster_changes_after(db, generation)
+
+    # -- RoomStore -----------------------------------------------------------------
+
+    async def class_school(self, class_id: str) -> str | None:
+        async with self._snapshot() as db:
+            return await rooms_sql.class_school(db, class_id)
+
+    async def create_room(
+        self,
+        *,
+        room_id: str,
+        kind: RoomKind,
+        class_id: str,
+        school_id: str,
+        host: int,
+        title: str,
+        starts_at: float | None,
+        started_at: float | None,
+        now: float,
+    ) -> tuple[RoomRecord, MembershipChange]:
+        async with self._chat_write() as db:
+            return await rooms_sql.create_room(
+                db,
+                room_id=room_id,
+                kind=kind,
+                class_id=class_id,
+                school_id=school_id,
+                host=host,
+                title=title,
+                starts_at=starts_at,
+                started_at=started_at,
+                now=now,
+            )
+
+    async def room(self, room_id: str) -> RoomRecord | None:
+        async with self._snapshot() as db:
+            return await rooms_sql.room(db, room_id)
+
+    async def rooms_of_classes(self, class_ids: Sequence[str], *, limit: int) -> list[RoomRecord]:
+        async with self._snapshot() as db:
+            return await rooms_sql.rooms_of_classes(db, class_ids, limit=limit)
+
+    async def open_room(self, room_id: str, now: float) -> RoomRecord:
+        async with self._chat_write() as db:
+            return await rooms_sql.open_room(db, room_id, now)
+
+    async def set_cohost(self, room_id: str, cohost: int | None) -> RoomRecord:
+        async with self._chat_write() as db:
+            return await rooms_sql.set_cohost(db, room_id, cohost)
+
+    async def end_room(self, room_id: str, now: float) -> RoomRecord:
+        async with self._chat_write() as db:
+            return await rooms_sql.end_room(db, room_id, now)
+
+    async def enter_room(
+        self, room_id: str, oid: int, role: RoomRole, now: float
+    ) -> MembershipChange | None:
+        async with self._chat_write() as db:
+            return await rooms_sql.enter_room(db, room_id, oid, role, now)
+
+    async def exit_room(self, room_id: str, oid: int, at: float) -> None:
+        async with self._chat_write() as db:
+            await rooms_sql.exit_room(db, room_id, oid, at)
+
+    async def remove_from_room(
+        self, room_id: str, oid: int, by: int, now: float
+    ) -> MembershipChange | None:
+        async with self._chat_write() as db:
+            return await rooms_sql.remove_from_room(db, room_id, oid, by, now)
+
+    async def room_removals(self, room_id: str) -> set[int]:
+        async with self._snapshot() as db:
+            return await rooms_sql.removals(db, room_id)
+
+    async def room_attendance(self, room_id: str) -> list[AttendanceRow]:
+        async with self._snapshot() as db:
+            return await rooms_sql.attendance(db, room_id)
+
+    async def close_attendance(self, now: float) -> int:
+        async with self._chat_write() as db:
+            return await rooms_sql.close_attendance(db, now)

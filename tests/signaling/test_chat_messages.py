@@ -26,6 +26,8 @@ from signaling.codec import (
 from signaling.errors import ProtocolError
 from signaling.fields import MAX_SAFE_INT, Body
 from signaling.messages import Hello, Limits, Message, Welcome
+from tests.signaling.test_room_messages import CLIENT_SAMPLES as ROOM_CLIENT_SAMPLES
+from tests.signaling.test_room_messages import SERVER_SAMPLES as ROOM_SERVER_SAMPLES
 from tests.signaling.test_safety_messages import CLIENT_SAMPLES as SAFETY_CLIENT_SAMPLES
 from tests.signaling.test_safety_messages import SERVER_SAMPLES as SAFETY_SERVER_SAMPLES
 
@@ -138,6 +140,7 @@ def test_server_chat_messages_round_trip(message: Message, request_id: int | Non
 
 def test_every_chat_and_safety_type_is_registered_and_has_a_sample() -> None:
     safety = {m.TYPE for m in (*SAFETY_CLIENT_SAMPLES, *SAFETY_SERVER_SAMPLES)}
+    safety |= {m.TYPE for m in (*ROOM_CLIENT_SAMPLES, *ROOM_SERVER_SAMPLES)}
     assert {m.TYPE for m in CHAT_CLIENT_SAMPLES} == set(CLIENT_MESSAGES) - CORE_TYPES - safety
     assert {m.TYPE for m in CHAT_SERVER_SAMPLES} == set(SERVER_MESSAGES) - CORE_TYPES - safety
     for message in CHAT_CLIENT_SAMPLES:

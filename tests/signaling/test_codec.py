@@ -33,6 +33,7 @@ from signaling.messages import (
     SessionExpiring,
     Welcome,
 )
+from tests.signaling import test_room_messages as rooms
 from tests.signaling import test_safety_messages as safety
 from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES
 
@@ -74,8 +75,8 @@ def test_server_messages_round_trip(message: Message) -> None:
 
 
 def test_every_registered_type_has_a_sample() -> None:
-    client = [*CLIENT_SAMPLES, *CHAT_CLIENT_SAMPLES, *safety.CLIENT_SAMPLES]
-    server = [*SERVER_SAMPLES, *CHAT_SERVER_SAMPLES, *safety.SERVER_SAMPLES]
+    client = [*CLIENT_SAMPLES, *CHAT_CLIENT_SAMPLES, *safety.CLIENT_SAMPLES, *rooms.CLIENT_SAMPLES]
+    server = [*SERVER_SAMPLES, *CHAT_SERVER_SAMPLES, *safety.SERVER_SAMPLES, *rooms.SERVER_SAMPLES]
     assert {m.TYPE for m in client} == set(CLIENT_MESSAGES)
     assert {m.TYPE for m in server} == set(SERVER_MESSAGES)
 

@@ -1,0 +1,579 @@
+"""Lessons and parent meetings: who may start, join and leave, and when.
+
+:class:`RoomService` keeps the rooms that are live on this node (someone is
+in them or waiting) in memory, keyed by id, and their records, attendance
+and removals in the store.  Every decision about who may host or join reads
+the safety policy at the moment of the request (``host_lesson``,
+``join_lesson``, ``host_meeting``, ``join_meeting`` for the room's class).
+
+A participant whose connection (or media) is lost keeps their place for
+``rooms.grace`` seconds on the injected clock: joining again within it gives
+back their role, hand, mutes and admission (``resumed``).  After it they
+have left, and their attendance interval ends when their connection did.
+
+The service is the SFU's :class:`~server.rooms.media.MediaEvents`: it
+relays offers, tracks and speakers to the room's connections, and treats a
+participant whose media failed like one whose connection was lost.  The
+host controls are :class:`~server.rooms.controls.Controls`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from server.chats.service import ChatService
+from server.clock import Clock
+from server.config import RoomsConfig
+from server.errors import ZvonokError
+from server.roster.model import Profile
+from server.safety.guard import Guard
+from server.safety.policy import Action as PolicyAction
+from server.safety.policy import (
+    ClassPlace,
+    Relation,
+    class_relations,
+    may_in_class,
+    may_in_school,
+)
+from server.store.base import Store
+from signaling.rooms import (
+    Ended,
+    ParticipantChanged,
+    Removed,
+    RoomJoined,
+    RtcOffer,
+    Speaking,
+    TrackChanged,
+    Waiting,
+)
+
+from . import errors as e
+from .live import Participant, Room, RoomSink, Waiter
+from .media import RoomMedia, TrackInfo
+from .model import (
+    HOST_ACTION,
+    JOIN_ACTION,
+    AttendanceRow,
+    RoomKind,
+    RoomRecord,
+    RoomRole,
+)
+
+log = logging.getLogger(__name__)
+
+IceServers = Callable[[int, float], list[dict[str, object]]]
+"""``(person, now) -> iceServers``: what a client's peer connections use,
+with TURN credentials of its own (``media.ice.ice_servers``)."""
+
+MAX_LISTED = 100  # rooms in one list
+MAX_AHEAD = 366 * 24 * 3600.0  # a room is scheduled at most a year ahead
+
+
+class RoomService:
+    """The rooms of this node, for the WebSocket and the HTTP API alike."""
+
+    def __init__(
+        self,
+        store: Store,
+        guard: Guard,
+        chats: ChatService,
+        media: RoomMedia,
+        clock: Clock,
+        config: RoomsConfig,
+        ice: IceServers,
+    ) -> None:
+        self._store = store
+        self._guard = guard
+        self._chats = chats
+        self._media = media
+        self._clock = clock
+        self._config = config
+        self._ice = ice
+        self._live: dict[str, Room] = {}
+        self._closed = False
+
+    @property
+    def media(self) -> RoomMedia:
+        return self._media
+
+    @property
+    def config(self) -> RoomsConfig:
+        return self._config
+
+    @property
+    def live(self) -> int:
+        """How many rooms are live on this node (someone in them or waiting)."""
+        return len(self._live)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Close attendance intervals a previous run left open: after a
+        restart nobody is present until they join again."""
+        closed = await self._store.close_attendance(self._clock.time())
+        if closed:
+            log.info("closed %d attendance intervals left open by the last run", closed)
+
+    async def close(self) -> None:
+        """Forget every live room (the server is stopping); whoever was
+        present has left now."""
+        self._closed = True
+        rooms, self._live = list(self._live.values()), {}
+        for room in rooms:
+            await room.close()
+        try:
+            await self._store.close_attendance(self._clock.time())
+        except ZvonokError as exc:
+            log.warning("attendance not closed at shutdown: %s", exc.code)
+
+    # -- rooms as records -----------------------------------------------------------
+
+    async def start(
+        self, oid: int, class_id: str, kind: RoomKind, title: str, starts_at: float | None
+    ) -> RoomRecord:
+        """A new lesson or meeting for a class, hosted by ``oid``.  It is open at
+        once, or (``starts_at`` in the future) once its host opens it."""
+        title = title.strip()
+        if not title:
+            raise e.invalid("a room needs a title")
+        school_id = await self._store.class_school(class_id)
+        if school_id is None:
+            raise e.invalid(f"no class {class_id[:64]!r}")
+        profile = await self._guard.profile(oid)
+        place = ClassPlace(class_id, school_id)
+        if profile is None or not may_in_class(profile, HOST_ACTION[kind], place):
+            raise e.forbidden(f"only the class's teachers and the school's admins host a {kind}")
+        now = self._clock.time()
+        if starts_at is not None and starts_at > now + MAX_AHEAD:
+            raise e.invalid("a room is scheduled at most a year ahead")
+        scheduled = starts_at is not None and starts_at > now
+        self._guard.take_send(oid, profile, school_id)
+        record, change = await self._store.create_room(
+            room_id=secrets.token_urlsafe(12),
+            kind=kind,
+            class_id=class_id,
+            school_id=school_id,
+            host=oid,
+            title=title,
+            starts_at=starts_at,
+            started_at=None if scheduled else now,
+            now=now,
+        )
+        await self._chats.publish_membership(change)
+        log.info("room %s: %s of %s started by %d", record.id, kind, class_id, oid)
+        return record
+
+    async def rooms(self, oid: int, class_id: str | None) -> list[dict[str, object]]:
+        """The rooms of a class (or of the person's classes and their
+        children's) that the person may join or host, newest first."""
+        profile = await self._guard.profile(oid)
+        if profile is None:
+            return []
+        if class_id is not None:
+            class_ids = [class_id]
+        else:
+            links = [*profile.classes, *(link for c in profile.children for link in c.classes)]
+            class_ids = sorted({link.class_id for link in links})
+        if not class_ids:
+            return []
+        records = await self._store.rooms_of_classes(class_ids, limit=MAX_LISTED)
+        return [self._info(r) for r in records if may_enter(profile, r)]
+
+    async def info(self, oid: int, room_id: str) -> dict[str, object]:
+        record = await self._record(room_id)
+        profile = await self._guard.profile(oid)
+        if profile is None or not may_enter(profile, record):
+            raise e.forbidden("this room is not for you")
+        return self._info(record)
+
+    def _info(self, record: RoomRecord) -> dict[str, object]:
+        room = self._live.get(record.id)
+        if room is not None:
+            record = room.record
+        return record.to_json(0 if room is None else len(room.participants))
+
+    async def attendance(self, oid: int, room_id: str) -> tuple[RoomRecord, list[AttendanceRow]]:
+        """Who was present when: for the host, the co-host and the school's admins."""
+        record = await self._record(room_id)
+        if not record.hosts(oid):
+            profile = await self._guard.profile(oid)
+            admin = profile is not None and may_in_school(
+                profile, PolicyAction.MODERATE_SCHOOL, record.school_id
+            )
+            if not admin:
+                raise e.forbidden("only the host, the co-host and the school's admins read this")
+        return record, await self._store.room_attendance(room_id)
+
+    async def _record(self, room_id: str) -> RoomRecord:
+        record = await self._store.room(room_id)
+        if record is None:
+            raise e.RoomNotFound(room_id)
+        return record
+
+    # -- joining and leaving ----------------------------------------------------------
+
+    async def join(self, oid: int, room_id: str, sink: RoomSink) -> RoomJoined:
+        """Enter the room (or, for a meeting's parent, its waiting room), or
+        take one's place back."""
+        while True:
+            record = await self._record(room_id)
+            if record.ended_at is not None:
+                raise e.ended()
+            profile = await self._guard.profile(oid)
+            if profile is None or not may_enter(profile, record):
+                raise e.forbidden(f"this {record.kind} is not for you")
+            room = await self._live_room(record)
+            async with room.lock:
+                if room.closed:
+                    continue  # emptied or ended while we waited: look again
+                try:
+                    return await self._join(room, profile, sink)
+                finally:
+                    await self.drop_if_empty(room)  # a refusal leaves nothing behind
+
+    async def _live_room(self, record: RoomRecord) -> Room:
+        room = self._live.get(record.id)
+        if room is not None:
+            return room
+        if self._closed:
+            raise ZvonokError("server.shutdown", "the server is restarting")
+        removed = await self._store.room_removals(record.id)
+        room = self._live.get(record.id)  # made by someone else meanwhile?
+        if room is None:
+            room = self._live[record.id] = Room(record, removed)
+        return room
+
+    async def _join(self, room: Room, profile: Profile, sink: RoomSink) -> RoomJoined:
+        oid = profile.person.oid
+        if oid in room.removed:
+            raise e.removed()
+        if room.record.started_at is None:
+            if not room.record.hosts(oid):
+                raise e.not_started()
+            room.record = await self._store.open_room(room.id, self._clock.time())
+        if not room.media_open:
+            await self._media.open_room(room.id, self)
+            room.media_open = True
+        held = room.participants.get(oid)
+        if held is not None:
+            return await self._take_back(room, held, sink)
+        role = base_role(profile, room.record)
+        waiter = room.waiting.get(oid)
+        if waiter is None and room.waits(room.record.kind, role, oid):
+            if len(room.waiting) >= self._config.max_participants:
+                raise e.full("waiting room")
+            waiter = room.waiting[oid] = Waiter(
+                oid, profile.person.full_name, self._clock.time(), sink
+            )
+            sink.send(Waiting(room=room.id, people=[waiter.to_json()]))
+            room.tell_hosts()
+        if waiter is not None:
+            if waiter.sink is not sink:  # the same person on another connection
+                waiter.sink.send(Removed(room=room.id, reason="elsewhere"))
+                waiter.sink = sink
+            return self.waiting_reply(room, waiter, role)
+        participant = await self.enter(room, oid, profile.person.full_name, role, sink)
+        return self.joined(room, participant)
+
+    async def _take_back(self, room: Room, held: Participant, sink: RoomSink) -> RoomJoined:
+        """A participant joins again: after a lost connection (in the grace),
+        or from another connection (which leaves the room)."""
+        if held.sink is sink:
+            return self.joined(room, held)
+        old, was_away = held.sink, held.sink is None
+        if held.grace is not None:
+            held.grace.cancel()
+            held.grace = None
+        held.sink, held.away_since = sink, None
+        if old is not None:
+            old.send(Removed(room=room.id, reason="elsewhere"))
+            await self._media.leave(room.id, held.person)  # that connection's media
+        if was_away:
+            self._changed(room, held, "back", exclude=held.person)
+        if room.record.hosts(held.person) and room.waiting:
+            room.tell_hosts()
+        return self.joined(room, held, resumed=True)
+
+    async def enter(
+        self, room: Room, oid: int, name: str, role: RoomRole, sink: RoomSink
+    ) -> Participant:
+        """Make ``oid`` a participant: attendance from now, a member of the
+        room's chat, announced to the others.  The caller holds the lock."""
+        hosting = room.record.hosts(oid)
+        if not hosting and room.guests() >= self._config.max_participants:
+            raise e.full("room")
+        participant = Participant(oid, name, role, sink)
+        change = await self._store.enter_room(
+            room.id, oid, room.role_of(participant), self._clock.time()
+        )
+        room.participants[oid] = participant
+        if change is not None:
+            await self._chats.publish_membership(change)
+        self._changed(room, participant, "joined", exclude=oid)
+        if hosting and room.waiting:
+            room.tell_hosts()
+        return participant
+
+    async def leave(self, oid: int, room_id: str, sink: RoomSink) -> None:
+        """Leave the room (or its waiting room) from this connection."""
+        room = self._live.get(room_id)
+        if room is None:
+            raise e.not_in_room()
+        async with room.lock:
+            waiter = room.waiting.get(oid)
+            if waiter is not None and waiter.sink is sink:
+                del room.waiting[oid]
+                room.tell_hosts()
+            else:
+                participant = room.participants.get(oid)
+                if participant is None or participant.sink is not sink:
+                    raise e.not_in_room()
+                await self.exit(room, participant, at=self._clock.time(), change="left")
+            await self.drop_if_empty(room)
+
+    async def lost(self, oid: int, room_id: str, sink: RoomSink) -> None:
+        """This connection closed: a waiter leaves, a participant is away for
+        the grace period."""
+        room = self._live.get(room_id)
+        if room is None:
+            return
+        async with room.lock:
+            if room.closed:
+                return
+            waiter = room.waiting.get(oid)
+            if waiter is not None and waiter.sink is sink:
+                del room.waiting[oid]
+                room.tell_hosts()
+                await self.drop_if_empty(room)
+                return
+            participant = room.participants.get(oid)
+            if participant is not None and participant.sink is sink:
+                await self._go_away(room, participant)
+
+    def holds(self, oid: int, room_id: str, sink: RoomSink) -> bool:
+        """Whether this connection is in the room (or its waiting room)."""
+        room = self._live.get(room_id)
+        if room is None:
+            return False
+        place = room.participants.get(oid) or room.waiting.get(oid)
+        return place is not None and place.sink is sink
+
+    async def _go_away(self, room: Room, participant: Participant) -> None:
+        """Start the grace: the participant is away until they join again or
+        it runs out.  Their media is gone; they publish again when back."""
+        sink, participant.sink = participant.sink, None
+        participant.away_since = self._clock.time()
+        state = room.state_of(participant)
+        away = ParticipantChanged(
+            room=room.id, person=participant.person, change="away", state=state
+        )
+        room.broadcast(away)
+        if sink is not None:  # still connected (its media failed): it is told too
+            sink.send(away)
+        await self._media.leave(room.id, participant.person)
+        if self._config.grace <= 0:
+            await self.exit(room, participant, at=participant.away_since, change="left")
+            await self.drop_if_empty(room)
+            return
+        deadline = self._clock.monotonic() + self._config.grace
+        participant.grace = room.spawn(self._expire(room, participant, deadline))
+
+    async def _expire(self, room: Room, participant: Participant, deadline: float) -> None:
+        await self._clock.sleep_until(deadline)
+        async with room.lock:
+            if room.closed or room.participants.get(participant.person) is not participant:
+                return
+            if participant.sink is not None:
+                return  # back in time
+            participant.grace = None
+            at = participant.away_since or self._clock.time()
+            await self.exit(room, participant, at=at, change="left")
+            await self.drop_if_empty(room)
+
+    async def exit(self, room: Room, participant: Participant, *, at: float, change: str) -> None:
+        """``participant`` has left (or was removed): attendance ends at ``at``."""
+        room.participants.pop(participant.person, None)
+        if participant.grace is not None and participant.grace is not asyncio.current_task():
+            participant.grace.cancel()
+        participant.grace = None
+        try:
+            await self._store.exit_room(room.id, participant.person, at)
+        except ZvonokError as exc:  # the interval is closed at the next start
+            log.warning(
+                "room %s: attendance of %d not closed: %s", room.id, participant.person, exc.code
+            )
+        state = {**room.state_of(participant), "status": "left"}
+        room.broadcast(
+            ParticipantChanged(room=room.id, person=participant.person, change=change, state=state)
+        )
+        await self._media.leave(room.id, participant.person)
+
+    async def drop_if_empty(self, room: Room) -> None:
+        """Forget a room nobody is in (its record stays; joining makes it live again)."""
+        if not room.empty or room.closed:
+            return
+        if self._live.get(room.id) is room:
+            del self._live[room.id]
+        await room.close()
+        if room.media_open:
+            await self._media.close_room(room.id)
+
+    async def end(self, oid: int, room_id: str) -> None:
+        """End the room for everyone (the host or co-host, in the room or not)."""
+        record = await self._record(room_id)
+        if not record.hosts(oid):
+            raise e.not_host()
+        room = self._live.get(room_id)
+        if room is None:
+            await self._store.end_room(room_id, self._clock.time())
+            return
+        async with room.lock:
+            await self._store.end_room(room_id, self._clock.time())
+            if room.closed:
+                return
+            if self._live.get(room_id) is room:
+                del self._live[room_id]
+            sinks = list(room.everyone())
+            await room.close()
+            for sink in sinks:
+                sink.send(Ended(room=room_id))
+            if room.media_open:
+                await self._media.close_room(room_id)
+        log.info("room %s ended by %d", room_id, oid)
+
+    # -- what requests about a room need ----------------------------------------------
+
+    @asynccontextmanager
+    async def acting(
+        self, oid: int, room_id: str, sink: RoomSink, *, host: bool = False
+    ) -> AsyncIterator[tuple[Room, Participant]]:
+        """The room and the actor, who must be in it on this connection (and,
+        with ``host``, be its host or co-host), with the room's lock held."""
+        room = self._live.get(room_id)
+        if room is None:
+            raise e.not_in_room()
+        async with room.lock:
+            if host and not room.record.hosts(oid):
+                raise e.not_host()
+            yield room, self.present(room, oid, sink)
+
+    def find(self, oid: int, room_id: str, sink: RoomSink) -> tuple[Room, Participant]:
+        """Like :meth:`acting` without the lock (for media requests)."""
+        room = self._live.get(room_id)
+        if room is None:
+            raise e.not_in_room()
+        return room, self.present(room, oid, sink)
+
+    @staticmethod
+    def present(room: Room, oid: int, sink: RoomSink) -> Participant:
+        participant = room.participants.get(oid)
+        if participant is None or participant.sink is not sink:
+            waiter = room.waiting.get(oid)
+            raise e.not_in_room(waiting=waiter is not None and waiter.sink is sink)
+        return participant
+
+    def joined(
+        self,
+        room: Room,
+        participant: Participant,
+        *,
+        resumed: bool = False,
+        reply: type[RoomJoined] = RoomJoined,
+    ) -> RoomJoined:
+        """What a participant learns on entering: the room, everyone in it,
+        the tracks, their ICE servers and the room's chat."""
+        return reply(
+            room=room.record.to_json(len(room.participants)),
+            you=room.state_of(participant),
+            participants=[room.state_of(p) for p in room.participants.values()],
+            tracks=[t.to_json() for t in self._media.tracks(room.id)],
+            ice_servers=self._ice(participant.person, self._clock.time()),
+            chat=room.record.chat_id,
+            resumed=resumed,
+        )
+
+    def waiting_reply(self, room: Room, waiter: Waiter, role: RoomRole) -> RoomJoined:
+        return RoomJoined(
+            room=room.record.to_json(len(room.participants)),
+            you=room.waiter_state(waiter, role),
+            participants=[],
+            tracks=[],
+            ice_servers=[],
+            chat=None,
+            waiting=True,
+        )
+
+    def _changed(
+        self, room: Room, participant: Participant, change: str, *, exclude: int | None = None
+    ) -> None:
+        state = room.state_of(participant)
+        message = ParticipantChanged(
+            room=room.id, person=participant.person, change=change, state=state
+        )
+        room.broadcast(message, exclude=exclude)
+
+    def changed(self, room: Room, participant: Participant, change: str) -> None:
+        """Tell everyone present that ``participant``'s state changed."""
+        self._changed(room, participant, change)
+
+    # -- MediaEvents (called by the SFU on the event loop; never block) ----------------
+
+    def subscriber_offer(self, room_id: str, participant: int, sdp: str) -> None:
+        room = self._live.get(room_id)
+        held = None if room is None else room.participants.get(participant)
+        if held is not None and held.sink is not None:
+            held.sink.send(RtcOffer(room=room_id, sdp=sdp))
+
+    def track_added(self, room_id: str, track: TrackInfo) -> None:
+        self._track(room_id, "added", track)
+
+    def track_removed(self, room_id: str, track: TrackInfo) -> None:
+        self._track(room_id, "removed", track)
+
+    def _track(self, room_id: str, change: str, track: TrackInfo) -> None:
+        room = self._live.get(room_id)
+        if room is not None:
+            room.broadcast(TrackChanged(room=room_id, change=change, track=track.to_json()))
+
+    def speakers(self, room_id: str, speaking: Sequence[int]) -> None:
+        room = self._live.get(room_id)
+        if room is not None:
+            room.broadcast(Speaking(room=room_id, people=list(speaking)), ephemeral=True)
+
+    def media_failed(self, room_id: str, participant: int) -> None:
+        room = self._live.get(room_id)
+        if room is not None and not room.closed:
+            room.spawn(self._media_failed(room, participant))
+
+    async def _media_failed(self, room: Room, oid: int) -> None:
+        async with room.lock:
+            participant = room.participants.get(oid)
+            if room.closed or participant is None or participant.sink is None:
+                return
+            log.info("room %s: media of %d failed; grace starts", room.id, oid)
+            await self._go_away(room, participant)
+
+
+def may_enter(profile: Profile, record: RoomRecord) -> bool:
+    """Whether the policy lets this person join (or host) the room's class's
+    rooms of its kind."""
+    place = record.place
+    return may_in_class(profile, JOIN_ACTION[record.kind], place) or may_in_class(
+        profile, HOST_ACTION[record.kind], place
+    )
+
+
+def base_role(profile: Profile, record: RoomRecord) -> RoomRole:
+    """What the person is in this room, host and co-host aside: the school's
+    staff first (they never wait), then a student of the class (lessons) or
+    a parent of one (meetings)."""
+    relations = class_relations(profile, record.place)
+    if Relation.STAFF_OF_SCHOOL in relations:
+        return RoomRole.STAFF
+    if record.kind is RoomKind.MEETING:
+        return RoomRole.PARENT
+    return RoomRole.STUDENT

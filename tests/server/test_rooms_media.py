@@ -1,0 +1,67 @@
+"""A lesson's media through the real server and the real SFU, signaled over the WebSocket.
+
+The room tests (``test_rooms_ws.py``) replace the SFU; the SFU's own tests
+(``tests/media``) drive it directly.  This one joins the two where a client
+does: ``rtc.publish`` answered with the SFU's answer, ``media.subscribe``
+followed by an ``rtc.offer`` event, the client's ``rtc.answer``, and
+decoded video at the other end.  Every candidate is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from media import aiortc_glue
+from server.clock import ManualClock
+from server.rooms.media import TrackSpec
+from signaling import rooms as r
+from tests.conftest import Running, ServerFactory
+from tests.media.peers import PatternVideo, Subscriber, ToneAudio, publish
+from tests.server.test_chats_ws import CLASS_TEACHER_5A
+from tests.server.test_rooms_ws import ANYA, CLASS_5A, refused
+
+
+@pytest.fixture
+async def zvonok(make_server: ServerFactory, clock: ManualClock) -> Running:
+    aiortc_glue.use_host_addresses(["127.0.0.1"])  # process-wide, as tests/media does
+    return await make_server(clock)  # the real SFU
+
+
+async def test_a_teachers_camera_reaches_a_student_through_the_sfu(zvonok: Running) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    room = (await teacher.start_room(CLASS_5A, "lesson", "Урок с видео"))["id"]
+    await teacher.join_room(room)
+    anya = await zvonok.connect(ANYA)
+    await anya.join_room(room)
+
+    async def send_offer(sdp: str, specs: Sequence[TrackSpec]) -> str:
+        return await teacher.publish(room, sdp, [(s.mid, s.source) for s in specs])
+
+    publisher = await publish({"camera": PatternVideo(), "microphone": ToneAudio()}, send_offer)
+    subscriber = Subscriber()
+    try:
+        added = [await anya.next_of(r.TrackChanged) for _ in range(2)]
+        camera = next(e.track for e in added if e.track["source"] == "camera")
+        assert camera["owner"] == CLASS_TEACHER_5A and camera["kind"] == "video"
+
+        await anya.room_request(r.Subscribe(room=room, tracks=(camera["id"],)))
+        offer = await anya.next_of(r.RtcOffer)
+        await anya.room_request(r.RtcAnswer(room=room, sdp=await subscriber.answer(offer.sdp)))
+        received = await subscriber.arrived.get()
+        assert received.kind == "video"
+        for _ in range(3):
+            await received.frames.get()  # decoded frames arrive
+
+        # The host forbids her microphone: the SFU never sees her offer of it.
+        await teacher.room_request(
+            r.HostMute(room=room, person=ANYA, source="microphone", forbid=True)
+        )
+        offer_mic = r.RtcPublish(room=room, sdp="v=0", tracks=(r.PublishTrack("0", "microphone"),))
+        assert await refused(anya, offer_mic) == "room.unmute_forbidden"
+        await teacher.room_request(r.HostEnd(room=room))
+        assert (await anya.next_of(r.Ended)).room == room
+    finally:
+        await subscriber.close()
+        await publisher.close()
