@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from server.bus import Bus, chat_topic, person_topic
 from server.clock import Clock
 from server.config import ChatConfig
-from server.errors import ZvonokError
+from server.errors import StoreUnavailable, ZvonokError
 from server.safety.guard import Guard
 from server.safety.limits import Tier
 from server.safety.policy import Action, may_in_school, may_message
@@ -58,7 +58,7 @@ class ChatService:
         self._clock = clock
         self._config = config
         self._max_text = max_text
-        self.guard = guard or Guard(store, clock, config)
+        self.guard = guard or Guard(store, clock, config, bus=bus)
 
     # -- changes (sequenced, stored, published after commit) -------------------
 
@@ -66,8 +66,17 @@ class ChatService:
         self, oid: int, chat_id: str, text: str, *, key: str, reply_to: int | None = None
     ) -> Ack:
         self._check_text(text)
-        facts = await self.guard.facts(chat_id)
-        permit = await self.guard.check_post(oid, facts, text)
+        try:
+            facts = await self.guard.facts(chat_id, member=oid)
+            permit = await self.guard.check_post(oid, facts, text)
+        except ZvonokError as refusal:
+            # A retry of a post that was stored gets its first ack back, even
+            # if its author may no longer post (or not this fast).  Looked up
+            # only now, so that a post that goes ahead reads nothing more.
+            first = await self._replayed(refusal, oid, chat_id, text, reply_to, key)
+            if first is None:
+                raise
+            return first
         ack = await self._store.post(
             chat_id=chat_id,
             author=oid,
@@ -84,7 +93,7 @@ class ChatService:
         self, oid: int, chat_id: str, message_id: int, text: str, *, key: str | None = None
     ) -> Ack:
         self._check_text(text)
-        facts = await self.guard.facts(chat_id)
+        facts = await self.guard.facts(chat_id, member=oid)
         permit = await self.guard.check_post(oid, facts, text)
         ack = await self._store.edit(
             chat_id=chat_id,
@@ -234,10 +243,17 @@ class ChatService:
             await self.publish(ack.event)
 
     async def publish(self, event: ChatEvent) -> None:
-        """Announce a committed event to the chat's subscribers."""
+        """Announce a committed event to the chat's subscribers (its members'
+        feeds, and the guard, which forgets the chat's facts on a ``kind``
+        that changes them)."""
         await self._bus.publish(
             chat_topic(event.chat),
-            {"chat": event.chat, "seq": event.seq, "frame": event_frame(event)},
+            {
+                "chat": event.chat,
+                "seq": event.seq,
+                "kind": event.kind.value,
+                "frame": event_frame(event),
+            },
         )
 
     async def publish_membership(self, change: MembershipChange) -> None:
@@ -251,6 +267,22 @@ class ChatService:
             await self._bus.publish(person_topic(oid), {"left": event.chat, "seq": event.seq})
 
     # -- checks -----------------------------------------------------------------
+
+    async def _replayed(
+        self,
+        refusal: ZvonokError,
+        oid: int,
+        chat_id: str,
+        text: str,
+        reply_to: int | None,
+        key: str,
+    ) -> Ack | None:
+        """The first ack of a refused post if its key stored it already."""
+        if isinstance(refusal, StoreUnavailable):
+            return None
+        return await self._store.replayed_post(
+            chat_id=chat_id, author=oid, text=text, reply_to=reply_to, key=key
+        )
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

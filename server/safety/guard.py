@@ -4,7 +4,10 @@
 chat's facts, a school's settings) and hands it to the pure rules of
 :mod:`server.safety.policy`, the content filter and the send limits.
 Profiles are kept until the roster changes (:meth:`Guard.forget_roster`),
-a school's settings for a few seconds.  A refusal raises a
+a chat's facts until one of the chat's own events changes them (the guard
+follows the chat's topic on the bus, where every node's events of that chat
+pass) or the roster changes, a school's settings for a few seconds.  A
+refusal raises a
 :class:`~server.errors.ZvonokError` with a stable code; the caller stores
 nothing.
 """
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from server.bus import Bus, Event, chat_topic
 from server.chats import errors as ce
-from server.chats.model import ChatKind
+from server.chats.model import ChatKind, EventKind
 from server.clock import Clock
 from server.config import ChatConfig
 from server.roster.model import Profile, Role
@@ -32,6 +37,13 @@ from .settings import SchoolSettings, parse_settings, strictest
 
 MAX_PROFILES = 50_000  # profiles (and school settings) kept in memory at most
 SETTINGS_TTL = 5.0  # seconds a school's settings are reused before being read again
+MAX_CHATS = 10_000  # chats whose facts are kept (and whose topics followed), least recent out
+
+# The kinds of chat event that leave a chat's facts as they were; any other
+# sequenced event (members, moderation, a kind added later) makes them stale.
+_FACTLESS = frozenset(
+    kind.value for kind in (EventKind.MESSAGE, EventKind.EDIT, EventKind.DELETE, EventKind.REACTION)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +71,33 @@ def schools_of(profile: Profile | None, *roles: Role) -> set[str]:
 class Guard:
     """Safety decisions for the chat, moderation and people services."""
 
-    def __init__(self, store: Store, clock: Clock, config: ChatConfig) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, config: ChatConfig, *, bus: Bus | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._bus = bus
         self.limits = SendLimits(config, clock)
         # Profiles change only with the roster: kept until it changes (the
         # roster watch and in-server imports call forget_roster()).
         self._profiles: dict[int, Profile | None] = {}
         # Settings change by an admin's request, perhaps on another node.
         self._settings: dict[str, tuple[float, SchoolSettings]] = {}
+        # The chats whose topics we follow, least recently used first, with
+        # their facts while no event since said otherwise (None: read again).
+        # Without a bus nothing would tell us of a change: nothing is kept.
+        self._chats: OrderedDict[str, ChatFacts | None] = OrderedDict()
+        self._changes = 0  # counts invalidations, so a read overtaken by one is not kept
 
     def forget_roster(self) -> None:
-        """The roster changed: read every profile afresh."""
+        """The roster changed: read every profile, and every chat's facts, afresh.
+
+        (A chat's members' birth dates come from the roster; its members
+        change by events of its own, which a roster import writes too.)
+        """
         self._profiles.clear()
+        self._chats = OrderedDict.fromkeys(self._chats)
+        self._changes += 1
 
     def forget_settings(self, school_id: str) -> None:
         self._settings.pop(school_id, None)
@@ -97,11 +123,56 @@ class Guard:
             raise ce.NotFound(ce.PERSON_NOT_FOUND, f"no person {oid} in the roster")
         return profile
 
-    async def facts(self, chat_id: str) -> ChatFacts:
+    async def facts(self, chat_id: str, *, member: int | None = None) -> ChatFacts:
+        """The chat's facts (``chat.not_found`` if there is no such chat).
+
+        Kept in memory until an event of the chat or a roster change says
+        they changed.  With ``member``, kept facts that do not list that
+        person are read again before they are believed: a member added on
+        another node may post before its event reaches this one.  (A
+        member removed elsewhere is refused by the store, which checks
+        membership in the transaction that stores a post.)
+        """
+        kept = self._chats.get(chat_id)
+        if kept is not None:
+            self._chats.move_to_end(chat_id)
+            if member is None or member in kept.members:
+                return kept
+        elif chat_id not in self._chats and self._bus is not None:
+            # Follow first, read second: an event committed after the read
+            # began is then seen by _on_chat_event, never lost in between.
+            await self._bus.subscribe(chat_topic(chat_id), self._on_chat_event)
+            self._chats.setdefault(chat_id, None)
+        changes = self._changes
         facts = await self._store.chat_facts(chat_id)
         if facts is None:
+            if chat_id in self._chats and self._chats[chat_id] is None:
+                del self._chats[chat_id]  # no such chat: do not follow it
+                await self._unfollow(chat_id)
             raise ce.chat_not_found(chat_id)
+        if changes == self._changes and chat_id in self._chats:
+            self._chats[chat_id] = facts
+            self._chats.move_to_end(chat_id)
+        await self._unfollow_beyond(MAX_CHATS)
         return facts
+
+    def _on_chat_event(self, topic: str, event: Event) -> None:
+        """A bus handler: an event of a followed chat (never blocks, never raises)."""
+        if event.get("seq") is None or event.get("kind") in _FACTLESS:
+            return  # typing, receipts; posts and reactions change no fact
+        chat_id = event.get("chat")
+        if isinstance(chat_id, str) and chat_id in self._chats:
+            self._chats[chat_id] = None
+        self._changes += 1
+
+    async def _unfollow_beyond(self, limit: int) -> None:
+        while len(self._chats) > limit:
+            oldest, _ = self._chats.popitem(last=False)
+            await self._unfollow(oldest)
+
+    async def _unfollow(self, chat_id: str) -> None:
+        if self._bus is not None:
+            await self._bus.unsubscribe(chat_topic(chat_id), self._on_chat_event)
 
     async def settings(self, school_id: str) -> SchoolSettings:
         now = self._clock.monotonic()

@@ -75,7 +75,7 @@ class Schools:
     ) -> SchoolSettings:
         await self._admin(oid, school_id)
         current = await self._guard.settings(school_id)
-        updated = parse_settings(changes, base=current)
+        updated = parse_settings(changes, base=current, change=True)
         audit = AuditRecord(
             school_id=school_id,
             actor=oid,

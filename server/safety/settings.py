@@ -14,6 +14,7 @@ from typing import Any, Literal
 from server.errors import ZvonokError
 
 from .errors import SETTINGS_INVALID
+from .filter import check_word
 from .policy import DEFAULT_OVERSIGHT_AGE
 
 FilterMode = Literal["block", "mask"]
@@ -49,10 +50,16 @@ def _invalid(message: str) -> ZvonokError:
     return ZvonokError(SETTINGS_INVALID, message)
 
 
-def parse_settings(data: Mapping[str, Any], base: SchoolSettings | None = None) -> SchoolSettings:
+def parse_settings(
+    data: Mapping[str, Any], base: SchoolSettings | None = None, *, change: bool = False
+) -> SchoolSettings:
     """Settings from JSON: the keys given replace those of ``base``.
 
-    Unknown keys and bad values raise ``settings.invalid``.
+    Unknown keys and bad values raise ``settings.invalid``.  A ``change``
+    (an admin's request) is also refused ``words`` the content filter
+    cannot use (several words, ``*`` but at the end, one letter), naming
+    the entry; stored settings are read as they are, so an entry stored
+    before this check never stops a post (the filter skips it).
     """
     current = (base or SchoolSettings()).to_json()
     unknown = set(data) - set(current)
@@ -73,6 +80,11 @@ def parse_settings(data: Mapping[str, Any], base: SchoolSettings | None = None) 
     for word in words:
         if not isinstance(word, str) or not 0 < len(word.strip()) <= MAX_WORD:
             raise _invalid(f"words: each a word of 1 to {MAX_WORD} characters")
+        if change and "words" in data:
+            try:
+                check_word(word)
+            except ValueError as exc:
+                raise _invalid(f"words: {exc}") from exc
         cleaned.append(word.strip())
     return SchoolSettings(
         oversight_age=age,

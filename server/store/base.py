@@ -56,6 +56,12 @@ class ChatStore(Protocol):
         """The OIDs of the chat's members, ascending; empty for no such chat."""
         ...
 
+    async def replayed_post(
+        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
+    ) -> Ack | None:
+        """The first ack of this post if ``key`` stored it already (for a refused retry)."""
+        ...
+
     async def contacts(self, oid: int) -> set[int]:
         """Everyone who shares at least one chat with ``oid`` (not ``oid``)."""
         ...

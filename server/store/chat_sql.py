@@ -173,15 +173,8 @@ async def _load_event(db: SqlConnection, chat_id: str, seq: int) -> ChatEvent:
     return _event(rows[0])
 
 
-async def _replay(
-    db: SqlConnection, person: int, key: str | None, fingerprint: str
-) -> ChatEvent | None:
-    """The event a used key made, or ``None`` for a new key.
-
-    A key used for another request raises ``idempotency.conflict``.
-    """
-    if key is None:
-        return None
+async def _keyed(db: SqlConnection, person: int, key: str) -> tuple[str, ChatEvent] | None:
+    """The fingerprint of the request a used key made and its event."""
     rows = await db.fetchall(
         "SELECT k.fingerprint, e.chat_id, e.seq, e.kind, e.author_oid, e.at, e.data "
         "FROM idempotency_keys k "
@@ -191,11 +184,62 @@ async def _replay(
     )
     if not rows:
         return None
-    if rows[0][0] != fingerprint:
+    return str(rows[0][0]), _event(rows[0][1:])
+
+
+async def _replay(
+    db: SqlConnection, person: int, key: str | None, fingerprint: str
+) -> ChatEvent | None:
+    """The event a used key made, or ``None`` for a new key.
+
+    A key used for another request raises ``idempotency.conflict``.
+    """
+    if key is None:
+        return None
+    found = await _keyed(db, person, key)
+    if found is None:
+        return None
+    if found[0] != fingerprint:
         raise Conflict(
             IDEMPOTENCY_CONFLICT, "this idempotency key was already used for another request"
         )
-    return _event(rows[0][1:])
+    return found[1]
+
+
+def _masking_of(stored: str, text: str) -> bool:
+    """Whether ``stored`` is ``text`` with some characters masked (``*``)."""
+    if len(stored) != len(text):
+        return False
+    return all(s in (t, "*") for s, t in zip(stored, text, strict=True))
+
+
+async def replayed_post(
+    db: SqlConnection, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
+) -> Ack | None:
+    """The first acknowledgement of this very post if ``key`` stored it, else ``None``.
+
+    For a retry that the checks before the store refuse (the author lost
+    the right to post, or is over the rate): it must get the first ack
+    back, as a retry that reaches :func:`post` does.  Read only when a post
+    was refused, so the hot path does not pay for it.  The stored text may
+    be ``text`` masked by the content filter; a key used for another
+    request returns ``None`` and the refusal stands.
+    """
+    found = await _keyed(db, author, key)
+    if found is None:
+        return None
+    fingerprint, event = found
+    if event.kind is not EventKind.MESSAGE or event.chat != chat_id or event.author != author:
+        return None
+    stored = event.data.get("text")
+    for candidate in (text, stored):
+        if (
+            isinstance(candidate, str)
+            and _masking_of(candidate, text)
+            and fingerprint == _fingerprint("post", chat_id, candidate, reply_to)
+        ):
+            return Ack(event, duplicate=True, masked=candidate != text)
+    return None
 
 
 async def _remember(

@@ -377,6 +377,14 @@ class SqliteStore:
         async with self._snapshot() as db:
             return await chat_sql.is_member(db, chat_id, oid)
 
+    async def replayed_post(
+        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
+    ) -> Ack | None:
+        async with self._snapshot() as db:
+            return await chat_sql.replayed_post(
+                db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key
+            )
+
     async def chats(self, oid: int) -> list[ChatSummary]:
         async with self._snapshot() as db:
             return await chat_sql.summaries(db, oid)

@@ -18,8 +18,12 @@ from server.chats.model import direct_chat_id
 from server.clock import ManualClock
 from server.roster.demo import DEMO_ROSTER
 from server.roster.document import parse_roster
+from server.safety.model import AuditRecord
 from signaling.chat import (
+    AckMsg,
+    ChangeMembers,
     ChatEventMsg,
+    ChatInfo,
     ChatList,
     ChatRemoved,
     CreateGroup,
@@ -337,6 +341,166 @@ async def test_a_moderator_removes_a_member_from_a_teacher_made_group(zvonok: Ru
     assert error.code == "chat.members_fixed"
 
 
+# -- a chat's facts are kept in memory, and forgotten when they change ---------------------
+
+
+async def make_group(owner: Client, members: list[int], title: str = "Кружок") -> str:
+    info = await owner.request(
+        CreateGroup(school="sosh-1", title=title, members=members, key=key())
+    )
+    assert isinstance(info, ChatInfo)
+    group: str = info.chat["id"]
+    return group
+
+
+async def test_membership_changed_on_another_connection_counts_at_the_next_post(
+    zvonok: Running,
+) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    group = await make_group(teacher, [ANYA, BORIS])
+    anya, boris = await zvonok.connect(ANYA), await zvonok.connect(BORIS)
+    # Posts read the group's facts and keep them.
+    await send(anya, group, "привет")
+    await send(boris, group, "привет-привет")
+    admin = await zvonok.connect(ADMIN)
+    await admin.request(Remove(chat=group, person=BORIS))
+    error = await refused(boris, send_msg(group, "а я?"))
+    assert error.code == "chat.not_found"
+    # The owner adds a member from a second device; the newcomer posts at once.
+    second_device = await zvonok.connect(CLASS_TEACHER_5A)
+    newcomer = 1000100103
+    await second_device.request(ChangeMembers(chat=group, add=(newcomer,)))
+    await send(await zvonok.connect(newcomer), group, "я тоже здесь")
+    await send(anya, group, "добро пожаловать")
+    events = [(e.kind, e.author) for e in await chat_events(teacher, group, 7)]
+    assert events == [
+        ("members", CLASS_TEACHER_5A),
+        ("message", ANYA),
+        ("message", BORIS),
+        ("members", ADMIN),
+        ("members", CLASS_TEACHER_5A),
+        ("message", newcomer),
+        ("message", ANYA),
+    ]
+
+
+async def test_a_child_added_to_a_staff_group_brings_the_content_filter_at_once(
+    zvonok: Running,
+) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    group = await make_group(teacher, [TEACHER_5B_ONLY], title="Учительская")
+    # Adults only: the filter leaves the chat alone (and its facts are now kept).
+    await send(teacher, group, "ну и бл.я погода")
+    owner_elsewhere = await zvonok.connect(CLASS_TEACHER_5A)
+    await owner_elsewhere.request(ChangeMembers(chat=group, add=(ANYA,)))
+    error = await refused(teacher, send_msg(group, "ну и бл.я погода"))
+    assert error.code == "content.blocked"
+    # And when the child leaves again, adults talk as adults.
+    await owner_elsewhere.request(ChangeMembers(chat=group, remove=(ANYA,)))
+    await send(teacher, group, "ну и бл.я погода")
+
+
+async def test_an_unpin_on_another_connection_names_the_message_pinned_there(
+    zvonok: Running,
+) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    admin = await zvonok.connect(ADMIN)
+    notice = await send(teacher, CLASS_5A, "Собрание в пятницу")
+    await admin.request(Pin(chat=CLASS_5A, message_id=None))  # nothing pinned yet
+    await teacher.request(Pin(chat=CLASS_5A, message_id=notice.message_id))
+    await admin.request(Pin(chat=CLASS_5A, message_id=None))
+    audit = await call(zvonok, "GET", f"{zvonok.base}/api/v1/schools/sosh-1/audit", ADMIN)
+    assert [(e["action"], e["message_id"]) for e in audit.body["entries"]] == [
+        ("message.unpin", None),
+        ("message.pin", notice.message_id),
+        ("message.unpin", notice.message_id),
+    ]
+
+
+# -- a retry of an acknowledged post gets its first ack, whatever changed since -----------
+
+
+async def test_a_retry_after_removal_gets_the_first_ack_and_a_new_post_is_refused(
+    zvonok: Running,
+) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    group = await make_group(teacher, [ANYA, BORIS])
+    anya = await zvonok.connect(ANYA)
+    request = Send(chat=group, text="я отправила, но ответа не было", key=key())
+    first = await anya.request(request)
+    assert isinstance(first, AckMsg) and not first.duplicate
+    http_key = key()
+    by_http = await post_message(zvonok, ANYA, group, "и через HTTP", idem=http_key)
+    assert by_http.status == 201
+    admin = await zvonok.connect(ADMIN)
+    await admin.request(Remove(chat=group, person=ANYA))
+    stored = await last_seq(teacher, group)
+
+    again = await anya.request(request)
+    assert isinstance(again, AckMsg) and again.duplicate
+    assert (again.chat, again.seq, again.message_id) == (first.chat, first.seq, first.message_id)
+    http_again = await post_message(zvonok, ANYA, group, "и через HTTP", idem=http_key)
+    assert http_again.status == 200
+    assert (http_again.body["seq"], http_again.body["duplicate"]) == (by_http.body["seq"], True)
+    # A new post is refused with its code, and the same key for another text is no retry.
+    assert (await refused(anya, send_msg(group, "а теперь?"))).code == "chat.not_found"
+    other = Send(chat=group, text="другой текст", key=request.key)
+    assert (await refused(anya, other)).code == "chat.not_found"
+    http_new = await post_message(zvonok, ANYA, group, "а через HTTP?")
+    assert (http_new.status, http_new.code) == (404, "chat.not_found")
+    assert await last_seq(teacher, group) == stored
+
+
+async def test_a_retry_over_the_rate_limit_gets_the_first_ack(
+    make_server: ServerFactory, clock: ManualClock
+) -> None:
+    zvonok = await make_server(
+        clock, chat=relaxed_chat(student_chat_per_second=0.2, student_chat_burst=2)
+    )
+    anya = await zvonok.connect(ANYA)
+    url = f"{zvonok.base}/api/v1/schools/sosh-1/settings"
+    assert (await call(zvonok, "PUT", url, ADMIN, json={"filter": "mask"})).status == 200
+    plain = Send(chat=CLASS_5A, text="первое", key=key())
+    masked = Send(chat=CLASS_5A, text="сам дурак, бля", key=key())
+    first = await anya.request(plain)
+    first_masked = await anya.request(masked)
+    assert isinstance(first, AckMsg) and isinstance(first_masked, AckMsg) and first_masked.masked
+    stored = await last_seq(anya, CLASS_5A)
+    assert (await refused(anya, send_msg(CLASS_5A, "третье"))).code == "rate.limited"
+
+    for request, ack in ((plain, first), (masked, first_masked)):
+        again = await anya.request(request)
+        assert isinstance(again, AckMsg) and again.duplicate
+        assert (again.seq, again.message_id, again.masked) == (ack.seq, ack.message_id, ack.masked)
+    error = await refused(anya, send_msg(CLASS_5A, "третье"))
+    assert error.code == "rate.limited" and error.retry_after is not None
+    assert await last_seq(anya, CLASS_5A) == stored
+
+
+async def test_a_retry_after_the_relation_ended_gets_the_first_ack(zvonok: Running) -> None:
+    anya = await zvonok.connect(ANYA)
+    await anya.request(OpenDirect(person=BORIS))
+    chat = direct_chat_id(ANYA, BORIS)
+    request = Send(chat=chat, text="привет", key=key())
+    first = await anya.request(request)
+    assert isinstance(first, AckMsg)
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    a, b = roster["schools"][0]["classes"]
+    a["students"].remove(BORIS)
+    b["students"].append(BORIS)
+    reply = await call(
+        zvonok,
+        "POST",
+        f"{zvonok.base}/api/v1/admin/roster",
+        ADMIN,
+        data=json.dumps(roster).encode(),
+    )
+    assert reply.status == 200
+    again = await anya.request(request)
+    assert isinstance(again, AckMsg) and (again.seq, again.duplicate) == (first.seq, True)
+    assert (await refused(anya, send_msg(chat, "ты где?"))).code == "policy.forbidden"
+
+
 # -- reports -----------------------------------------------------------------------
 
 
@@ -410,6 +574,39 @@ async def test_the_content_filter_blocks_or_masks_by_the_schools_choice(
     assert (bad.status, bad.code) == (400, "settings.invalid")
     nope = await call(zvonok, "PUT", url, CLASS_TEACHER_5A, json={"filter": "block"})
     assert (nope.status, nope.code) == (403, "policy.forbidden")
+
+
+async def test_filter_words_the_filter_cannot_use_are_refused_naming_the_entry(
+    zvonok: Running,
+) -> None:
+    url = f"{zvonok.base}/api/v1/schools/sosh-1/settings"
+    for entry in ("два слова", "ду*рак", "я", "*"):
+        reply = await call(zvonok, "PUT", url, ADMIN, json={"words": ["балбес", entry]})
+        assert (reply.status, reply.code) == (400, "settings.invalid"), entry
+        assert repr(entry) in reply.body["error"]["message"]
+    unchanged = await call(zvonok, "GET", url, ADMIN)
+    assert unchanged.body["settings"]["words"] == []
+    audit = await call(zvonok, "GET", f"{zvonok.base}/api/v1/schools/sosh-1/audit", ADMIN)
+    assert audit.body["entries"] == []
+    # Usable words, stems included, are taken and filter at once.
+    changed = await call(zvonok, "PUT", url, ADMIN, json={"words": ["балбес", " дурак* "]})
+    assert changed.status == 200 and changed.body["settings"]["words"] == ["балбес", "дурак*"]
+    anya = await zvonok.connect(ANYA)
+    assert (await refused(anya, send_msg(CLASS_5A, "вы дураки"))).code == "content.blocked"
+
+
+async def test_an_unusable_word_stored_before_the_check_neither_stops_posts_nor_changes(
+    zvonok: Running, clock: ManualClock
+) -> None:
+    stored = {"words": ["два слова", "балбес"]}
+    record = AuditRecord(school_id="sosh-1", actor=ADMIN, action="settings.change")
+    await zvonok.app[STORE].set_school_settings("sosh-1", stored, clock.time(), record)
+    anya = await zvonok.connect(ANYA)
+    await send(anya, CLASS_5A, "два слова")
+    assert (await refused(anya, send_msg(CLASS_5A, "ты балбес"))).code == "content.blocked"
+    # Other settings still change; the words are checked when they are changed.
+    url = f"{zvonok.base}/api/v1/schools/sosh-1/settings"
+    assert (await call(zvonok, "PUT", url, ADMIN, json={"links": "allowed"})).status == 200
 
 
 # -- rate limits -------------------------------------------------------------------
