@@ -210,7 +210,8 @@ class Guard:
             return may_in_class(actor, Action.MODERATE_CLASS, place)
         if kind is ChatKind.STAFF or kind is ChatKind.GROUP:
             if kind is ChatKind.GROUP and facts.owner == actor.person.oid:
-                return True
+                # The owner moderates while still of the group's school.
+                return self._in_school(actor, facts.school_id)
             return facts.school_id is not None and may_in_school(
                 actor, Action.MODERATE_SCHOOL, facts.school_id
             )

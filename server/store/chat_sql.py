@@ -936,14 +936,32 @@ async def _wanted_roster_chats(db: SqlConnection) -> dict[str, _RosterChat]:
     return wanted
 
 
+# The members of groups who hold no role in the group's school any more
+# (``be_added_to_group``: staff, a student of one of its classes, or a
+# guardian of one), with the group's last seq.
+_GROUP_LEAVERS = """
+SELECT c.id, c.last_seq, m.person_oid FROM chats c JOIN chat_members m ON m.chat_id = c.id
+WHERE c.kind = 'group' AND c.school_id IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM staff s
+    WHERE s.school_id = c.school_id AND s.person_oid = m.person_oid)
+AND NOT EXISTS (SELECT 1 FROM class_members cm
+    WHERE cm.school_id = c.school_id AND cm.person_oid = m.person_oid)
+AND NOT EXISTS (SELECT 1 FROM guardians g JOIN class_members cm ON cm.person_oid = g.child_oid
+    WHERE cm.school_id = c.school_id AND g.parent_oid = m.person_oid)
+ORDER BY c.id, m.person_oid
+"""
+
+
 async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipChange]:
     """Make the roster chats' members follow the roster tables.
 
     Creates missing class, parents and staff chats, updates their titles,
     and writes one ``members`` event (by nobody) for each chat whose members
     change.  A roster chat whose class or school is gone loses all its
-    members and keeps its log.  A roster that matches the chats writes
-    nothing.  The changes are returned in chat id order.
+    members and keeps its log.  Groups lose, the same way, the members who
+    left the group's school (its owner too: a group is its school's).  A
+    roster that matches the chats writes nothing.  The changes are returned
+    in chat id order.
     """
     wanted = await _wanted_roster_chats(db)
     stored: dict[str, tuple[str, int]] = {
@@ -981,6 +999,15 @@ async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipCha
         event = ChatEvent(chat_id, seq, EventKind.MEMBERS, None, now, data)
         changes.append(MembershipChange(event, tuple(added), tuple(removed)))
         seqs.append((seq, chat_id))
+    leavers: dict[str, tuple[int, list[int]]] = {}
+    for chat_id, last_seq, oid in await db.fetchall(_GROUP_LEAVERS):
+        leavers.setdefault(str(chat_id), (int(last_seq), []))[1].append(int(oid))
+    for chat_id, (last_seq, removed) in leavers.items():
+        data = {"added": [], "removed": removed}
+        event = ChatEvent(chat_id, last_seq + 1, EventKind.MEMBERS, None, now, data)
+        changes.append(MembershipChange(event, (), tuple(removed)))
+        seqs.append((last_seq + 1, chat_id))
+    changes.sort(key=lambda change: change.event.chat)
 
     await db.executemany(
         "INSERT INTO chats (id, kind, title, school_id, class_id, owner_oid, created_at, last_seq) "

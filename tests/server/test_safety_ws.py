@@ -28,6 +28,7 @@ from signaling.chat import (
     ChatRemoved,
     CreateGroup,
     Delete,
+    History,
     ListChats,
     OpenDirect,
     Send,
@@ -698,6 +699,43 @@ async def test_a_direct_chat_ends_when_the_relation_does(zvonok: Running) -> Non
     assert (await refused(anya, send_msg(chat, "ты где?"))).code == "policy.forbidden"
     http = await post_message(zvonok, anya_oid, chat, "через HTTP")
     assert (http.status, http.code) == (403, "policy.forbidden")
+
+
+async def test_people_who_leave_a_school_leave_its_groups_at_once(zvonok: Running) -> None:
+    owner = TEACHER_5B_ONLY
+    teacher = await zvonok.connect(owner)
+    group = await make_group(teacher, [ANYA, BORIS])
+    anya, boris = await zvonok.connect(ANYA), await zvonok.connect(BORIS)
+    await send(boris, group, "я в кружке")
+    # Boris leaves the school, and so does the group's owner.
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    school = roster["schools"][0]
+    school["classes"][0]["students"].remove(BORIS)
+    school["staff"] = [s for s in school["staff"] if s["oid"] != owner]
+    for klass in school["classes"]:
+        teachers = klass.get("subject_teachers", [])
+        klass["subject_teachers"] = [t for t in teachers if t["oid"] != owner]
+    upload = f"{zvonok.base}/api/v1/admin/roster"
+    reply = await call(zvonok, "POST", upload, ADMIN, data=json.dumps(roster).encode())
+    assert reply.status == 200, reply.body
+
+    posted, event = await chat_events(anya, group, 2)
+    assert (posted.kind, event.kind) == ("message", "members")
+    assert (event.author, event.data) == (None, {"added": [], "removed": [owner, BORIS]})
+    for client in (boris, teacher):
+        while True:  # the class and staff chats go too
+            removed = await next_of(client, ChatRemoved)
+            assert isinstance(removed, ChatRemoved)
+            if removed.chat == group:
+                break
+    assert (await refused(boris, send_msg(group, "а я?"))).code == "chat.not_found"
+    # The owner who left neither reads nor moderates the group any more.
+    assert (await refused(teacher, History(chat=group))).code == "chat.not_found"
+    error = await refused(teacher, Mute(chat=group, person=ANYA, seconds=60))
+    assert error.code == "chat.not_found"
+    await send(anya, group, "а я осталась")
+    admin = await zvonok.connect(ADMIN)
+    await admin.request(Mute(chat=group, person=ANYA, seconds=60))
 
 
 # -- oversight ---------------------------------------------------------------------
