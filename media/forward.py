@@ -88,6 +88,8 @@ class ForwardTrack(MediaStreamTrack):
             if self._reading:
                 self._want_keyframe()
             return
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1  # audio: the deque drops the oldest frame
         self._queue.append(packet)
         self._ready.set()
         if keyframe and self.kind == "video":

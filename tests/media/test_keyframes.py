@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from media.keyframes import KeyframeRequester
 
 
@@ -45,15 +47,19 @@ async def test_a_request_after_the_interval_goes_at_once() -> None:
 
 
 async def test_closing_cancels_a_request_still_due() -> None:
-    now = [0.0]
-    calls: list[int] = []
+    loop = asyncio.get_running_loop()
+    sent: asyncio.Queue[None] = asyncio.Queue()
 
     async def send() -> None:
-        calls.append(1)
+        sent.put_nowait(None)
 
-    requester = KeyframeRequester(send, 10.0, now=lambda: now[0])
+    requester = KeyframeRequester(send, 0.05, now=loop.time)
     requester.request()
-    requester.request()  # due in 10 s
+    await asyncio.wait_for(sent.get(), 1)
+    requester.request()  # due at the end of the 50 ms interval
     requester.close()
-    await asyncio.sleep(0)
+    # Without close() it would be sent within 50 ms (the first test shows the
+    # trailing request going out); three intervals pass with nothing sent.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(sent.get(), 0.15)
     assert requester.sent == 1
