@@ -13,6 +13,12 @@ The client's own CPU is printed too, since both share the cores.
 
     .venv/bin/python bench/sfu.py                      # N = 1, 10, 30; 10 s each
     .venv/bin/python bench/sfu.py --subscribers 10 --seconds 20
+
+After each measured window, ``--late`` more subscribers join the running
+room one after another, and the time from each join request to its first
+video frame is printed (the target: under a second). The publisher
+answers a PLI with a keyframe, as a live encoder does, so this shows the
+SFU's keyframe request, not the publisher's keyframe interval.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from media import aiortc_glue as glue
 WIDTH, HEIGHT, FPS = 640, 480, 30
 VIDEO_BITRATE = 1_000_000
 HERE = Path(__file__).resolve().parent
+LATE_TIMEOUT = 10.0  # seconds a late subscriber waits for its first frame
 
 
 # -- the publisher: frames encoded once, sent in a loop -----------------------------
@@ -107,7 +114,11 @@ def encode_audio(seconds: int = 1) -> list[bytes]:
 
 
 class LoopTrack(MediaStreamTrack):
-    """Sends pre-encoded packets at their real rate, for ever, as ``av.Packet``."""
+    """Sends pre-encoded packets at their real rate, for ever, as ``av.Packet``.
+
+    The loop starts with a keyframe, so :meth:`restart` (called on a PLI)
+    makes the next packet a keyframe, as a live encoder would.
+    """
 
     def __init__(self, kind: str, packets: list[bytes], rate: int, step: int) -> None:
         super().__init__()
@@ -116,8 +127,14 @@ class LoopTrack(MediaStreamTrack):
         self._interval = step / rate
         self._step = step
         self._time_base = Fraction(1, rate)
-        self._n = 0
+        self._n = 0  # packets sent: the media clock
+        self._at = 0  # index of the next packet in the loop
         self._start: float | None = None
+        self.restarts = 0
+
+    def restart(self) -> None:
+        self._at = 0
+        self.restarts += 1
 
     async def recv(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -125,10 +142,9 @@ class LoopTrack(MediaStreamTrack):
             self._start = loop.time()
         if (wait := self._start + self._n * self._interval - loop.time()) > 0:
             await asyncio.sleep(wait)  # the media clock
-        packet = glue.encoded_packet(
-            self._packets[self._n % len(self._packets)], self._n * self._step, self._time_base
-        )
+        packet = glue.encoded_packet(self._packets[self._at], self._n * self._step, self._time_base)
         self._n += 1
+        self._at = (self._at + 1) % len(self._packets)
         return packet
 
 
@@ -169,6 +185,8 @@ class Sub:
     video: Counts = field(default_factory=Counts)
     audio: Counts = field(default_factory=Counts)
     first_frame: asyncio.Event = field(default_factory=asyncio.Event)
+    first_frame_at: float = 0.0
+    first_data: bytes = b""
 
 
 def tapped_subscriber() -> Sub:
@@ -182,7 +200,9 @@ def tapped_subscriber() -> Sub:
 
                 def on_frame(codec: RTCRtpCodecParameters, frame: Any, c: Counts = counts) -> None:
                     c.frames += 1
-                    if c is sub.video:
+                    if c is sub.video and not sub.first_frame.is_set():
+                        sub.first_frame_at = time.monotonic()
+                        sub.first_data = frame.data
                         sub.first_frame.set()
 
                 glue.tap_receiver(transceiver.receiver, on_frame, counts.packet)
@@ -201,6 +221,9 @@ class Result:
     fps_mean: float
     loss_max: float  # fraction of video packets not delivered the first time
     audio_fps_min: float
+    late_ms: list[float]  # each late subscriber: join request to its first video frame
+    late_decoded: int  # late subscribers whose first frame decoded on its own
+    keyframe_requests: int  # PLIs the publisher answered with a keyframe
 
     @property
     def ms_per_frame(self) -> float:
@@ -209,7 +232,18 @@ class Result:
         return 1000 * self.server_cpu / delivered if delivered else math.inf
 
 
-async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kind: str) -> Result:
+def decodes_alone(data: bytes) -> bool:
+    """Whether a VP8 frame decodes with no frame before it (a keyframe, whole)."""
+    codec = av.CodecContext.create("libvpx", "r")
+    try:
+        return len(codec.decode(av.Packet(data))) == 1
+    except av.error.FFmpegError:
+        return False
+
+
+async def run_clients(
+    base: str, subscribers: int, seconds: float, late: int, pid: int, kind: str
+) -> Result:
     video = LoopTrack("video", encode_video(), 90_000, 90_000 // FPS)
     audio = LoopTrack("audio", encode_audio(), 48_000, 960)
     publisher = RTCPeerConnection()
@@ -226,6 +260,7 @@ async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kin
             v = publisher.addTransceiver(video, direction="sendonly")
             vp8 = [c for c in v.sender.getCapabilities("video").codecs if c.name in ("VP8", "rtx")]
             v.setCodecPreferences(vp8)
+            glue.on_keyframe_request(v.sender, video.restart)
             a = publisher.addTransceiver(audio, direction="sendonly")
             await publisher.setLocalDescription(await publisher.createOffer())
             tracks = [{"mid": v.mid, "source": "camera"}, {"mid": a.mid, "source": "microphone"}]
@@ -234,15 +269,18 @@ async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kin
             )
             await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
 
-            for participant in range(2, subscribers + 2):
+            async def join(participant: int) -> Sub:
                 sub = tapped_subscriber()
-                subs.append(sub)
                 offer = await post("/subscribe", {"participant": participant})
                 await sub.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
                 await sub.pc.setLocalDescription(await sub.pc.createAnswer())
                 await post(
                     "/answer", {"participant": participant, "sdp": sub.pc.localDescription.sdp}
                 )
+                return sub
+
+            for participant in range(2, subscribers + 2):
+                subs.append(await join(participant))
             await asyncio.wait_for(asyncio.gather(*(s.first_frame.wait() for s in subs)), 60)
             await asyncio.sleep(2.0)  # warm-up: every subscriber is receiving
 
@@ -257,6 +295,25 @@ async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kin
             t0, cpu0, mine0, per0 = snapshot()
             await asyncio.sleep(seconds)  # the measured window
             t1, cpu1, mine1, per1 = snapshot()
+
+            # Late subscribers, one after another, into the running room: the
+            # time from the join request to the first video frame, which must
+            # be a keyframe that decodes on its own.
+            late_ms: list[float] = []
+            late_decoded = 0
+            requests_before = video.restarts
+            for participant in range(subscribers + 2, subscribers + 2 + late):
+                started = time.monotonic()
+                sub = await join(participant)
+                subs.append(sub)
+                try:
+                    await asyncio.wait_for(sub.first_frame.wait(), LATE_TIMEOUT)
+                except TimeoutError:
+                    late_ms.append(math.inf)  # a starved server: counted, not fatal
+                    continue
+                late_ms.append(1000 * (sub.first_frame_at - started))
+                late_decoded += decodes_alone(sub.first_data)
+            keyframe_requests = video.restarts - requests_before
         finally:
             await publisher.close()
             await asyncio.gather(*(s.pc.close() for s in subs))
@@ -274,6 +331,9 @@ async def run_clients(base: str, subscribers: int, seconds: float, pid: int, kin
         fps_mean=sum(fps) / len(fps),
         loss_max=max(0.0, max(loss)),
         audio_fps_min=min(audio_fps),
+        late_ms=late_ms,
+        late_decoded=late_decoded,
+        keyframe_requests=keyframe_requests,
     )
 
 
@@ -295,9 +355,9 @@ def server(kind: str) -> Iterator[tuple[str, int]]:
             process.wait()
 
 
-def measure(kind: str, subscribers: int, seconds: float) -> Result:
+def measure(kind: str, subscribers: int, seconds: float, late: int) -> Result:
     with server(kind) as (base, pid):
-        return asyncio.run(run_clients(base, subscribers, seconds, pid, kind))
+        return asyncio.run(run_clients(base, subscribers, seconds, late, pid, kind))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -306,6 +366,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--subscribers", default="1,10,30", help="comma-separated N")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per run")
+    parser.add_argument(
+        "--late", type=int, default=5, help="subscribers joining after the window, timed"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the MediaRelay runs")
     args = parser.parse_args(argv)
     glue.use_host_addresses(["127.0.0.1"])
@@ -319,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for n in counts:
         results = {}
         for kind in ("relay", "sfu") if not args.no_baseline else ("sfu",):
-            r = measure(kind, n, args.seconds)
+            r = measure(kind, n, args.seconds, args.late)
             results[kind] = r
             print(
                 f"{kind:>7} {n:>3} {r.server_cpu:>8.3f} {r.client_cpu:>7.3f} {r.rss_mib:>8.1f} "
@@ -327,6 +390,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{r.ms_per_frame:>8.2f}",
                 flush=True,
             )
+            if r.late_ms:
+                ms = sorted(r.late_ms)
+                print(
+                    f"{'':>7} {n:>3} {len(ms)} late subscribers, join to first frame: "
+                    f"min {ms[0]:.0f} ms, median {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms; "
+                    f"{r.late_decoded}/{len(ms)} first frames decode alone; "
+                    f"{sum(map(math.isinf, ms))} with none in {LATE_TIMEOUT:g} s; "
+                    f"{r.keyframe_requests} keyframes on request",
+                    flush=True,
+                )
         if "relay" in results:
             relay, sfu = results["relay"], results["sfu"]
             ratio = relay.server_cpu / max(sfu.server_cpu, 1e-9)

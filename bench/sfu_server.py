@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 from collections.abc import Sequence
 from typing import Any
 
+import uvloop
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
@@ -140,13 +143,27 @@ def make_app(backend: SfuBackend | RelayBackend) -> web.Application:
     return app
 
 
+async def serve(kind: str, port: int) -> None:
+    backend = SfuBackend() if kind == "sfu" else RelayBackend()
+    runner = web.AppRunner(make_app(backend))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()  # until the benchmark terminates the process
+    finally:
+        await runner.cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", choices=("sfu", "relay"), required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    backend = SfuBackend() if args.kind == "sfu" else RelayBackend()
-    web.run_app(make_app(backend), host="127.0.0.1", port=args.port, print=None)
+    # On uvloop, as `zvonok serve` runs (server/cli.py), for both kinds.
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C when run by hand
+        uvloop.run(serve(args.kind, args.port))
 
 
 if __name__ == "__main__":

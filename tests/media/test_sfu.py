@@ -119,15 +119,12 @@ async def test_a_late_subscriber_gets_a_keyframe_and_sees_video(lesson: Lesson) 
     asked_before = lesson.sfu.stats(ROOM)[tracks["camera"].track_id]["keyframe_requests"]
 
     late = await lesson.subscriber(STUDENT_2, [tracks["camera"]])
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     await frames(await late.track(tracks["camera"]), 1, timeout=5)
-    waited = loop.time() - started
 
     # aiortc's encoder sends a keyframe only when asked: the SFU asked for one
-    # for the late subscriber, and its first decodable picture came quickly.
+    # for the late subscriber, whose first frame decoded. How soon is measured
+    # by bench/sfu.py (join to first frame), not timed here.
     assert lesson.sfu.stats(ROOM)[tracks["camera"].track_id]["keyframe_requests"] > asked_before
-    assert waited < 2.0
 
 
 async def test_unknown_and_own_tracks_are_refused(lesson: Lesson) -> None:
