@@ -148,9 +148,11 @@ def person_relations(a: Profile, b: Profile) -> frozenset[Relation]:
         return frozenset()
     if _student_classes(a) & _student_classes(b):
         found.add(R.CLASSMATE)
-    if a_oid in _children(b):
+    # A guardian row counts while the child is a student somewhere: a child on
+    # no school's roster is outside Zvonok, family or not (docs/safety.md).
+    if a_oid in _children(b) and _student_classes(a):
         found.add(R.OWN_PARENT)
-    if b_oid in _children(a):
+    if b_oid in _children(a) and _student_classes(b):
         found.add(R.OWN_CHILD)
     if _schools(a, Role.STUDENT) & _schools(b, Role.TEACHER):
         found.add(R.TEACHER_OF_MY_SCHOOL)

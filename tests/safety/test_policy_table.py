@@ -277,6 +277,10 @@ class Oracle:
             return any(self.parent_of_class(x, c) for c in self.classes if self.school_of[c] == s)
         return (x, s, role) in self._staff
 
+    def a_student(self, x: int) -> bool:
+        """``x`` is a student of some school."""
+        return any(self.student_of_class(x, c) for c in self.classes)
+
     def any_role(self, x: int, s: str) -> bool:
         return any(self.has_role(x, s, role) for role in ("student", "parent", "teacher", "admin"))
 
@@ -298,9 +302,9 @@ class Oracle:
             self.student_of_class(a, c) and self.student_of_class(b, c) for c in classes
         ):  # "and A is not B" is in the relation's own words too
             yield "classmate"
-        if self.guardian(b, a):
+        if self.guardian(b, a) and self.a_student(a):
             yield "own_parent"
-        if self.guardian(a, b):
+        if self.guardian(a, b) and self.a_student(b):
             yield "own_child"
         if any(self.has_role(a, s, "student") and self.has_role(b, s, "teacher") for s in schools):
             yield "teacher_of_my_school"
@@ -692,8 +696,8 @@ SOSH_1 += [ANNA_MUM, BORIS_DAD, VERA_MUM]
 @pytest.mark.parametrize("staff", [DIRECTOR, TEACHER_A])
 def test_teachers_and_admins_write_to_anyone_in_their_school_only(staff: int) -> None:
     for target in EVERYONE:
-        own_child = target == TEACHERS_KID and staff == TEACHER_A
-        expected = (target in SOSH_1 and target != staff) or own_child
+        # TEACHER_A's own child is in no class: outside the roster, so not reached.
+        expected = target in SOSH_1 and target != staff
         assert may("message", staff, target) == expected, target
 
 
@@ -708,26 +712,27 @@ def test_an_outsider_reaches_nobody_and_nobody_reaches_them() -> None:
         assert not any(may_in_class(action, OUTSIDER, c) for action in CLASS_ACTIONS)
 
 
-def test_a_guardian_and_a_child_in_no_class_reach_only_each_other() -> None:
-    # own_child and own_parent come from the guardian rows alone.
-    assert may("message", LONE_PARENT, LONE_KID)
-    assert may("message", LONE_KID, LONE_PARENT)
-    assert may("find", LONE_KID, LONE_PARENT)
+def test_a_guardian_and_a_child_in_no_class_reach_nobody() -> None:
+    # A guardian row counts only while the child is a student somewhere: a
+    # child on no school's roster is outside Zvonok, and so is the guardian
+    # of such a child alone.
+    assert "own_parent" not in ORACLE.person_relations(LONE_KID, LONE_PARENT)
     for other in EVERYONE:
-        if other not in (LONE_PARENT, LONE_KID):
-            assert not may("reply", LONE_PARENT, other), other
-            assert not may("reply", LONE_KID, other), other
+        for action in PERSON_ACTIONS:
+            assert not may(action, LONE_PARENT, other), (action, other)
+            assert not may(action, LONE_KID, other), (action, other)
     # A guardian of a child in no class has no parent role anywhere.
     assert PROFILES[LONE_PARENT].roles == ()
     assert not may_in_school("be_added_to_group", LONE_PARENT, S1)
 
 
-def test_a_child_in_no_class_reaches_a_parent_who_is_a_teacher() -> None:
-    # The rules table: own_parent holds through the guardian row alone,
-    # although the child is on no school's roster.  The prose says "Nobody
-    # outside a school's roster can reach anyone inside it"; the table wins.
-    assert may("message", TEACHERS_KID, TEACHER_A)
-    assert not may("message", TEACHERS_KID, TEACHER_B)
+def test_a_child_in_no_class_does_not_reach_a_parent_who_is_a_teacher() -> None:
+    # "Nobody outside a school's roster can reach anyone inside it", a
+    # guardian row included: the child's parent teaching in sosh-1 does not
+    # bring the child in.
+    assert not may("message", TEACHERS_KID, TEACHER_A)
+    assert not may("message", TEACHER_A, TEACHERS_KID)
+    assert not may("oversee", TEACHER_A, TEACHERS_KID)
     assert not may_in_school("be_added_to_group", TEACHERS_KID, S1)
 
 
