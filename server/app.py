@@ -59,6 +59,7 @@ from .safety.reports import Reports
 from .safety.schools import Schools
 from .sessions import Sessions
 from .store import create_store
+from .wsbatch import batch_writer
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     connection = Connection(
         ws,
         request.transport,
+        writer=batch_writer(request, ws),
         gate=app[GATE],
         clock=app[CLOCK],
         protocol=config.protocol,

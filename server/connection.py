@@ -65,9 +65,11 @@ from .safety.reports import Reports
 from .safety.requests import SAFETY_REQUESTS, SafetyRequests
 from .sessions import Sessions
 from .store.base import ChatStore
+from .wsbatch import OneByOne, Writer
 
 log = logging.getLogger(__name__)
 
+WRITE_BATCH_BYTES = 256 * 1024  # queued frames written together, at most this much at once
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
 
 
@@ -96,6 +98,7 @@ class Connection:
         ws: web.WebSocketResponse,
         transport: asyncio.Transport | None,
         *,
+        writer: Writer | None = None,
         gate: AccessGate,
         clock: Clock,
         protocol: ProtocolConfig,
@@ -112,6 +115,7 @@ class Connection:
     ) -> None:
         self._ws = ws
         self._transport = transport
+        self._frames_out = writer or OneByOne(ws)
         self._gate = gate
         self._clock = clock
         self._cfg = protocol
@@ -237,11 +241,13 @@ class Connection:
         """
         if self._close_reason is not None:
             return
-        if ephemeral and self._out.qsize() >= self._high_water:
+        out = self._out
+        queued = out.qsize()
+        if ephemeral and queued >= self._high_water:
             self.dropped += 1
             return
         try:
-            self._out.put_nowait(frame)
+            out.put_nowait(frame)
         except asyncio.QueueFull:
             log.info("connection %s: outbound queue full; closing", self._session_id)
             self._spawn(
@@ -249,7 +255,7 @@ class Connection:
                     CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "not reading fast enough"
                 )
             )
-        if self._out.qsize() >= self._high_water:
+        if queued + 1 >= self._high_water:
             self._room.clear()
 
     async def push_paced(self, frame: bytes) -> None:
@@ -268,16 +274,28 @@ class Connection:
         return task
 
     async def _write_loop(self) -> None:
+        out, room = self._out, self._room
         try:
             while True:
-                frame = await self._out.get()
+                frame = await out.get()
+                # With everything queued meanwhile (a batch of posts queues
+                # many at once), up to WRITE_BATCH_BYTES, in one write.
+                frames: list[bytes] = []
+                size = 0
+                while frame is not None:
+                    frames.append(frame)
+                    size += len(frame)
+                    if size >= WRITE_BATCH_BYTES or out.empty():
+                        break
+                    frame = out.get_nowait()
+                if not room.is_set() and out.qsize() < self._high_water:
+                    room.set()
+                if frames:
+                    if not self._writable.is_set():
+                        await self._writable.wait()
+                    await self._frames_out.write(frames)
                 if frame is None:
                     break
-                if self._out.qsize() < self._high_water:
-                    self._room.set()
-                if not self._writable.is_set():
-                    await self._writable.wait()
-                await self._ws.send_bytes(frame)
         except (ConnectionError, RuntimeError):
             self._close_reason = self._close_reason or (CloseCode.NORMAL, "peer.gone", "")
             self._closed.set()

@@ -132,6 +132,8 @@ _PIECE = re.compile(rb"[^.]+")  # in a token
 # every separator b" "): a word spelled out (х у й), if they are one-letter words.
 _SINGLES = re.compile(rb" [^ ](?: {1,3}[^ ](?= )){2,}")
 _SPACE = ord(" ")
+_SEPARATORS = b". \n"  # what stands between pieces after _CASED
+_ASCII_LETTER = re.compile(rb"[a-z]")  # after _LOWER
 _SPACED = bytes(ord(" ") if code in b".\n" else code for code in range(256))
 
 # Transliteration of words written in Latin letters (after lower-casing).
@@ -490,6 +492,8 @@ class ContentFilter:
             return []
         # A single-byte code page: one byte a character, "?" for each it lacks.
         cased = text.encode(_ENCODING, "replace").translate(_CASED)
+        if self._clean(cased):
+            return []
         found: dict[int, tuple[int, bytes]] = {}  # start -> (end, normalized word)
         # Each token (a run between whitespace) is checked once per filter: its pieces,
         # and pieces joined over the punctuation between them (пиз.да, х.у.й).
@@ -534,6 +538,23 @@ class ContentFilter:
     def blocks(self, text: str) -> bool:
         """Whether ``text`` has a filtered word."""
         return bool(self.find(text))
+
+    def _clean(self, cased: bytes) -> bool:
+        """True if nothing in the text can match: the quick answer for most messages.
+
+        Every word the filter can find (a piece alone, pieces joined across punctuation,
+        one-letter words spelled out) is made of pieces that stand in the text in order,
+        so its normalized letters are a part of the text's letters with every separator
+        taken out; and every listed word (and school word) has a root that
+        :meth:`_anywhere` finds in it. So if no root stands anywhere in all the text's
+        letters run together, there is nothing to find. Transliterated words do not
+        follow this (their letters change), so a text with Latin letters is never clean.
+        """
+        low = cased.translate(_LOWER)
+        if _ASCII_LETTER.search(low) is not None:
+            return False
+        letters = low.translate(_LOOKALIKE, _SEPARATORS)
+        return not self._anywhere(_collapse(letters), self._list.anywhere)
 
     # --- tokens and runs of letters -----------------------------------------------------
 

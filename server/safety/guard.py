@@ -38,6 +38,8 @@ from .settings import SchoolSettings, parse_settings, strictest
 MAX_PROFILES = 50_000  # profiles (and school settings) kept in memory at most
 SETTINGS_TTL = 5.0  # seconds a school's settings are reused before being read again
 MAX_CHATS = 10_000  # chats whose facts are kept (and whose topics followed), least recent out
+_DAY = 86_400.0
+_EPOCH = datetime.date(1970, 1, 1)
 
 # The kinds of chat event that leave a chat's facts as they were; any other
 # sequenced event (members, moderation, a kind added later) makes them stale.
@@ -88,6 +90,11 @@ class Guard:
         # Without a bus nothing would tell us of a change: nothing is kept.
         self._chats: OrderedDict[str, ChatFacts | None] = OrderedDict()
         self._changes = 0  # counts invalidations, so a read overtaken by one is not kept
+        self._day: tuple[int, datetime.date] = (-1, _EPOCH)  # today(), by days since 1970
+        # Whether a person moderates a chat, with the facts and profile it was
+        # decided on: good while both are still the ones kept (either is
+        # replaced when the chat's events or the roster change them).
+        self._moderates: dict[tuple[str, int], tuple[ChatFacts, Profile, bool]] = {}
 
     def forget_roster(self) -> None:
         """The roster changed: read every profile, and every chat's facts, afresh.
@@ -103,7 +110,11 @@ class Guard:
         self._settings.pop(school_id, None)
 
     def today(self) -> datetime.date:
-        return datetime.datetime.fromtimestamp(self._clock.time(), tz=datetime.UTC).date()
+        """Today's date in UTC (the day a birth date is compared with)."""
+        day = int(self._clock.time() // _DAY)
+        if day != self._day[0]:
+            self._day = (day, _EPOCH + datetime.timedelta(days=day))
+        return self._day[1]
 
     # -- reading --------------------------------------------------------------
 
@@ -259,10 +270,25 @@ class Guard:
             raise ce.chat_not_found(facts.id)
         actor = await self.profile(oid)
         await self._check_still_allowed(oid, actor, facts)
-        moderator = await self.is_moderator(actor, facts)
-        text, masked = await self._filtered(actor, facts, text)
-        self.limits.take(oid, facts.id, tier_of(actor, facts.school_id))
+        moderator = await self._moderates_kept(actor, facts)
+        tier = tier_of(actor, facts.school_id)
+        text, masked = await self._filtered(tier, facts, text)
+        self.limits.take(oid, facts.id, tier)
         return PostPermit(text=text, moderator=moderator, masked=masked)
+
+    async def _moderates_kept(self, actor: Profile | None, facts: ChatFacts) -> bool:
+        """:meth:`is_moderator`, remembered while the facts and the profile are current."""
+        if actor is None:
+            return False
+        key = (facts.id, actor.person.oid)
+        kept = self._moderates.get(key)
+        if kept is not None and kept[0] is facts and kept[1] is actor:
+            return kept[2]
+        moderator = await self.is_moderator(actor, facts)
+        if len(self._moderates) >= MAX_PROFILES:
+            self._moderates.clear()
+        self._moderates[key] = (facts, actor, moderator)
+        return moderator
 
     async def _check_still_allowed(self, oid: int, actor: Profile | None, facts: ChatFacts) -> None:
         """The roster may have changed since the person joined the chat."""
@@ -280,14 +306,11 @@ class Guard:
             return True
         return actor is not None and may_in_school(actor, Action.BE_ADDED_TO_GROUP, school_id)
 
-    async def _filtered(
-        self, actor: Profile | None, facts: ChatFacts, text: str
-    ) -> tuple[str, bool]:
+    async def _filtered(self, tier: Tier, facts: ChatFacts, text: str) -> tuple[str, bool]:
         if not facts.has_minor(self.today()):
             return text, False
         settings = await self.chat_settings(facts)
-        staff = tier_of(actor, facts.school_id) is Tier.STAFF
-        if settings.links == "teachers_only" and not staff and has_link(text):
+        if settings.links == "teachers_only" and tier is not Tier.STAFF and has_link(text):
             raise se.link_forbidden()
         content = _content_filter(settings.words)
         if not content.blocks(text):

@@ -67,6 +67,15 @@ _NEXT_SEQ = (
     "(SELECT 1 FROM chat_members WHERE chat_id = ? AND person_oid = ?) RETURNING last_seq"
 )
 
+# The seq of a post, taken only if the author may post: a member, not muted,
+# and the chat open to all (or the author a moderator).  One statement on the
+# hot path; when it takes nothing, _check_may_post says why.
+_POST_SEQ = (
+    "UPDATE chats SET last_seq = last_seq + 1 WHERE id = ? AND (announcements = 0 OR ?) "
+    "AND EXISTS (SELECT 1 FROM chat_members WHERE chat_id = ? AND person_oid = ? "
+    "AND (muted_until IS NULL OR muted_until <= ?)) RETURNING last_seq"
+)
+
 # A member's view of their chats.  One row per membership: the chat, the
 # member's read position, the member count, the unread count, the time of
 # the latest event (for the order), the latest undeleted message and, for a
@@ -503,28 +512,33 @@ async def post(
 ) -> Ack:
     """Post a message; its id is the seq of its event.
 
-    The hot path: one key lookup, the member's mute and the chat's
-    announcements flag (checked here, in the transaction that stores the
-    post, so no post slips in after a mute), the seq update, and three
-    inserts.  Refusals raise before anything is written.  ``moderator``
+    The hot path: one key lookup, the seq update (which takes a seq only
+    if the author is a member, is not muted and may post if the chat is
+    announcements-only: checked here, in the transaction that stores the
+    post, so no post slips in after a mute), and three inserts.  A reply
+    checks first, as its own statements.  Refusals raise before anything
+    is written.  ``moderator``
     lets the author post while the chat is announcements-only.
     """
     fingerprint = _fingerprint("post", chat_id, text, reply_to)
     replayed = await _replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
-    await _check_may_post(db, chat_id, author, now, moderator=moderator)
-    # Every refusal comes before the first write (the seq update refuses a
-    # non-member without changing anything): a refused post writes nothing,
-    # which is what lets the store commit several posts in one transaction.
-    if reply_to is not None and not (
-        valid_oid(reply_to)
-        and await db.fetchall(
-            "SELECT 1 FROM messages WHERE chat_id = ? AND id = ?", (chat_id, reply_to)
-        )
-    ):
-        raise message_not_found(chat_id, reply_to)
-    seq = await _next_seq(db, chat_id, author)
+    # Every refusal comes before the first write (the seq update refuses
+    # without changing anything): a refused post writes nothing, which is
+    # what lets the store commit several posts in one transaction.
+    if reply_to is None:
+        seq = await _post_seq(db, chat_id, author, now, moderator=moderator)
+    else:
+        await _check_may_post(db, chat_id, author, now, moderator=moderator)
+        if not (
+            valid_oid(reply_to)
+            and await db.fetchall(
+                "SELECT 1 FROM messages WHERE chat_id = ? AND id = ?", (chat_id, reply_to)
+            )
+        ):
+            raise message_not_found(chat_id, reply_to)
+        seq = await _next_seq(db, chat_id, author)
     data = {"id": seq, "text": text, "reply_to": reply_to}
     event = await _append(db, chat_id, seq, EventKind.MESSAGE, author, now, seq, data)
     await db.execute(
@@ -534,6 +548,18 @@ async def post(
     )
     await _remember(db, author, key, fingerprint, event, now)
     return Ack(event)
+
+
+async def _post_seq(
+    db: SqlConnection, chat_id: str, author: int, now: float, *, moderator: bool
+) -> int:
+    """The post's seq, if the author may post now; else the refusal of
+    :func:`_check_may_post`, with nothing written."""
+    rows = await db.fetchall(_POST_SEQ, (chat_id, int(moderator), chat_id, author, now))
+    if rows:
+        return int(rows[0][0])
+    await _check_may_post(db, chat_id, author, now, moderator=moderator)
+    raise chat_not_found(chat_id)  # not reached: the check above says why
 
 
 async def _check_may_post(

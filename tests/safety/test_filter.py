@@ -512,6 +512,38 @@ texts = st.one_of(
 PROPERTY = settings(derandomize=True, deadline=None, max_examples=400)
 
 
+class _AlwaysSearched(ContentFilter):
+    """The filter without its quick answer: every text searched token by token."""
+
+    __slots__ = ()
+
+    def _clean(self, cased: bytes) -> bool:
+        return False
+
+
+@PROPERTY
+@given(texts)
+@example("ххххуууууйй")
+@example("х у й, пиз.да")
+@example("ё-моё, е.б.а.т.ь")
+@example("дууурак")
+@example("тупицы")
+@example("ну ты blyat")
+def test_the_quick_answer_changes_nothing(text: str) -> None:
+    # ContentFilter._clean lets most texts skip the token-by-token search: it
+    # must never skip a text in which that search finds something.
+    words = ["дурак", "тупица*"]
+    assert ContentFilter(words).find(text) == _AlwaysSearched(words).find(text)
+
+
+def test_the_quick_answer_is_taken_for_a_clean_text() -> None:
+    # The other side: an ordinary message is answered without the search.
+    content = ContentFilter()
+    assert content._clean(b"\xc4\xee\xec\xe0\xf8\xed\xe5\xe5 12.")  # "Домашнее 12."
+    assert not content._clean("ну ты х у й".encode("cp1251"))
+    assert not content._clean(b"hello")  # Latin letters: transliterated words are searched
+
+
 @PROPERTY
 @given(texts)
 @example("х.у.й.х.у.й")
