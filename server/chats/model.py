@@ -151,6 +151,25 @@ class Ack:
 
 
 @dataclass(frozen=True, slots=True)
+class Retry:
+    """A request the checks before the store refused, which may be the retry
+    of one its idempotency key already stored (and so gets that first ack).
+
+    ``operation`` and ``args`` are what the store fingerprints the request
+    by (after the chat id); ``text_at`` is where the text stands in
+    ``args``, for a stored text the content filter masked.
+    """
+
+    person: int
+    key: str
+    kind: EventKind
+    chat_id: str
+    operation: str
+    args: tuple[object, ...]
+    text_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipChange:
     """A ``members`` event and whom it added and removed (for the bus)."""
 

@@ -32,7 +32,7 @@ from signaling.codec import encode
 
 from . import errors as e
 from .feed import event_frame
-from .model import Ack, ChatEvent, ChatKind, ChatSummary, MembershipChange
+from .model import Ack, ChatEvent, ChatKind, ChatSummary, EventKind, MembershipChange, Retry
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,8 @@ class ChatService:
             # A retry of a post that was stored gets its first ack back, even
             # if its author may no longer post (or not this fast).  Looked up
             # only now, so that a post that goes ahead reads nothing more.
-            first = await self._replayed(refusal, oid, chat_id, text, reply_to, key)
-            if first is None:
-                raise
-            return first
+            retry = Retry(oid, key, EventKind.MESSAGE, chat_id, "post", (text, reply_to), 0)
+            return await self._replayed(refusal, retry)
         ack = await self._store.post(
             chat_id=chat_id,
             author=oid,
@@ -93,8 +91,14 @@ class ChatService:
         self, oid: int, chat_id: str, message_id: int, text: str, *, key: str | None = None
     ) -> Ack:
         self._check_text(text)
-        facts = await self.guard.facts(chat_id, member=oid)
-        permit = await self.guard.check_post(oid, facts, text)
+        try:
+            facts = await self.guard.facts(chat_id, member=oid)
+            permit = await self.guard.check_post(oid, facts, text)
+        except ZvonokError as refusal:
+            if key is None:
+                raise
+            retry = Retry(oid, key, EventKind.EDIT, chat_id, "edit", (message_id, text), 1)
+            return await self._replayed(refusal, retry)
         ack = await self._store.edit(
             chat_id=chat_id,
             author=oid,
@@ -110,7 +114,13 @@ class ChatService:
     async def delete(
         self, oid: int, chat_id: str, message_id: int, *, key: str | None = None
     ) -> Ack:
-        self._take(oid, chat_id)
+        try:
+            self._take(oid, chat_id)
+        except ZvonokError as refusal:
+            if key is None:
+                raise
+            retry = Retry(oid, key, EventKind.DELETE, chat_id, "delete", (message_id,))
+            return await self._replayed(refusal, retry)
         ack = await self._store.delete(
             chat_id=chat_id, actor=oid, message_id=message_id, key=key, now=self._now()
         )
@@ -129,7 +139,14 @@ class ChatService:
     ) -> Ack:
         if not emoji.strip() or any(ch in emoji for ch in "\r\n\t"):
             raise ZvonokError(e.CHAT_INVALID, "a reaction is an emoji")
-        self._take(oid, chat_id)
+        try:
+            self._take(oid, chat_id)
+        except ZvonokError as refusal:
+            if key is None:
+                raise
+            args = (message_id, emoji, on)
+            retry = Retry(oid, key, EventKind.REACTION, chat_id, "react", args)
+            return await self._replayed(refusal, retry)
         ack = await self._store.react(
             chat_id=chat_id,
             actor=oid,
@@ -268,21 +285,15 @@ class ChatService:
 
     # -- checks -----------------------------------------------------------------
 
-    async def _replayed(
-        self,
-        refusal: ZvonokError,
-        oid: int,
-        chat_id: str,
-        text: str,
-        reply_to: int | None,
-        key: str,
-    ) -> Ack | None:
-        """The first ack of a refused post if its key stored it already."""
+    async def _replayed(self, refusal: ZvonokError, retry: Retry) -> Ack:
+        """The first ack of a refused request if its key stored it already;
+        else the refusal stands."""
         if isinstance(refusal, StoreUnavailable):
-            return None
-        return await self._store.replayed_post(
-            chat_id=chat_id, author=oid, text=text, reply_to=reply_to, key=key
-        )
+            raise refusal
+        first = await self._store.replayed(retry)
+        if first is None:
+            raise refusal
+        return first
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
+from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
 from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
@@ -56,10 +56,8 @@ class ChatStore(Protocol):
         """The OIDs of the chat's members, ascending; empty for no such chat."""
         ...
 
-    async def replayed_post(
-        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
-    ) -> Ack | None:
-        """The first ack of this post if ``key`` stored it already (for a refused retry)."""
+    async def replayed(self, retry: Retry) -> Ack | None:
+        """The first ack of a refused request if its key stored it already."""
         ...
 
     async def contacts(self, oid: int) -> set[int]:

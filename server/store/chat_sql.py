@@ -44,6 +44,7 @@ from server.chats.model import (
     ChatSummary,
     EventKind,
     MembershipChange,
+    Retry,
     class_chat_id,
     direct_chat_id,
     parents_chat_id,
@@ -222,32 +223,31 @@ def _masking_of(stored: str, text: str) -> bool:
     return all(s in (t, "*") for s, t in zip(stored, text, strict=True))
 
 
-async def replayed_post(
-    db: SqlConnection, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
-) -> Ack | None:
-    """The first acknowledgement of this very post if ``key`` stored it, else ``None``.
+async def replayed(db: SqlConnection, retry: Retry) -> Ack | None:
+    """The first acknowledgement of the retried request if its key stored it, else ``None``.
 
     For a retry that the checks before the store refuse (the author lost
     the right to post, or is over the rate): it must get the first ack
-    back, as a retry that reaches :func:`post` does.  Read only when a post
+    back, as a retry that reaches the store does.  Read only when a request
     was refused, so the hot path does not pay for it.  The stored text may
-    be ``text`` masked by the content filter; a key used for another
-    request returns ``None`` and the refusal stands.
+    be the request's text masked by the content filter; a key used for
+    another request returns ``None`` and the refusal stands.
     """
-    found = await _keyed(db, author, key)
+    found = await _keyed(db, retry.person, retry.key)
     if found is None:
         return None
     fingerprint, event = found
-    if event.kind is not EventKind.MESSAGE or event.chat != chat_id or event.author != author:
+    if event.kind is not retry.kind or event.chat != retry.chat_id or event.author != retry.person:
         return None
-    stored = event.data.get("text")
-    for candidate in (text, stored):
-        if (
-            isinstance(candidate, str)
-            and _masking_of(candidate, text)
-            and fingerprint == _fingerprint("post", chat_id, candidate, reply_to)
-        ):
-            return Ack(event, duplicate=True, masked=candidate != text)
+    candidates: list[tuple[object, ...]] = [retry.args]
+    if retry.text_at is not None:
+        at = retry.text_at
+        text, stored = retry.args[at], event.data.get("text")
+        if isinstance(text, str) and isinstance(stored, str) and _masking_of(stored, text):
+            candidates.append((*retry.args[:at], stored, *retry.args[at + 1 :]))
+    for candidate in candidates:
+        if fingerprint == _fingerprint(retry.operation, retry.chat_id, *candidate):
+            return Ack(event, duplicate=True, masked=candidate != retry.args)
     return None
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import aiosqlite
 
-from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange
+from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
 from server.errors import ConfigError, StoreUnavailable
 from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.diff import ImportReport, diff_roster
@@ -377,13 +377,9 @@ class SqliteStore:
         async with self._snapshot() as db:
             return await chat_sql.is_member(db, chat_id, oid)
 
-    async def replayed_post(
-        self, *, chat_id: str, author: int, text: str, reply_to: int | None, key: str
-    ) -> Ack | None:
+    async def replayed(self, retry: Retry) -> Ack | None:
         async with self._snapshot() as db:
-            return await chat_sql.replayed_post(
-                db, chat_id=chat_id, author=author, text=text, reply_to=reply_to, key=key
-            )
+            return await chat_sql.replayed(db, retry)
 
     async def chats(self, oid: int) -> list[ChatSummary]:
         async with self._snapshot() as db:

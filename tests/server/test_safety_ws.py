@@ -28,9 +28,11 @@ from signaling.chat import (
     ChatRemoved,
     CreateGroup,
     Delete,
+    Edit,
     History,
     ListChats,
     OpenDirect,
+    React,
     Send,
 )
 from signaling.client import Client, RequestError
@@ -475,6 +477,44 @@ async def test_a_retry_over_the_rate_limit_gets_the_first_ack(
         assert (again.seq, again.message_id, again.masked) == (ack.seq, ack.message_id, ack.masked)
     error = await refused(anya, send_msg(CLASS_5A, "третье"))
     assert error.code == "rate.limited" and error.retry_after is not None
+    assert await last_seq(anya, CLASS_5A) == stored
+
+
+async def test_retried_edits_deletes_and_reactions_over_the_rate_get_their_first_acks(
+    make_server: ServerFactory, clock: ManualClock
+) -> None:
+    # Edits count against the author's tier (a student's: 3 here), deletes
+    # and reactions against the parents' rate (2 here); the clock stands
+    # still, so no token comes back.
+    zvonok = await make_server(
+        clock,
+        chat=relaxed_chat(
+            student_chat_per_second=0.01, student_chat_burst=3, chat_per_second=0.01, chat_burst=2
+        ),
+    )
+    url = f"{zvonok.base}/api/v1/schools/sosh-1/settings"
+    assert (await call(zvonok, "PUT", url, ADMIN, json={"filter": "mask"})).status == 200
+    anya = await zvonok.connect(ANYA)
+    first, second = await send(anya, CLASS_5A, "раз"), await send(anya, CLASS_5A, "два")
+    edit = Edit(chat=CLASS_5A, message_id=first.message_id, text="сам дурак, бля", key=key())
+    react = React(chat=CLASS_5A, message_id=first.message_id, emoji="👍", key=key())
+    delete = Delete(chat=CLASS_5A, message_id=second.message_id, key=key())
+    acks = [await anya.request(request) for request in (edit, react, delete)]
+    assert all(isinstance(ack, AckMsg) and not ack.duplicate for ack in acks)
+    assert isinstance(acks[0], AckMsg) and acks[0].masked
+    stored = await last_seq(anya, CLASS_5A)
+
+    for request, ack in zip((edit, react, delete), acks, strict=True):
+        again = await anya.request(request)
+        assert isinstance(again, AckMsg) and isinstance(ack, AckMsg)
+        assert (again.seq, again.duplicate, again.masked) == (ack.seq, True, ack.masked)
+    # New requests, and a reused key for another request, are refused by the rate.
+    new_edit = Edit(chat=CLASS_5A, message_id=first.message_id, text="три", key=key())
+    assert (await refused(anya, new_edit)).code == "rate.limited"
+    other = React(chat=CLASS_5A, message_id=first.message_id, emoji="🔥", key=react.key)
+    assert (await refused(anya, other)).code == "rate.limited"
+    unkeyed = React(chat=CLASS_5A, message_id=first.message_id, emoji="👍")
+    assert (await refused(anya, unkeyed)).code == "rate.limited"
     assert await last_seq(anya, CLASS_5A) == stored
 
 
