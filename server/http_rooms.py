@@ -12,7 +12,7 @@ from aiohttp import web
 
 from .appkeys import CLOCK, ROOMS
 from .http_api import json_response
-from .http_chats import caller, invalid, json_body
+from .http_chats import MAX_KEY, caller, invalid, json_body
 from .rooms.attendance import attendance_csv
 from .rooms.model import RoomKind
 
@@ -25,7 +25,9 @@ MAX_STARTS_AT = 1e11
 
 @routes.post("/api/v1/rooms")
 async def start_room(request: web.Request) -> web.Response:
-    """``{"class", "kind": "lesson" | "meeting", "title", "starts_at"?}`` → 201 ``{"room"}``."""
+    """``{"class", "kind": "lesson" | "meeting", "title", "starts_at"?}`` → 201 ``{"room"}``.
+
+    An optional ``Idempotency-Key`` makes a retry return the same room (200)."""
     oid = await caller(request)
     body = await json_body(request)
     class_id, kind, title = body.get("class"), body.get("kind"), body.get("title")
@@ -42,10 +44,18 @@ async def start_room(request: web.Request) -> web.Response:
         or not 0 <= starts_at <= MAX_STARTS_AT
     ):
         raise invalid("starts_at: a Unix time")
-    record = await request.app[ROOMS].start(
-        oid, class_id, RoomKind(kind), title, None if starts_at is None else float(starts_at)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > MAX_KEY:
+        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+    record, again = await request.app[ROOMS].start(
+        oid,
+        class_id,
+        RoomKind(kind),
+        title,
+        None if starts_at is None else float(starts_at),
+        key=key,
     )
-    return json_response({"room": record.to_json()}, status=201)
+    return json_response({"room": record.to_json()}, status=200 if again else 201)
 
 
 @routes.get("/api/v1/rooms")
@@ -69,7 +79,8 @@ async def attendance(request: web.Request) -> web.Response:
     """Who was present when, as CSV: for the host, the co-host and the school's admins."""
     oid = await caller(request)
     record, rows = await request.app[ROOMS].attendance(oid, request.match_info["room"])
-    text = attendance_csv(rows, request.app[CLOCK].time())
+    # With a byte order mark, so that Excel reads the names as UTF-8, not cp1251.
+    text = "\ufeff" + attendance_csv(rows, request.app[CLOCK].time())
     return web.Response(
         text=text,
         content_type="text/csv",

@@ -182,13 +182,18 @@ class Client:
     # -- rooms (docs/protocol.md, "Rooms") -------------------------------------------
 
     async def start_room(
-        self, class_id: str, kind: str, title: str, *, starts_at: float | None = None
+        self,
+        class_id: str,
+        kind: str,
+        title: str,
+        *,
+        starts_at: float | None = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
-        """Start a ``lesson`` or ``meeting`` for a class; the room's info."""
-        reply = await self._expect(
-            StartRoom(class_id=class_id, kind=kind, title=title, starts_at=starts_at), RoomInfo
-        )
-        return reply.room
+        """Start a ``lesson`` or ``meeting`` for a class; the room's info.
+        The same ``key`` again returns the room the first start made."""
+        start = StartRoom(class_id=class_id, kind=kind, title=title, starts_at=starts_at, key=key)
+        return (await self._expect(start, RoomInfo)).room
 
     async def list_rooms(self, class_id: str | None = None) -> list[dict[str, Any]]:
         return (await self._expect(ListRooms(class_id=class_id), RoomList)).rooms

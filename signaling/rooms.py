@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from .chat import MAX_KEY
 from .fields import MAX_SAFE_INT, Body
 from .messages import Message
 
@@ -110,7 +111,8 @@ class StartRoom(Message):
     parents), now or at ``starts_at``.  Reply ``room.info``.
 
     ``{"class": "sosh-1-5a", "kind": "lesson" | "meeting", "title": "...",
-    "starts_at": unix?}``
+    "starts_at": unix?, "key": "..."?}``; the same ``key`` again returns the
+    room the first start made.
     """
 
     TYPE: ClassVar[str] = "room.start"
@@ -118,6 +120,7 @@ class StartRoom(Message):
     kind: str
     title: str
     starts_at: float | None = None
+    key: str | None = None
 
     @classmethod
     def decode(cls, body: Body) -> Self:
@@ -126,12 +129,15 @@ class StartRoom(Message):
             kind=_choice(body, "kind", ROOM_KINDS),
             title=body.text("title", max_len=MAX_TITLE),
             starts_at=body.opt_number("starts_at", hi=MAX_STARTS_AT),
+            key=body.opt_text("key", max_len=MAX_KEY),
         )
 
     def encode(self) -> dict[str, Any]:
         out: dict[str, Any] = {"class": self.class_id, "kind": self.kind, "title": self.title}
         if self.starts_at is not None:
             out["starts_at"] = self.starts_at
+        if self.key is not None:
+            out["key"] = self.key
         return out
 
 

@@ -69,8 +69,12 @@ class RoomRequests:
         """The reply to ``message``."""
         oid, sink, rooms, host = self._oid, self._sink, self._rooms, self._controls
         match message:
-            case wire.StartRoom(class_id=class_id, kind=kind, title=title, starts_at=starts_at):
-                record = await rooms.start(oid, class_id, RoomKind(kind), title, starts_at)
+            case wire.StartRoom(
+                class_id=class_id, kind=kind, title=title, starts_at=starts_at, key=key
+            ):
+                record, _ = await rooms.start(
+                    oid, class_id, RoomKind(kind), title, starts_at, key=key
+                )
                 return wire.RoomInfo(room=record.to_json())
             case wire.ListRooms(class_id=class_id):
                 return wire.RoomList(rooms=await rooms.rooms(oid, class_id))

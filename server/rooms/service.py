@@ -133,13 +133,34 @@ class RoomService:
     # -- rooms as records -----------------------------------------------------------
 
     async def start(
-        self, oid: int, class_id: str, kind: RoomKind, title: str, starts_at: float | None
-    ) -> RoomRecord:
-        """A new lesson or meeting for a class, hosted by ``oid``.  It is open at
-        once, or (``starts_at`` in the future) once its host opens it."""
+        self,
+        oid: int,
+        class_id: str,
+        kind: RoomKind,
+        title: str,
+        starts_at: float | None,
+        *,
+        key: str | None = None,
+    ) -> tuple[RoomRecord, bool]:
+        """A new lesson or meeting for a class, hosted by ``oid``, and whether
+        it was made before (a retry of the start with the same ``key``).  It is
+        open at once, or (``starts_at`` in the future) once its host opens it."""
         title = title.strip()
         if not title:
             raise e.invalid("a room needs a title")
+        if key is not None:
+            # A retry gets its room back first, whatever changed since (the
+            # teacher's rights, the rate): the start was done.
+            first = await self._store.started_room(
+                host=oid,
+                key=key,
+                class_id=class_id,
+                kind=kind,
+                title=title,
+                starts_at=starts_at,
+            )
+            if first is not None:
+                return first, True
         school_id = await self._store.class_school(class_id)
         if school_id is None:
             raise e.invalid(f"no class {class_id[:64]!r}")
@@ -161,11 +182,14 @@ class RoomService:
             title=title,
             starts_at=starts_at,
             started_at=None if scheduled else now,
+            key=key,
             now=now,
         )
+        if change is None:  # the same start, retried while the first was being stored
+            return record, True
         await self._chats.publish_membership(change)
         log.info("room %s: %s of %s started by %d", record.id, kind, class_id, oid)
-        return record
+        return record, False
 
     async def rooms(self, oid: int, class_id: str | None) -> list[dict[str, object]]:
         """The rooms of a class (or of the person's classes and their

@@ -280,9 +280,25 @@ class RoomStore(Protocol):
         title: str,
         starts_at: float | None,
         started_at: float | None,
+        key: str | None,
         now: float,
-    ) -> tuple[RoomRecord, MembershipChange]:
-        """A new room and its chat, whose one member is the host."""
+    ) -> tuple[RoomRecord, MembershipChange | None]:
+        """A new room and its chat, whose one member is the host; with
+        ``key``, the room that key's start made, and no change."""
+        ...
+
+    async def started_room(
+        self,
+        *,
+        host: int,
+        key: str,
+        class_id: str,
+        kind: RoomKind,
+        title: str,
+        starts_at: float | None,
+    ) -> RoomRecord | None:
+        """The room a start with ``key`` made already (``idempotency.conflict``
+        if the key was used for another request)."""
         ...
 
     async def room(self, room_id: str) -> RoomRecord | None: ...

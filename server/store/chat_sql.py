@@ -122,7 +122,7 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _fingerprint(operation: str, *args: Any) -> str:
+def request_fingerprint(operation: str, *args: Any) -> str:
     """What a request asks for, so that a reused key can be told apart."""
     return hashlib.sha256(_dumps([operation, *args]).encode("utf-8")).hexdigest()
 
@@ -197,7 +197,7 @@ async def _keyed(db: SqlConnection, person: int, key: str) -> tuple[str, ChatEve
     return str(rows[0][0]), _event(rows[0][1:])
 
 
-async def _replay(
+async def replay(
     db: SqlConnection, person: int, key: str | None, fingerprint: str
 ) -> ChatEvent | None:
     """The event a used key made, or ``None`` for a new key.
@@ -246,12 +246,12 @@ async def replayed(db: SqlConnection, retry: Retry) -> Ack | None:
         if isinstance(text, str) and isinstance(stored, str) and _masking_of(stored, text):
             candidates.append((*retry.args[:at], stored, *retry.args[at + 1 :]))
     for candidate in candidates:
-        if fingerprint == _fingerprint(retry.operation, retry.chat_id, *candidate):
+        if fingerprint == request_fingerprint(retry.operation, retry.chat_id, *candidate):
             return Ack(event, duplicate=True, masked=candidate != retry.args)
     return None
 
 
-async def _remember(
+async def remember(
     db: SqlConnection,
     person: int,
     key: str | None,
@@ -520,8 +520,8 @@ async def post(
     is written.  ``moderator``
     lets the author post while the chat is announcements-only.
     """
-    fingerprint = _fingerprint("post", chat_id, text, reply_to)
-    replayed = await _replay(db, author, key, fingerprint)
+    fingerprint = request_fingerprint("post", chat_id, text, reply_to)
+    replayed = await replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
     # Every refusal comes before the first write (the seq update refuses
@@ -546,7 +546,7 @@ async def post(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (chat_id, seq, author, text, reply_to, now),
     )
-    await _remember(db, author, key, fingerprint, event, now)
+    await remember(db, author, key, fingerprint, event, now)
     return Ack(event)
 
 
@@ -592,8 +592,8 @@ async def edit(
 ) -> Ack:
     """Replace the text of one's own message; the earlier text becomes a
     version.  Refused, like a post, while muted or in announcements mode."""
-    fingerprint = _fingerprint("edit", chat_id, message_id, text)
-    replayed = await _replay(db, author, key, fingerprint)
+    fingerprint = request_fingerprint("edit", chat_id, message_id, text)
+    replayed = await replay(db, author, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
     await _check_may_post(db, chat_id, author, now, moderator=moderator)
@@ -612,7 +612,7 @@ async def edit(
     )
     data = {"id": message_id, "text": text, "version": version}
     event = await _append(db, chat_id, seq, EventKind.EDIT, author, now, message_id, data)
-    await _remember(db, author, key, fingerprint, event, now)
+    await remember(db, author, key, fingerprint, event, now)
     return Ack(event)
 
 
@@ -633,8 +633,9 @@ async def delete(
     ``edit`` events stay, their data rewritten to ``{"id", "deleted": true}``.
     A moderator's delete event says ``"moderator": true``.
     """
-    fingerprint = _fingerprint("moderator_delete" if moderator else "delete", chat_id, message_id)
-    replayed = await _replay(db, actor, key, fingerprint)
+    operation = "moderator_delete" if moderator else "delete"
+    fingerprint = request_fingerprint(operation, chat_id, message_id)
+    replayed = await replay(db, actor, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
     if moderator:
@@ -674,7 +675,7 @@ async def delete(
     if moderator:
         data["moderator"] = True
     event = await _append(db, chat_id, seq, EventKind.DELETE, actor, now, message_id, data)
-    await _remember(db, actor, key, fingerprint, event, now)
+    await remember(db, actor, key, fingerprint, event, now)
     return Ack(event)
 
 
@@ -698,8 +699,8 @@ async def react(
     a reaction that was never there has no such event, so that one appends
     an ``on: false`` event anyway.
     """
-    fingerprint = _fingerprint("react", chat_id, message_id, emoji, on)
-    replayed = await _replay(db, actor, key, fingerprint)
+    fingerprint = request_fingerprint("react", chat_id, message_id, emoji, on)
+    replayed = await replay(db, actor, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
     message = await _member_message(db, chat_id, actor, message_id)
@@ -712,7 +713,7 @@ async def react(
     )
     if rows and bool(rows[0][0]) == on:
         event = await _load_event(db, chat_id, int(rows[0][1]))
-        await _remember(db, actor, key, fingerprint, event, now)
+        await remember(db, actor, key, fingerprint, event, now)
         return Ack(event, duplicate=True)
     seq = await _next_seq(db, chat_id, actor)
     data = {"id": message_id, "emoji": emoji, "on": on}
@@ -724,7 +725,7 @@ async def react(
         "DO UPDATE SET active = excluded.active, seq = excluded.seq",
         (chat_id, message_id, actor, emoji, int(on), seq),
     )
-    await _remember(db, actor, key, fingerprint, event, now)
+    await remember(db, actor, key, fingerprint, event, now)
     return Ack(event)
 
 
@@ -825,8 +826,8 @@ async def create_group(
 ) -> tuple[ChatSummary, MembershipChange]:
     """A new group owned by ``creator``; a retried key gives the same group back."""
     everyone = sorted({*members, creator})
-    fingerprint = _fingerprint("create_group", school_id, title, everyone)
-    replayed = await _replay(db, creator, key, fingerprint)
+    fingerprint = request_fingerprint("create_group", school_id, title, everyone)
+    replayed = await replay(db, creator, key, fingerprint)
     if replayed is not None:
         change = MembershipChange(
             replayed,
@@ -847,7 +848,7 @@ async def create_group(
         author=creator,
         now=now,
     )
-    await _remember(db, creator, key, fingerprint, change.event, now)
+    await remember(db, creator, key, fingerprint, change.event, now)
     return await summary(db, creator, chat_id), change
 
 

@@ -78,6 +78,36 @@ async def rooms_of_classes(
     return records[:limit]
 
 
+def _start_fingerprint(class_id: str, kind: RoomKind, title: str, starts_at: float | None) -> str:
+    return chat_sql.request_fingerprint("room_start", class_id, kind.value, title, starts_at)
+
+
+async def started_room(
+    db: SqlConnection,
+    *,
+    host: int,
+    key: str,
+    class_id: str,
+    kind: RoomKind,
+    title: str,
+    starts_at: float | None,
+) -> RoomRecord | None:
+    """The room this very start already made with ``key``, or ``None``.
+
+    The key is kept with the event that made the room's chat (in the chats'
+    idempotency table, so one key is one request whatever it was); the same
+    key for another request raises ``idempotency.conflict``.
+    """
+    fingerprint = _start_fingerprint(class_id, kind, title, starts_at)
+    first = await chat_sql.replay(db, host, key, fingerprint)
+    if first is None:
+        return None
+    rows = await db.fetchall("SELECT id FROM rooms WHERE chat_id = ?", (first.chat,))
+    if not rows:  # pragma: no cover - a room start's key always names a room's chat
+        raise RoomNotFound(first.chat)
+    return await _room(db, str(rows[0][0]))
+
+
 async def create_room(
     db: SqlConnection,
     *,
@@ -89,13 +119,33 @@ async def create_room(
     title: str,
     starts_at: float | None,
     started_at: float | None,
+    key: str | None,
     now: float,
-) -> tuple[RoomRecord, MembershipChange]:
-    """A new room and its chat (a group of the school owned by the host)."""
+) -> tuple[RoomRecord, MembershipChange | None]:
+    """A new room and its chat (a group of the school owned by the host).
+
+    With ``key``, a start that key already made returns that room and no
+    change, and nothing new is stored.
+    """
+    if key is not None:
+        first = await started_room(
+            db,
+            host=host,
+            key=key,
+            class_id=class_id,
+            kind=kind,
+            title=title,
+            starts_at=starts_at,
+        )
+        if first is not None:
+            return first, None
     _, change = await chat_sql.create_group(
         db, creator=host, school_id=school_id, title=title, members=(host,), key=None, now=now
     )
     chat_id = change.event.chat
+    if key is not None:
+        fingerprint = _start_fingerprint(class_id, kind, title, starts_at)
+        await chat_sql.remember(db, host, key, fingerprint, change.event, now)
     await db.execute(
         "INSERT INTO rooms (id, kind, class_id, school_id, host_oid, cohost_oid, title, "
         "starts_at, created_at, started_at, ended_at, chat_id) "

@@ -723,8 +723,9 @@ class SqliteStore:
         title: str,
         starts_at: float | None,
         started_at: float | None,
+        key: str | None,
         now: float,
-    ) -> tuple[RoomRecord, MembershipChange]:
+    ) -> tuple[RoomRecord, MembershipChange | None]:
         async with self._chat_write() as db:
             return await rooms_sql.create_room(
                 db,
@@ -736,7 +737,29 @@ class SqliteStore:
                 title=title,
                 starts_at=starts_at,
                 started_at=started_at,
+                key=key,
                 now=now,
+            )
+
+    async def started_room(
+        self,
+        *,
+        host: int,
+        key: str,
+        class_id: str,
+        kind: RoomKind,
+        title: str,
+        starts_at: float | None,
+    ) -> RoomRecord | None:
+        async with self._snapshot() as db:
+            return await rooms_sql.started_room(
+                db,
+                host=host,
+                key=key,
+                class_id=class_id,
+                kind=kind,
+                title=title,
+                starts_at=starts_at,
             )
 
     async def room(self, room_id: str) -> RoomRecord | None:

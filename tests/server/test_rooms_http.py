@@ -38,10 +38,13 @@ def rooms_url(zvonok: Running, tail: str = "") -> str:
 
 
 async def csv_of(zvonok: Running, room: str, oid: int) -> tuple[int, str, str]:
-    """Status, content type and text of a room's attendance.csv."""
+    """Status, content type and text of a room's attendance.csv (its BOM checked)."""
     url = rooms_url(zvonok, f"/{room}/attendance.csv")
     async with zvonok.http.get(url, headers=bearer(zvonok, oid)) as response:
-        return response.status, response.headers["Content-Type"], await response.text()
+        body = await response.read()
+        if response.status == 200:
+            assert body.startswith(b"\xef\xbb\xbf")  # for Excel: the names are UTF-8
+        return response.status, response.headers["Content-Type"], body.decode("utf-8-sig")
 
 
 async def test_rooms_are_started_listed_and_read_by_whom_the_policy_allows(
@@ -146,3 +149,30 @@ async def test_the_host_downloads_attendance_as_csv(zvonok: Running, clock: Manu
     _, _, text = await csv_of(zvonok, room, CLASS_TEACHER_5A)
     last = [r for r in csv.DictReader(io.StringIO(text)) if int(r["person_oid"]) == ANYA][-1]
     assert (last["left_at"], last["seconds"]) == (t(START + 790), "100")
+
+
+async def test_a_start_retried_with_its_idempotency_key_returns_the_first_room(
+    zvonok: Running,
+) -> None:
+    body = {"class": CLASS_5A, "kind": "meeting", "title": "Собрание 5А"}
+    headers = {"Idempotency-Key": "meeting-1"}
+    made = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=headers
+    )
+    again = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=headers
+    )
+    assert (made.status, again.status) == (201, 200)
+    assert again.body["room"] == made.body["room"]
+    listed = await call(zvonok, "GET", rooms_url(zvonok), CLASS_TEACHER_5A)
+    assert [x["id"] for x in listed.body["rooms"]] == [made.body["room"]["id"]]
+    other = {**body, "title": "Другое собрание"}
+    conflict = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=other, headers=headers
+    )
+    assert (conflict.status, conflict.body["error"]["code"]) == (409, "idempotency.conflict")
+    too_long = {"Idempotency-Key": "k" * 129}
+    refused = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=too_long
+    )
+    assert (refused.status, refused.body["error"]["code"]) == (400, "request.invalid")

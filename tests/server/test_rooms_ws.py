@@ -26,7 +26,7 @@ from server.rooms.media import (
     TrackSpec,
 )
 from signaling import rooms as r
-from signaling.chat import ChatRemoved, History, HistoryPage
+from signaling.chat import ChatList, ChatRemoved, History, HistoryPage, ListChats
 from signaling.client import Client, RequestError
 from signaling.messages import Message
 from tests.conftest import Running, ServerFactory
@@ -667,3 +667,29 @@ async def test_participants_post_in_the_rooms_chat(zvonok: Running) -> None:
     # Someone who never entered cannot read it.
     boris = await zvonok.connect(BORIS)
     assert await refused(boris, History(chat=chat)) == "chat.not_found"
+
+
+async def chat_count(client: Client) -> int:
+    reply = await client.request(ListChats())
+    assert isinstance(reply, ChatList)
+    return len(reply.chats)
+
+
+async def test_a_start_retried_with_its_key_gives_the_first_room_and_stores_nothing(
+    zvonok: Running,
+) -> None:
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    first = await teacher.start_room(CLASS_5A, "lesson", "Чтение", key="start-1")
+    chats = await chat_count(teacher)
+    # The retry comes over another connection (the first one dropped before its reply).
+    again = await (await zvonok.connect(CLASS_TEACHER_5A)).start_room(
+        CLASS_5A, "lesson", "Чтение", key="start-1"
+    )
+    assert again == first
+    assert [x["id"] for x in await teacher.list_rooms(CLASS_5A)] == [first["id"]]
+    assert await chat_count(teacher) == chats  # no second room chat
+    # The same key for another start is refused; a new key is a new room.
+    other = r.StartRoom(class_id=CLASS_5A, kind="lesson", title="Письмо", key="start-1")
+    assert await refused(teacher, other) == "idempotency.conflict"
+    second = await teacher.start_room(CLASS_5A, "lesson", "Чтение", key="start-2")
+    assert second["id"] != first["id"]
