@@ -108,6 +108,14 @@ async def history(request: web.Request) -> web.Response:
     return json_response({"chat": chat_id, "events": [e.to_json() for e in events], "more": more})
 
 
+def optional_key(request: web.Request) -> str | None:
+    """The request's ``Idempotency-Key`` header, if it has one (at most ``MAX_KEY``)."""
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > MAX_KEY:
+        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+    return key
+
+
 @routes.post("/api/v1/chats/{chat}/messages")
 async def send(request: web.Request) -> web.Response:
     """Post a message.  ``Idempotency-Key`` is required: the same key again

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from .appkeys import CLOCK, ROOMS
 from .http_api import json_response
-from .http_chats import MAX_KEY, caller, invalid, json_body
+from .http_chats import caller, invalid, json_body, optional_key
 from .rooms.attendance import attendance_csv
 from .rooms.model import RoomKind
 
@@ -44,9 +44,7 @@ async def start_room(request: web.Request) -> web.Response:
         or not 0 <= starts_at <= MAX_STARTS_AT
     ):
         raise invalid("starts_at: a Unix time")
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None and len(key) > MAX_KEY:
-        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+    key = optional_key(request)
     record, again = await request.app[ROOMS].start(
         oid,
         class_id,

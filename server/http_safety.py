@@ -14,7 +14,7 @@ from aiohttp import web
 from .appkeys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 from .chats.model import Ack
 from .http_api import json_response
-from .http_chats import MAX_KEY, ack_json, caller, int_field, invalid, json_body, query_int
+from .http_chats import ack_json, caller, int_field, invalid, json_body, optional_key, query_int
 from .safety.model import Outcome
 
 routes = web.RouteTableDef()
@@ -65,9 +65,7 @@ async def moderate(request: web.Request) -> web.Response:
     action = body.get("action")
     ack: Ack
     if action == "delete":
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > MAX_KEY:
-            raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+        key = optional_key(request)
         message_id = int_field(body, "message_id", required=True) or 0
         ack = await mod.delete(oid, chat, message_id, key=key)
     elif action == "mute":
