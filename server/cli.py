@@ -18,6 +18,7 @@ from .appkeys import CONFIG, STORE
 from .clock import SystemClock
 from .config import Config, load_config
 from .errors import ConfigError, ZvonokError
+from .roster.authority import OPERATOR
 from .roster.document import load_roster_file
 from .roster.errors import RosterError
 from .store import create_store
@@ -144,7 +145,7 @@ async def _import(config: Config, path: Path) -> int:
     store = create_store(config.storage.database)
     await store.open()
     try:
-        report = await store.import_roster(document)
+        report = await store.import_roster(document, OPERATOR)
     except RosterError as exc:
         print(f"zvonok: {path} was not imported:\n{exc}", file=sys.stderr)
         return 1

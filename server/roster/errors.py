@@ -40,3 +40,16 @@ class RosterError(Exception):
         if not self.issues:
             raise ValueError("a RosterError needs at least one issue")
         super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class RosterOutsideSchool(RosterError):
+    """An upload by a school's admin would change facts that belong to other
+    schools (:mod:`server.roster.authority`); nothing was written.
+
+    ``schools``: the schools whose facts it reached for, and the uploader's,
+    whose admins are told of the attempt.
+    """
+
+    def __init__(self, issues: Iterable[RosterIssue], schools: Iterable[str]) -> None:
+        super().__init__(issues)
+        self.schools: frozenset[str] = frozenset(schools)

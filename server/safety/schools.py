@@ -15,9 +15,10 @@ from typing import Any
 from server.chats import errors as ce
 from server.clock import Clock
 from server.errors import ZvonokError
+from server.roster.authority import school_admin
 from server.roster.diff import ImportReport
 from server.roster.document import parse_roster_bytes
-from server.roster.errors import RosterError
+from server.roster.errors import RosterError, RosterOutsideSchool
 from server.roster.model import Profile
 from server.store.base import Store
 
@@ -28,7 +29,9 @@ from .policy import Action, may_in_school
 from .settings import SchoolSettings, parse_settings
 
 MAX_AUDIT_PAGE = 500
+MAX_ISSUES = 100
 ROSTER_INVALID = "roster.invalid"
+ROSTER_OUTSIDE_SCHOOL = "roster.outside_school"
 
 
 class RosterRefused(ZvonokError):
@@ -36,12 +39,30 @@ class RosterRefused(ZvonokError):
 
     http_status = 422
 
-    def __init__(self, error: RosterError) -> None:
-        super().__init__(ROSTER_INVALID, "the roster was refused; nothing was written")
-        self.issues = [str(issue) for issue in error.issues[:100]]
+    def __init__(
+        self,
+        error: RosterError,
+        code: str = ROSTER_INVALID,
+        message: str = "the roster was refused; nothing was written",
+    ) -> None:
+        super().__init__(code, message)
+        self.issues = [str(issue) for issue in error.issues[:MAX_ISSUES]]
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "issues": self.issues}
+
+
+class RosterOutside(RosterRefused):
+    """An upload that would change facts of other schools: refused whole."""
+
+    http_status = 403
+
+    def __init__(self, error: RosterOutsideSchool) -> None:
+        super().__init__(
+            error,
+            ROSTER_OUTSIDE_SCHOOL,
+            "the roster reaches past the schools you administer; nothing was written",
+        )
 
 
 class Schools:
@@ -96,33 +117,32 @@ class Schools:
         return await self._store.audit_log(school_id, after=after, limit=limit)
 
     async def import_roster(self, oid: int, raw: bytes) -> ImportReport:
-        """Import a roster file uploaded by an admin of every school it names."""
+        """Import a roster file uploaded by an admin of every school it names.
+
+        The file may change only what belongs to the schools the uploader
+        administers (:mod:`server.roster.authority`); anything else refuses
+        it whole, with every refused record named.  The store writes an
+        audit row for every change in every school it touches, in the
+        import's transaction.
+        """
         try:
             document = parse_roster_bytes(raw)
         except RosterError as exc:
             raise RosterRefused(exc) from exc
         if not document.schools:
             raise ZvonokError(ROSTER_INVALID, "an upload names the schools it is for")
+        actor = await self._guard.profile(oid)
         for school in document.schools:
-            actor = await self._guard.profile(oid)
             if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school.id):
                 raise ce.forbidden(f"only admins of school {school.id} may import its roster")
         try:
-            report = await self._store.import_roster(document)
+            report = await self._store.import_roster(document, school_admin(oid))
+        except RosterOutsideSchool as exc:
+            raise RosterOutside(exc) from exc
         except RosterError as exc:
             raise RosterRefused(exc) from exc
         finally:
             self._guard.forget_roster()
-        for school in document.schools:
-            await self._store.write_audit(
-                AuditRecord(
-                    school_id=school.id,
-                    actor=oid,
-                    action="roster.import",
-                    details={"summary": report.summary(), "chats": len(report.chats)},
-                ),
-                self._clock.time(),
-            )
         if report.chats:
             self._on_roster_change()
         return report

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
 from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.model import DirectoryEntry, Person, Profile
@@ -371,11 +372,16 @@ class Store(ChatStore, SafetyStore, RoomStore, Protocol):
         """The person's roles, classes and children; ``None`` if not in the roster."""
         ...
 
-    async def import_roster(self, doc: RosterDocument) -> ImportReport:
-        """Make the roster match ``doc`` within its scope, in one transaction.
+    async def import_roster(
+        self, doc: RosterDocument, importer: Importer | None = None
+    ) -> ImportReport:
+        """Make the roster match ``doc`` within its scope, in one transaction,
+        as ``importer`` (``None``: the demo seed, with no audit rows).
 
         All or nothing: on any error (``RosterError`` for a file that
-        conflicts with stored rows, ``StoreUnavailable``) nothing is written.
+        conflicts with stored rows, ``RosterOutsideSchool`` for an admin's
+        upload that reaches past their schools, ``StoreUnavailable``)
+        nothing is written.
         """
         ...
 

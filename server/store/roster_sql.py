@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from server.roster.authority import Presence
 from server.roster.diff import RosterChanges
 from server.roster.model import OID, ClassId, Person, Role, SchoolId
 from server.roster.rows import (
@@ -181,6 +182,43 @@ async def load_scope(db: SqlConnection, scope: RosterScope) -> RosterRows:
             await fetch_in(db, f"{_GUARDIANS} WHERE child_oid IN ({{}})", scope.guardian_children)
         ),
     )
+
+
+async def load_presence(db: SqlConnection, oids: Iterable[OID]) -> Presence:
+    """Where ``oids`` are on the roster: the schools they study at, and the
+    schools whose roster they are on (student, staff, guardian of a student)."""
+    wanted = sorted(set(oids))
+    studies: dict[OID, set[SchoolId]] = {}
+    roster: dict[OID, set[SchoolId]] = {}
+    for oid, school in await fetch_in(
+        db, "SELECT person_oid, school_id FROM class_members WHERE person_oid IN ({})", wanted
+    ):
+        studies.setdefault(OID(int(oid)), set()).add(SchoolId(school))
+        roster.setdefault(OID(int(oid)), set()).add(SchoolId(school))
+    for oid, school in [
+        *await fetch_in(
+            db, "SELECT person_oid, school_id FROM staff WHERE person_oid IN ({})", wanted
+        ),
+        *await fetch_in(
+            db,
+            "SELECT g.parent_oid, m.school_id FROM guardians g "
+            "JOIN class_members m ON m.person_oid = g.child_oid WHERE g.parent_oid IN ({})",
+            wanted,
+        ),
+    ]:
+        roster.setdefault(OID(int(oid)), set()).add(SchoolId(school))
+    return Presence(
+        studies={oid: frozenset(schools) for oid, schools in studies.items()},
+        roster={oid: frozenset(schools) for oid, schools in roster.items()},
+    )
+
+
+async def admin_schools(db: SqlConnection, oid: int) -> frozenset[SchoolId]:
+    """The schools ``oid`` is an admin of, as stored now."""
+    rows = await db.fetchall(
+        "SELECT school_id FROM staff WHERE person_oid = ? AND role = ?", (oid, Role.ADMIN.value)
+    )
+    return frozenset(SchoolId(school) for (school,) in rows)
 
 
 # --------------------------------------------------------------------------

@@ -109,24 +109,39 @@ async def class_teachers(db: SqlConnection, class_id: str) -> set[int]:
 # --------------------------------------------------------------------------
 
 
+_INSERT_AUDIT = (
+    "INSERT INTO audit_log (id, at, school_id, actor_oid, action, chat_id, target_oid, "
+    "message_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _audit_values(entry_id: int, record: AuditRecord, now: float) -> tuple[Any, ...]:
+    return (
+        entry_id,
+        now,
+        record.school_id,
+        record.actor,
+        record.action,
+        record.chat_id,
+        record.target,
+        record.message_id,
+        _dumps(record.details),
+    )
+
+
 async def write_audit(db: SqlConnection, record: AuditRecord, now: float) -> AuditEntry:
     entry_id = await _next_id(db, "audit_log")
-    await db.execute(
-        "INSERT INTO audit_log (id, at, school_id, actor_oid, action, chat_id, target_oid, "
-        "message_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry_id,
-            now,
-            record.school_id,
-            record.actor,
-            record.action,
-            record.chat_id,
-            record.target,
-            record.message_id,
-            _dumps(record.details),
-        ),
-    )
+    await db.execute(_INSERT_AUDIT, _audit_values(entry_id, record, now))
     return AuditEntry(entry_id, now, record)
+
+
+async def write_audits(db: SqlConnection, records: Sequence[AuditRecord], now: float) -> None:
+    """Many audit rows at once, in order (a roster import's changes)."""
+    first = await _next_id(db, "audit_log")
+    await db.executemany(
+        _INSERT_AUDIT,
+        [_audit_values(first + index, record, now) for index, record in enumerate(records)],
+    )
 
 
 async def audit_log(

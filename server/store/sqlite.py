@@ -30,16 +30,16 @@ import aiosqlite
 from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
 from server.errors import ConfigError, StoreUnavailable
 from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
-from server.roster.diff import ImportReport, diff_roster
+from server.roster.authority import Importer
+from server.roster.diff import ImportReport
 from server.roster.document import MAX_OID, RosterDocument
-from server.roster.errors import RosterError, RosterIssue
+from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
 from server.roster.model import OID, DirectoryEntry, Person, Profile
-from server.roster.rows import RosterScope
 from server.roster.views import build_directory, build_profile
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
 from server.safety.model import Outcome as ReportOutcome
 
-from . import chat_sql, rooms_sql, roster_sql, safety_sql
+from . import chat_sql, rooms_sql, roster_import, roster_sql, safety_sql
 from .batch_writer import BatchWriter, Outcome, ThreadSession
 from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
@@ -324,23 +324,26 @@ class SqliteStore:
             rows = await roster_sql.load_all(db)
         return build_directory(rows)
 
-    async def import_roster(self, doc: RosterDocument) -> ImportReport:
+    async def import_roster(
+        self, doc: RosterDocument, importer: Importer | None = None
+    ) -> ImportReport:
         """Diff ``doc`` against the stored rows and apply it, in one transaction.
 
         The rows are read inside the write transaction, so no other writer
-        can change them between the diff and the writes.  The roster chats
-        follow in the same transaction; their membership changes are the
-        report's ``chats``.
+        can change them between the diff, the check of an admin's upload and
+        the writes.  The roster chats and the audit rows follow in the same
+        transaction; the chats' membership changes are the report's ``chats``.
         """
-        scope = RosterScope.of(doc)
         try:
             async with self.transaction() as db:
-                current = await roster_sql.load_scope(db, scope)
-                changes = diff_roster(doc, current)
-                await roster_sql.apply_changes(db, changes)
-                chats = await chat_sql.sync_roster_chats(db, time.time())
-                if changes.report.changed or chats:
-                    await chat_sql.record_roster_changes(db, chats, time.time())
+                changes, chats = await roster_import.import_document(db, doc, importer, time.time())
+        except RosterOutsideSchool as exc:
+            if importer is not None:
+                async with self.transaction() as db:
+                    await safety_sql.write_audits(
+                        db, roster_import.refusal_audit(exc, importer), time.time()
+                    )
+            raise
         except sqlite3.IntegrityError as exc:
             # The file passed validation, so this is a conflict with stored
             # rows that the diff did not foresee.  Nothing was written.

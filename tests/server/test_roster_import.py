@@ -25,6 +25,7 @@ from server.roster.errors import RosterError
 from server.roster.model import OID, ClassId, Role, SchoolId
 from server.roster.rows import RosterRows
 from server.store import SqliteStore
+from server.store import roster_import as roster_import_module
 from server.store import sqlite as sqlite_module
 
 S1, S2 = SchoolId("sosh-1"), SchoolId("lyceum-2")
@@ -338,7 +339,7 @@ async def test_a_constraint_failure_mid_import_rolls_everything_back(
         classes = {k: v for k, v in current.classes.items() if k != CLASS_L}
         return diff_module.diff_roster(doc, RosterRows(**{**vars_of(current), "classes": classes}))
 
-    monkeypatch.setattr(sqlite_module, "diff_roster", blind_diff)
+    monkeypatch.setattr(roster_import_module, "diff_roster", blind_diff)
 
     with pytest.raises(RosterError, match="the database refused the roster"):
         await store.import_roster(parse_roster(conflicting_file()))

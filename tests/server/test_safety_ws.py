@@ -715,7 +715,14 @@ async def test_a_student_moved_by_an_upload_loses_the_class_chat_on_open_connect
     )
     assert (denied.status, denied.code) == (403, "policy.forbidden")
     audit = await call(zvonok, "GET", f"{zvonok.base}/api/v1/schools/sosh-1/audit", ADMIN)
-    assert [e["action"] for e in audit.body["entries"]] == ["roster.import"]
+    entries = audit.body["entries"]
+    assert [e["action"] for e in entries] == ["roster.import", "roster.change"]
+    assert entries[1]["actor"] == ADMIN
+    assert entries[1]["details"] == {
+        "table": "class_members",
+        "change": "updated",
+        "row": {"oid": anya_oid, "class": "sosh-1-5b"},
+    }
 
 
 async def test_a_direct_chat_ends_when_the_relation_does(zvonok: Running) -> None:
