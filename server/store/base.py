@@ -22,6 +22,7 @@ from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.model import DirectoryEntry, Person, Profile
+from server.roster.rows import RosterRows
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 
 
@@ -391,4 +392,8 @@ class Store(ChatStore, SafetyStore, RoomStore, Protocol):
 
     async def directory(self) -> list[DirectoryEntry]:
         """Everyone in the roster, sorted by school, role, class and name."""
+        ...
+
+    async def roster_rows(self) -> RosterRows:
+        """Every row of every roster table, from one snapshot."""
         ...

@@ -35,6 +35,7 @@ from server.roster.diff import ImportReport
 from server.roster.document import MAX_OID, RosterDocument
 from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
 from server.roster.model import OID, DirectoryEntry, Person, Profile
+from server.roster.rows import RosterRows
 from server.roster.views import build_directory, build_profile
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
 from server.safety.model import Outcome as ReportOutcome
@@ -320,9 +321,11 @@ class SqliteStore:
             return await roster_sql.has_roster(db)
 
     async def directory(self) -> list[DirectoryEntry]:
+        return build_directory(await self.roster_rows())
+
+    async def roster_rows(self) -> RosterRows:
         async with self._snapshot() as db:
-            rows = await roster_sql.load_all(db)
-        return build_directory(rows)
+            return await roster_sql.load_all(db)
 
     async def import_roster(
         self, doc: RosterDocument, importer: Importer | None = None

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from server.roster.demo import DEMO_ROSTER
+from server.store.sqlite import SqliteStore
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
@@ -61,6 +62,21 @@ def test_roster_import_is_idempotent_and_reports_errors(tmp_path: Path) -> None:
     refused = zvonok(tmp_path, "roster", "import", str(bad))
     assert refused.returncode == 1
     assert "people[0].birth_date" in refused.stderr
+    asyncio.run(_assert_audited_as_the_operator(tmp_path / "zvonok.db"))
+
+
+async def _assert_audited_as_the_operator(path: Path) -> None:
+    """The operator's imports are in the school's audit log, as actor 0."""
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        entries = await store.audit_log("sosh-1", after=0, limit=500)
+    finally:
+        await store.close()
+    actions = [(e.record.action, e.record.actor) for e in entries]
+    assert actions[0] == ("roster.import", 0)
+    assert ("roster.change", 0) in actions
+    assert actions[-1] == ("roster.import", 0)  # the second, unchanged, import
 
 
 def test_dev_token_refuses_people_not_on_the_roster(tmp_path: Path) -> None:
