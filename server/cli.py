@@ -19,6 +19,7 @@ from .clock import SystemClock
 from .config import Config, load_config
 from .errors import ConfigError, ZvonokError
 from .roster.authority import OPERATOR
+from .roster.demo import seed_demo
 from .roster.document import load_roster_file
 from .roster.errors import RosterError
 from .store import create_store
@@ -100,7 +101,8 @@ async def _serve(config: Config, host: str | None, port: int | None) -> int:
 
 async def _banner(app: web.Application, base: str) -> None:
     config = app[CONFIG]
-    lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {base}/ws"]
+    socket_url = "ws" + base.removeprefix("http")  # http → ws, https → wss
+    lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {socket_url}/ws"]
     if config.dev_idp.enabled:
         lines.append(f"Sign in as a demo person: {base}/dev/login")
         class_teachers = [
@@ -125,11 +127,13 @@ async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
     store = create_store(config.storage.database)
     await store.open()
     try:
+        if config.storage.seed_demo:  # as `serve` would, so a fresh clone needs no serve first
+            await seed_demo(store)
         person = await store.person(oid)
     finally:
         await store.close()
     if person is None:
-        print(f"zvonok: {oid} is not on the roster (is the server seeded?)", file=sys.stderr)
+        print(f"zvonok: {oid} is not on the roster", file=sys.stderr)
         return 1
     idp = dev_identity_provider(config, SystemClock())
     print(idp.issue(oid, lifetime=lifetime or config.dev_idp.token_lifetime))

@@ -86,6 +86,14 @@ def test_dev_token_refuses_people_not_on_the_roster(tmp_path: Path) -> None:
     assert "not on the roster" in result.stderr
 
 
+def test_dev_token_works_on_a_fresh_clone_before_serve(tmp_path: Path) -> None:
+    """The README's Quick start: a token first, `make serve` second. The
+    embedded default seeds the demo school as serve would."""
+    result = zvonok(tmp_path, "dev-token", "1000100003")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(".") == 2  # a compact JWS
+
+
 def test_production_mode_refuses_the_dev_identity_provider(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "server", "serve"],
@@ -124,6 +132,7 @@ async def test_serve_then_dev_token_then_me(tmp_path: Path) -> None:
                 assert line, "the server exited before it was ready"
                 banner += line.decode()
         assert f"http://127.0.0.1:{port}/dev/login" in banner
+        assert f"WebSocket: ws://127.0.0.1:{port}/ws" in banner
         match = re.search(r"dev-token (\d+)", banner)
         assert match is not None
         oid = int(match.group(1))
