@@ -17,7 +17,9 @@ administer (docs/roster.md, "Uploads by a school's admin"):
 3. **Guardian links** change only for children who study in their schools
    and in no other, before and after the upload; a link is added only for a
    child who studies there after it and removed only for one who studied
-   there before it.
+   there before it.  The parent may be of another school (a mother who
+   teaches elsewhere), but not a student of another school who is not on
+   theirs: a guardian link would put that child into their parents' chats.
 
 "On a school's roster" means a student of one of its classes, on its staff,
 or a guardian of one of its students: the people that school's rules reach.
@@ -222,8 +224,12 @@ def check_upload(
     for link, added in links:
         was, will = before.studies_at(link.child), after_studies(link.child)
         outside = (was | will) - admin_of
+        pupil = before.studies_at(link.parent) - admin_of
         if outside:
             reason = f"child {link.child} also studies at {_schools(outside)}"
+        elif added and pupil and foreign(link.parent):
+            outside = pupil
+            reason = f"parent {link.parent} is a student of {_schools(pupil)}"
         elif added and not will:
             reason = f"child {link.child} would not study at your school"
         elif not added and not was:

@@ -97,6 +97,14 @@ def allowed(before: RosterRows, after: RosterRows, admin_of: frozenset[SchoolId]
             return False
         if link in after.guardians and not will[link.child]:
             return False
+        parent = link.parent
+        if (
+            link in after.guardians
+            and was[parent] - admin_of
+            and elsewhere(parent)
+            and not where[parent] & admin_of
+        ):
+            return False  # a pupil of another school made a parent in hers
         if link in before.guardians and not was[link.child]:
             return False
     return True
@@ -111,6 +119,10 @@ def facts_of(rows: RosterRows, oid: OID) -> tuple[object, ...]:
         sorted((r.school_id, r.class_id) for r in rows.members if r.oid == oid),
         sorted(r.parent for r in rows.guardians if r.child == oid),
     )
+
+
+def children(rows: RosterRows, oid: OID) -> set[OID]:
+    return {r.child for r in rows.guardians if r.parent == oid}
 
 
 @st.composite
@@ -168,6 +180,13 @@ def cases(draw: st.DrawFn) -> Case:
             st.lists(st.sampled_from(sorted(base.guardians, key=str)), max_size=2, unique=True)
         ):
             guardians.discard(link)
+    pupils = sorted({m.oid for m in base.members})
+    if pupils and draw(st.booleans()):
+        # A newborn of her school with a pupil of any school as its guardian.
+        newborn = OID(9001)
+        people[newborn] = person(newborn, born(4))
+        members[(school_of[home_classes[0]], newborn)] = home_classes[0]
+        guardians.add(GuardianRow(newborn, draw(st.sampled_from(pupils))))
     guardians = {g for g in guardians if people[g.parent].birth_date < people[g.child].birth_date}
 
     # The file: the named schools as the upload has them, the guardians of
@@ -258,6 +277,10 @@ async def _run(case: Case) -> None:
                 )
                 if not where[oid] & case.admin_of:
                     assert mine_after == mine_before, "a person of another school was brought in"
+                    if studying(before)[oid]:
+                        assert children(after, oid) <= children(before, oid), (
+                            "a pupil of another school was made a parent in hers"
+                        )
             if accepted:
                 await _assert_audited(uploaded, before, after, case.admin_of)
         finally:

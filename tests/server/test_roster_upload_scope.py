@@ -143,6 +143,27 @@ async def test_another_schools_admin_cannot_enrol_or_hire_the_demo_schools_peopl
     assert [link["school_id"] for link in (await profile(zvonok, ANYA))["classes"]] == [SCHOOL]
 
 
+async def test_another_schools_admin_cannot_make_a_pupil_a_parent_of_hers(
+    zvonok: Running,
+) -> None:
+    """A guardian link to a child of her own school would put the demo
+    school's pupil into her school's parents' chat."""
+    await with_second_school(zvonok)
+    pupil = 1000100117  # the demo school's oldest student
+    attack = second_school()
+    attack["people"] += [
+        demo_person(pupil),
+        {"oid": 2000000102, "last_name": "Новый", "first_name": "Сын", "birth_date": "2019-01-01"},
+    ]
+    attack["schools"][0]["classes"][0]["students"].append(2000000102)
+    attack["guardians"] = [{"child": 2000000102, "parents": [pupil]}]
+
+    reply = await upload(zvonok, STRANGER_TEACHER, attack)
+
+    assert_refused(reply, "guardians[0].parents[0]")
+    assert await children_of(zvonok, pupil) == []
+
+
 async def test_a_refused_upload_writes_nothing_even_where_it_was_allowed(
     zvonok: Running,
 ) -> None:
