@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logsafety.install_on_handlers()
+    # aiosqlite logs every statement with its parameters at DEBUG: message texts.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         if args.command == "serve":
             return _run(_serve(config, args.host, args.port))

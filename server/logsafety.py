@@ -41,9 +41,11 @@ from aiohttp.http_exceptions import HttpProcessingError
 REDACTED = "[redacted]"
 
 _CREDENTIAL_NAME = r"[\w-]*(?:authorization|cookie|token|secret|password|passwd)"
-_VALUE = r"""(?:(?:bearer|basic)\s+)?[^\s'",;&)}\]]+"""
-_NAMED = re.compile(rf"""(?i)(?P<name>{_CREDENTIAL_NAME})(?P<sep>['"]?\s*[:=]\s*b?['"]?){_VALUE}""")
-_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer)\s+[^\s'\"]+")
+_DONE = r"(?!\[redacted\])"  # so that scrubbing twice changes nothing
+_VALUE = rf"""(?:(?:bearer|basic)\s+)?{_DONE}[^\s'",;&)}}\]]+"""
+_SEPARATOR = r"""['"]?\s*[:=]\s*(?:b?['"])?"""
+_NAMED = re.compile(rf"(?i)(?P<name>{_CREDENTIAL_NAME})(?P<sep>{_SEPARATOR}){_DONE}{_VALUE}")
+_BEARER = re.compile(rf"(?i)\b(?P<scheme>bearer)\s+{_DONE}[^\s'\"]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*")
 _RUN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{24,}(?![A-Za-z0-9_-])")
 _UPPER, _LOWER, _DIGIT = re.compile("[A-Z]"), re.compile("[a-z]"), re.compile("[0-9]")
