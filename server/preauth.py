@@ -106,13 +106,15 @@ class CountingSite(web.BaseSite):
         *,
         pending: PendingConnections,
         reuse_address: bool = False,
+        backlog: int = 128,
     ) -> None:
-        super().__init__(runner)
+        super().__init__(runner, backlog=backlog)
         self._web_runner = runner
         self._host = host
         self._port = port
         self._pending = pending
         self._reuse_address = reuse_address
+        self._listen_backlog = backlog
         self._listener: asyncio.Server | None = None
 
     @property
@@ -139,6 +141,10 @@ class CountingSite(web.BaseSite):
             return _Counted(server(), pending)
 
         self._listener = await asyncio.get_running_loop().create_server(
-            protocol, self._host, self._port, reuse_address=self._reuse_address
+            protocol,
+            self._host,
+            self._port,
+            reuse_address=self._reuse_address,
+            backlog=self._listen_backlog,
         )
         self._server = self._listener  # aiohttp's: BaseSite.stop closes it, addresses reads it

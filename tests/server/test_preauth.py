@@ -111,6 +111,8 @@ async def test_silent_half_sent_and_helloless_sockets_close_in_time_while_client
     kinds = [(b"", timeout)] * 200  # TCP connections that send nothing
     kinds += [(b"GET /ws HTTP/1.1\r\nHost: zvonok\r\n", timeout)] * 100  # one header, silence
     kinds += [(upgrade(), timeout + hello_timeout)] * 20  # upgraded, never a hello
+    slow_body = b"POST /api/v1/me HTTP/1.1\r\nHost: zvonok\r\nContent-Length: 999\r\n\r\n{"
+    kinds += [(slow_body, timeout)] * 20  # refused at once, the rest of the body never comes
     deadlines: list[float] = []
     writers: list[asyncio.StreamWriter] = []
     closes: list[asyncio.Task[float]] = []
