@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ZvonokError) as exc:
         print(f"zvonok: {exc}", file=sys.stderr)
         return 1
+    except Exception:  # a crash's traceback goes through the log, so it is scrubbed too
+        log.critical("zvonok %s failed", args.command, exc_info=True)
+        return 1
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:

@@ -40,7 +40,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 REDACTED = "[redacted]"
 
-_CREDENTIAL_NAME = r"[\w-]*(?:authorization|cookie|token|secret|password|passwd)"
+_CREDENTIAL_NAME = (
+    r"[\w-]*(?:authorization|cookie|token|secret|password|passwd|pwd|credential|api[_-]?key)"
+)
 _DONE = r"(?!\[redacted\])"  # so that scrubbing twice changes nothing
 _VALUE = rf"""(?:(?:bearer|basic)\s+)?{_DONE}[^\s'",;&)}}\]]+"""
 _SEPARATOR = r"""['"]?\s*[:=]\s*(?:b?['"])?"""

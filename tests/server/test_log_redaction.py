@@ -137,6 +137,7 @@ def test_redact_removes_every_shape_of_token_and_keeps_what_operators_need() -> 
         f"Hello(token='{token}')",
         f"got {token.split('.')[1][40:90]} here",  # from the middle: no eyJ, no name
         f"Basic {b64(b'user:' + secrets.token_bytes(24))} and secret=hunter2",
+        f"a=ice-pwd:hunter2 credential: hunter2 {token}",
     ):
         scrubbed = redact(text)
         assert REDACTED in scrubbed
