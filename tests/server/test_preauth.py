@@ -23,8 +23,10 @@ from server.errors import ConfigError
 from server.preauth import CountingSite
 from signaling.chat import AckMsg, ChatEventMsg, Send
 from signaling.client import Client
+from signaling.messages import Ping, Pong
 from tests.conftest import Running, ServerFactory
 from tests.conftest import test_config as config_in
+from tests.serverproc import ServerProcess
 
 CLASS_5A = "class:sosh-1-5a"
 SLACK = 3.0  # seconds a close may come after its deadline on a busy test machine
@@ -207,3 +209,35 @@ def test_the_http_bounds_are_settings_and_refuse_nonsense() -> None:
     for bad in (HttpConfig(request_timeout=0), HttpConfig(max_pending=0)):
         with pytest.raises(ConfigError, match="http:"):
             Config(http=bad).validate()
+
+
+async def test_zvonok_serve_listens_with_the_bounds(tmp_path: Path) -> None:
+    """The serve command's own wiring: the counting site and the request timeout."""
+    limit, timeout = 5, 2.0
+    server = ServerProcess(
+        tmp_path / "node",
+        env={"ZVONOK_HTTP_REQUEST_TIMEOUT": str(timeout), "ZVONOK_HTTP_MAX_PENDING": str(limit)},
+    )
+    await server.start()
+    streams: list[Stream] = []
+    try:
+        client = await Client.connect(server.ws_url, server.identity_provider().issue(1000100101))
+        async with client:
+            for _ in range(limit + 3):
+                stream = await asyncio.open_connection("127.0.0.1", server.port)
+                streams.append(stream)
+                assert await http_get(stream) == 200
+            oldest, newest = streams[:3], streams[3:]
+            async with asyncio.timeout(timeout + SLACK):
+                await asyncio.gather(*(closed_by_server(reader) for reader, _ in oldest))
+            for stream in newest:  # so those were closed for the bound, not for time
+                assert await http_get(stream) == 200
+            answered = asyncio.get_running_loop().time()
+            async with asyncio.timeout(timeout + SLACK):
+                closed = await asyncio.gather(*(closed_by_server(r) for r, _ in newest))
+            assert max(closed) - answered < timeout + SLACK  # idle keep-alive: closed in time
+            assert isinstance(await client.request(Ping()), Pong)  # signed in: still served
+    finally:
+        for _, writer in streams:
+            writer.close()
+        await server.stop()
