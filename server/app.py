@@ -24,6 +24,7 @@ from .appkeys import (
     DEV_IDP,
     GATE,
     MODERATION,
+    PENDING,
     PEOPLE,
     PRESENCE,
     REPORTS,
@@ -49,6 +50,8 @@ from .http_api import routes as api_routes
 from .http_chats import routes as chat_routes
 from .http_rooms import routes as room_routes
 from .http_safety import routes as safety_routes
+from .logsafety import RequestLog, install
+from .preauth import PendingConnections
 from .rooms.controls import Controls
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
@@ -67,6 +70,32 @@ HARD_FRAME_FACTOR = 4
 """Frames up to this many times ``max_frame`` are read and answered with
 ``frame.too_large``; larger ones make aiohttp close the socket with 1009."""
 
+MAX_LINE = 8190  # bytes of a request line: longer ones get 400
+MAX_FIELD = 8190  # bytes of one header (a whole ESIA token fits with room to spare)
+MAX_HEADERS = 64  # headers in one request; browsers send about 20
+
+
+def handler_args(config: Config) -> dict[str, object]:
+    """aiohttp's per-connection settings, the same under every runner.
+
+    ``keepalive_timeout`` is the whole request bound: aiohttp arms it when
+    a connection opens and again after each response, and closes the
+    connection if no complete request head has arrived by then (a silent
+    socket, a half-sent request, an idle keep-alive one).  A body not read
+    by its handler is drained for as long, no longer.  The access log is
+    off: its request line would carry a query string.
+    """
+    timeout = config.http.request_timeout
+    return {
+        "keepalive_timeout": timeout,
+        "lingering_time": timeout,
+        "max_line_size": MAX_LINE,
+        "max_field_size": MAX_FIELD,
+        "max_headers": MAX_HEADERS,
+        "access_log": None,
+        "logger": RequestLog(logging.getLogger("aiohttp.server")),
+    }
+
 
 def make_app(
     config: Config, *, clock: Clock | None = None, media: RoomMedia | None = None
@@ -77,8 +106,14 @@ def make_app(
     the caller then owns it.
     """
     config.validate()
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    install()  # wherever the server runs, no log record holds a token
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=1024 * 1024,
+        handler_args=handler_args(config),
+    )
     app[CONFIG] = config
+    app[PENDING] = PendingConnections(config.http.max_pending)
     app[CLOCK] = clock or SystemClock()
     app[SESSIONS] = Sessions()
     if media is not None:
@@ -227,6 +262,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         store=app[STORE],
         bus=app[BUS],
         chat_config=config.chat,
+        pending=app[PENDING],
     )
     await connection.run()
     return ws

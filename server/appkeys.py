@@ -12,6 +12,7 @@ from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock
 from .config import Config
+from .preauth import PendingConnections
 from .rooms.controls import Controls
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
@@ -39,3 +40,4 @@ ROSTER_WATCH = web.AppKey("roster_watch", RosterWatch)
 ROOM_MEDIA = web.AppKey("room_media", RoomMedia)
 ROOMS = web.AppKey("rooms", RoomService)
 ROOM_CONTROLS = web.AppKey("room_controls", Controls)
+PENDING = web.AppKey("pending", PendingConnections)

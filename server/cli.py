@@ -14,10 +14,12 @@ from typing import Any
 import uvloop
 from aiohttp import web
 
-from .appkeys import CONFIG, STORE
+from . import logsafety
+from .appkeys import CONFIG, PENDING, STORE
 from .clock import SystemClock
 from .config import Config, load_config
 from .errors import ConfigError, ZvonokError
+from .preauth import CountingSite
 from .roster.authority import OPERATOR
 from .roster.demo import seed_demo
 from .roster.document import load_roster_file
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
 
     args = parser.parse_args(argv)
+    logsafety.install()  # before anything logs: no record of this process holds a token
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -54,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logsafety.install_on_handlers()
+    # aiosqlite logs every statement with its parameters at DEBUG: message texts.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         if args.command == "serve":
             return _run(_serve(config, args.host, args.port))
@@ -62,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(_import(config, args.file))
     except (ConfigError, ZvonokError) as exc:
         print(f"zvonok: {exc}", file=sys.stderr)
+        return 1
+    except Exception:  # a crash's traceback goes through the log, so it is scrubbed too
+        log.critical("zvonok %s failed", args.command, exc_info=True)
         return 1
 
 
@@ -74,7 +83,7 @@ async def _serve(config: Config, host: str | None, port: int | None) -> int:
     from .app import make_app
 
     app = make_app(config)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False)  # its settings: app.handler_args
     try:
         await runner.setup()
     except BaseException:
@@ -82,7 +91,7 @@ async def _serve(config: Config, host: str | None, port: int | None) -> int:
         raise
     bind_host = host or config.http.host
     bind_port = port or config.http.port
-    site = web.TCPSite(runner, bind_host, bind_port, reuse_address=True)
+    site = CountingSite(runner, bind_host, bind_port, pending=app[PENDING], reuse_address=True)
     try:
         await site.start()
     except OSError as exc:

@@ -33,6 +33,13 @@ DEV_ISSUER = "https://esia.dev-idp.zvonok.invalid/"
 class HttpConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    # Seconds a connection has to send a whole request head, counted from its
+    # opening or from the end of the previous response (so also how long an
+    # idle keep-alive connection is kept).
+    request_timeout: float = 10.0
+    # Connections not yet signed in (no welcomed hello) held at once; past it
+    # the oldest of them is closed.
+    max_pending: int = 1000
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,9 @@ class Config:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not run."""
+        h = self.http
+        if not 0 < h.request_timeout <= 3600 or h.max_pending < 1:
+            raise ConfigError("http: request_timeout in (0, 3600] seconds, max_pending >= 1")
         if self.safety.roster_poll <= 0:
             raise ConfigError("safety: roster_poll > 0")
         m = self.media

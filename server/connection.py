@@ -55,6 +55,7 @@ from .chats.service import ChatService
 from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .errors import AuthError, ForbiddenError, ZvonokError
+from .preauth import PendingConnections
 from .ratelimit import TokenBucket
 from .rooms.controls import Controls
 from .rooms.requests import ROOM_REQUESTS, RoomRequests
@@ -112,8 +113,10 @@ class Connection:
         store: ChatStore,
         bus: Bus,
         chat_config: ChatConfig,
+        pending: PendingConnections | None = None,
     ) -> None:
         self._ws = ws
+        self._pending = pending
         self._transport = transport
         self._frames_out = writer or OneByOne(ws)
         self._gate = gate
@@ -503,6 +506,8 @@ class Connection:
             return
         self._admission = admission
         self._sessions.add(self)
+        if self._pending is not None:  # signed in: no longer one of the connections bounded
+            self._pending.signed_in(self._transport)
         self._arm_expiry(admission.token.expires_at)
         # Online before the welcome: once a client holds its welcome, its
         # person counts as online (a second device never flickers offline).

@@ -10,10 +10,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from server.app import make_app
-from server.appkeys import DEV_IDP, SESSIONS, STORE
+from server.appkeys import DEV_IDP, PENDING, SESSIONS, STORE
 from server.auth import DevIdentityProvider
 from server.clock import Clock, ManualClock
 from server.config import (
@@ -21,10 +20,12 @@ from server.config import (
     Config,
     DevIdpConfig,
     EsiaConfig,
+    HttpConfig,
     ProtocolConfig,
     RoomsConfig,
     StorageConfig,
 )
+from server.preauth import CountingSite
 from server.rooms.media import RoomMedia
 from server.roster.model import DirectoryEntry, Role
 from signaling.client import Client
@@ -46,10 +47,12 @@ def test_config(
     chat: ChatConfig | None = None,
     *,
     rooms: RoomsConfig | None = None,
+    http: HttpConfig | None = None,
     **protocol: object,
 ) -> Config:
     """The embedded default, with its files under ``tmp_path``."""
     return Config(
+        http=http or HttpConfig(),
         chat=chat or relaxed_chat(),
         rooms=rooms or RoomsConfig(),
         storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
@@ -122,9 +125,10 @@ async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test.
 
     ``media`` stands in for the SFU (room tests without peer connections);
-    ``rooms`` replaces the room settings.
+    ``rooms`` and ``http`` replace those settings.  The server listens the
+    way ``zvonok serve`` does (the same site, connections counted).
     """
-    started: list[tuple[TestServer, Running]] = []
+    started: list[tuple[web.AppRunner, Running]] = []
 
     async def factory(
         clock: Clock,
@@ -132,28 +136,31 @@ async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
         *,
         media: RoomMedia | None = None,
         rooms: RoomsConfig | None = None,
+        http: HttpConfig | None = None,
         **protocol: object,
     ) -> Running:
-        config = test_config(tmp_path, chat, rooms=rooms, **protocol)
+        config = test_config(tmp_path, chat, rooms=rooms, http=http, **protocol)
         app = make_app(config, clock=clock, media=media)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
+        runner = web.AppRunner(app, handler_cancellation=True)
+        await runner.setup()
+        site = CountingSite(runner, "127.0.0.1", 0, pending=app[PENDING])
+        await site.start()
         running = Running(
             app=app,
-            base=str(server.make_url("")).rstrip("/"),
+            base=f"http://127.0.0.1:{site.port}",
             clock=clock,
             directory=await app[STORE].directory(),
             http=aiohttp.ClientSession(),
         )
-        started.append((server, running))
+        started.append((runner, running))
         return running
 
     yield factory
-    for server, running in started:
+    for runner, running in started:
         for client in running.clients:
             await client.close()
         await running.http.close()
-        await server.close()
+        await runner.cleanup()
 
 
 @pytest.fixture
