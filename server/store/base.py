@@ -71,8 +71,36 @@ class ChatStore(Protocol):
 
         With ``before``: the last ``limit`` events with ``after < seq <
         before``; without: the first ``limit`` events with ``seq > after``.
-        No membership check: callers check first.
+        No membership check: for moderators' reads, whose right the caller
+        checks; a member's reads go through :meth:`member_events` and
+        :meth:`events_for`.
         """
+        ...
+
+    async def member_events(
+        self,
+        chat_id: str,
+        reader: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[ChatEvent] | None:
+        """:meth:`events` if ``reader`` is a member of the chat, ``None`` if
+        not, decided in the same snapshot as the read (so a removal cannot
+        fall between the check and the page)."""
+        ...
+
+    async def events_for(
+        self, chat_id: str, reader: int, *, after: int, limit: int
+    ) -> list[ChatEvent]:
+        """The first ``limit`` events after ``after`` that ``reader`` may
+        receive: up to and including the ``members`` event that next removed
+        them, if one follows ``after``; nothing after it (a catch-up)."""
+        ...
+
+    async def removal_after(self, chat_id: str, oid: int, after: int) -> int | None:
+        """The seq of the first event after ``after`` that removed ``oid``."""
         ...
 
     async def post(

@@ -403,6 +403,30 @@ class SqliteStore:
         async with self._snapshot() as db:
             return await chat_sql.events(db, chat_id, after=after, before=before, limit=limit)
 
+    async def member_events(
+        self,
+        chat_id: str,
+        reader: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[ChatEvent] | None:
+        async with self._snapshot() as db:
+            return await chat_sql.member_events(
+                db, chat_id, reader, after=after, before=before, limit=limit
+            )
+
+    async def events_for(
+        self, chat_id: str, reader: int, *, after: int, limit: int
+    ) -> list[ChatEvent]:
+        async with self._snapshot() as db:
+            return await chat_sql.events_for(db, chat_id, reader, after=after, limit=limit)
+
+    async def removal_after(self, chat_id: str, oid: int, after: int) -> int | None:
+        async with self._snapshot() as db:
+            return await chat_sql.removal_after(db, chat_id, oid, after)
+
     async def message_versions(self, chat_id: str, message_id: int) -> list[tuple[int, str, float]]:
         async with self._snapshot() as db:
             return await chat_sql.message_versions(db, chat_id, message_id)

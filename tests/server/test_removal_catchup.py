@@ -1,0 +1,147 @@
+"""A removal takes effect at once, however slowly the removed person reads.
+
+A student resumes far behind in the class chat on a socket she does not
+read, so the server's catch-up for her is stuck on a full outbound queue.
+A roster upload moves her to another class, and the teacher posts three
+messages.  None of them may reach her, by catch-up, live delivery, history
+or HTTP, and ``chat.removed`` must come at once, not after the catch-up
+(docs/chats.md, "Removal"; issue 12, point 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from server.appkeys import STORE
+from server.clock import ManualClock
+from server.roster.demo import DEMO_ROSTER
+from signaling.chat import ChatEventMsg, ChatRemoved, History, Synced
+from signaling.client import RequestError
+from signaling.codec import decode_server_frame, encode
+from signaling.messages import Hello, Message, Ping, Pong, Welcome
+from tests.conftest import Running, ServerFactory, relaxed_chat
+from tests.rawws import RawWebSocket
+from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, send
+from tests.server.test_http_chats import call
+
+ANYA = 1000100101  # a student of 5A
+ADMIN = 1000100001
+BEHIND = 950  # under chat.sync_limit (1000): replayed, not a gap
+TEXT = "ы" * 8000  # 16 KB of UTF-8 a frame: the catch-up is far more than the buffers hold
+AFTER = ("после-1", "после-2", "после-3")
+READ_TIMEOUT = 30.0
+
+
+def move_to_5b(roster: dict[str, object], oid: int) -> dict[str, object]:
+    school = roster["schools"][0]  # type: ignore[index]
+    a, b = school["classes"]
+    a["students"].remove(oid)
+    b["students"].append(oid)
+    return roster
+
+
+async def upload(zvonok: Running, roster: dict[str, object]) -> None:
+    reply = await call(
+        zvonok,
+        "POST",
+        f"{zvonok.base}/api/v1/admin/roster",
+        ADMIN,
+        data=json.dumps(roster).encode(),
+    )
+    assert reply.status == 200, reply.body
+
+
+async def read_message(raw: RawWebSocket) -> Message:
+    async with asyncio.timeout(READ_TIMEOUT):
+        while True:
+            opcode, payload = await raw.read_frame()
+            if opcode == 0x2:
+                return decode_server_frame(payload).message
+
+
+async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_after(
+    make_server: ServerFactory, clock: ManualClock
+) -> None:
+    zvonok = await make_server(
+        clock,
+        chat=relaxed_chat(),
+        outbound_queue=16,
+        frames_per_second=1e6,
+        frame_burst=1_000_000,
+        max_text=len(TEXT),
+    )
+    store = zvonok.app[STORE]
+    start = (await store.chat_positions(ANYA))[CLASS_5A]
+    await asyncio.gather(
+        *(
+            store.post(
+                chat_id=CLASS_5A,
+                author=CLASS_TEACHER_5A,
+                text=TEXT,
+                reply_to=None,
+                key=f"old-{n}",
+                now=clock.time(),
+            )
+            for n in range(BEHIND)
+        )
+    )
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+
+    slow = await RawWebSocket.connect(zvonok.ws_url)
+    hello = Hello(1, zvonok.token(ANYA), "reads-slowly", resume={CLASS_5A: start})
+    await slow.send_binary(encode(hello, 1))
+    assert isinstance(await read_message(slow), Welcome)
+    # From here the client reads nothing until the three posts are acknowledged.
+
+    await upload(zvonok, move_to_5b(json.loads(DEMO_ROSTER.read_text("utf-8")), ANYA))
+    (removal,) = await chat_events(teacher, CLASS_5A, 1)
+    assert removal.kind == "members" and ANYA in removal.data["removed"]
+    for text in AFTER:
+        await send(teacher, CLASS_5A, text)
+
+    # Now she reads everything that was sent to her, up to a pong that
+    # follows it all (the pong is queued after whatever was queued before).
+    got: list[Message] = []
+    removed_at: int | None = None  # how many class-chat events came before chat.removed
+    synced = False
+    while not synced:
+        message = await read_message(slow)
+        got.append(message)
+        if isinstance(message, ChatRemoved) and message.chat == CLASS_5A:
+            removed_at = sum(isinstance(m, ChatEventMsg) and m.chat == CLASS_5A for m in got)
+        synced = isinstance(message, Synced)
+    await slow.send_binary(encode(Ping(), 2))
+    while not isinstance(message := await read_message(slow), Pong):
+        got.append(message)
+    slow.close()
+
+    mine = [m for m in got if isinstance(m, ChatEventMsg) and m.chat == CLASS_5A]
+    assert not [m for m in mine if m.seq > removal.seq], "events after the removal reached her"
+    assert not [m for m in mine if m.data.get("text") in AFTER]
+    assert [m.seq for m in mine] == list(range(start + 1, start + 1 + len(mine)))  # no holes
+    # chat.removed came once, at once: while the catch-up was still far from
+    # done, not after it; and nothing of the chat after it.
+    assert removed_at is not None, "no chat.removed"
+    assert [m for m in got if isinstance(m, ChatRemoved)] == [ChatRemoved(chat=CLASS_5A)]
+    assert removed_at == len(mine) < BEHIND, f"chat.removed after {removed_at} events"
+    (done,) = [m for m in got if isinstance(m, Synced)]
+    assert isinstance(done, Synced) and CLASS_5A not in done.positions
+
+    # History, over the socket and over HTTP, has nothing for her either.
+    anya = await zvonok.connect(ANYA)
+    try:
+        await anya.request(History(chat=CLASS_5A, after=removal.seq - 1))
+    except RequestError as refusal:
+        assert refusal.code == "chat.not_found"
+    else:
+        raise AssertionError("history of a chat she was removed from")
+    url = f"{zvonok.base}/api/v1/chats/{CLASS_5A}/events"
+    reply = await call(zvonok, "GET", url, ANYA, params={"after": str(removal.seq - 1)})
+    assert (reply.status, reply.body["error"]["code"]) == (404, "chat.not_found")
+    listed = await call(zvonok, "GET", f"{zvonok.base}/api/v1/chats", ANYA)
+    assert CLASS_5A not in {c["id"] for c in listed.body["chats"]}
+    # The store's read for her stops at her removal, from any position.
+    assert [
+        e.seq for e in await store.events_for(CLASS_5A, ANYA, after=removal.seq - 1, limit=10)
+    ] == [removal.seq]
