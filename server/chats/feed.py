@@ -42,7 +42,7 @@ from signaling.chat import ChatEventMsg, ChatRemoved, Gap, Synced
 from signaling.codec import RequestId, encode
 from signaling.messages import Message
 
-from .model import ChatEvent, EventKind
+from .model import ChatEvent
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +280,10 @@ class ChatFeed:
                 self._sink.send(Gap(chat=chat_id, from_seq=position + 1, to_seq=wanted))
                 self._position[chat_id] = position = wanted
             first = False
-            events = await self._store.events_for(
+            events, ends_removed = await self._store.events_for(
                 chat_id, self.oid, after=position, limit=self._page
             )
-            complete = len(events) < self._page
+            complete = len(events) < self._page or ends_removed
             for event in events:
                 await self._sink.room()
                 # Checked after the wait, without an await before the push: a
@@ -293,9 +293,9 @@ class ChatFeed:
                     break
                 self._sink.push(event_frame(event))
                 self._position[chat_id] = event.seq
-                if event.kind is EventKind.MEMBERS and self.oid in event.data.get("removed", ()):
-                    self._removed(chat_id)  # the read stopped here (events_for)
-                    break
+            if ends_removed and self._position.get(chat_id) == events[-1].seq:
+                self._removed(chat_id)  # the read stopped at the removal
+                return
             position = self._position.get(chat_id, 0)
             if complete and position >= self._behind.get(chat_id, 0):
                 self._behind.pop(chat_id, None)  # no await since the check: live from here

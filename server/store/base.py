@@ -93,14 +93,20 @@ class ChatStore(Protocol):
 
     async def events_for(
         self, chat_id: str, reader: int, *, after: int, limit: int
-    ) -> list[ChatEvent]:
+    ) -> tuple[list[ChatEvent], bool]:
         """The first ``limit`` events after ``after`` that ``reader`` may
-        receive: up to and including the ``members`` event that next removed
-        them, if one follows ``after``; nothing after it (a catch-up)."""
+        receive (a catch-up), and whether they end at the reader's removal.
+
+        A member receives every event (one added again sees the chat as
+        any member added later does); anyone else the events up to and
+        including the ``members`` event that next removed them, and nothing
+        after it.  Decided in one snapshot with the read.
+        """
         ...
 
     async def removal_after(self, chat_id: str, oid: int, after: int) -> int | None:
-        """The seq of the first event after ``after`` that removed ``oid``."""
+        """The seq of the first event after ``after`` that removed ``oid``
+        from the chat; ``None`` if there is none or ``oid`` is a member now."""
         ...
 
     async def post(

@@ -464,9 +464,8 @@ async def events(
 
 
 async def removal_after(db: SqlConnection, chat_id: str, oid: int, after: int) -> int | None:
-    """The seq of the first ``members`` event after ``after`` that removed
-    ``oid`` from the chat, if there is one."""
-    if not valid_oid(oid):
+    """See :meth:`server.store.base.ChatStore.removal_after`."""
+    if await is_member(db, chat_id, oid):
         return None
     rows = await db.fetchall(
         "SELECT MIN(seq) FROM chat_removals WHERE chat_id = ? AND person_oid = ? AND seq > ?",
@@ -477,17 +476,18 @@ async def removal_after(db: SqlConnection, chat_id: str, oid: int, after: int) -
 
 async def events_for(
     db: SqlConnection, chat_id: str, reader: int, *, after: int, limit: int
-) -> list[ChatEvent]:
+) -> tuple[list[ChatEvent], bool]:
     """See :meth:`server.store.base.ChatStore.events_for`."""
-    if limit <= 0:
-        return []
+    if limit <= 0 or not valid_oid(reader):
+        return [], False
     after, limit = clamp(after), clamp(limit)
     removal = await removal_after(db, chat_id, reader, after)
     rows = await db.fetchall(
         f"{_EVENT} WHERE chat_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
         (chat_id, after, MAX_INT64 if removal is None else removal, limit),
     )
-    return [_event(row) for row in rows]
+    events = [_event(row) for row in rows]
+    return events, bool(events) and events[-1].seq == removal
 
 
 async def member_events(

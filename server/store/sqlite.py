@@ -419,7 +419,7 @@ class SqliteStore:
 
     async def events_for(
         self, chat_id: str, reader: int, *, after: int, limit: int
-    ) -> list[ChatEvent]:
+    ) -> tuple[list[ChatEvent], bool]:
         async with self._snapshot() as db:
             return await chat_sql.events_for(db, chat_id, reader, after=after, limit=limit)
 

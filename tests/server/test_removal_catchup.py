@@ -16,13 +16,13 @@ import json
 from server.appkeys import STORE
 from server.clock import ManualClock
 from server.roster.demo import DEMO_ROSTER
-from signaling.chat import ChatEventMsg, ChatRemoved, History, Synced
+from signaling.chat import ChatEventMsg, ChatRemoved, History, HistoryPage, Synced
 from signaling.client import RequestError
 from signaling.codec import decode_server_frame, encode
 from signaling.messages import Hello, Message, Ping, Pong, Welcome
 from tests.conftest import Running, ServerFactory, relaxed_chat
 from tests.rawws import RawWebSocket
-from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, send
+from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, next_of, send
 from tests.server.test_http_chats import call
 
 ANYA = 1000100101  # a student of 5A
@@ -142,6 +142,45 @@ async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_afte
     listed = await call(zvonok, "GET", f"{zvonok.base}/api/v1/chats", ANYA)
     assert CLASS_5A not in {c["id"] for c in listed.body["chats"]}
     # The store's read for her stops at her removal, from any position.
-    assert [
-        e.seq for e in await store.events_for(CLASS_5A, ANYA, after=removal.seq - 1, limit=10)
-    ] == [removal.seq]
+    for after in (start, removal.seq - 1):
+        events, ends_removed = await store.events_for(CLASS_5A, ANYA, after=after, limit=2000)
+        assert (events[-1].seq, ends_removed) == (removal.seq, True)
+
+
+async def test_a_student_added_again_sees_the_chat_as_a_member_added_later_does(
+    zvonok: Running,
+) -> None:
+    """The decision of docs/chats.md, "Removal": while out, nothing reaches
+    her; once added again, her feed goes on from the event that added her,
+    and the history is hers as it is every member's, the time out included."""
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    anya = await zvonok.connect(ANYA)
+    before = await send(teacher, CLASS_5A, "до")
+    assert (await chat_events(anya, CLASS_5A, 1))[0].seq == before.seq
+
+    await upload(zvonok, move_to_5b(json.loads(json.dumps(roster)), ANYA))
+    removed = await next_of(anya, ChatRemoved)
+    assert removed == ChatRemoved(chat=CLASS_5A)
+    while_out = await send(teacher, CLASS_5A, "пока её нет")
+    await upload(zvonok, roster)  # back in 5A
+    (added,) = await chat_events(anya, CLASS_5A, 1)
+    assert added.kind == "members" and ANYA in added.data["added"]
+    assert added.seq == while_out.seq + 1  # nothing written while she was out came live
+    later = await send(teacher, CLASS_5A, "с возвращением")
+    assert [e.seq for e in await chat_events(anya, CLASS_5A, 1)] == [later.seq]
+
+    page = await anya.request(History(chat=CLASS_5A, after=before.seq))
+    assert isinstance(page, HistoryPage)
+    texts = [e["data"].get("text") for e in page.events if e["kind"] == "message"]
+    assert texts == ["пока её нет", "с возвращением"]
+    # A resume from before her removal replays the log through, as history
+    # does, and does not take the chat away again.
+    again = await zvonok.connect(ANYA, resume={CLASS_5A: before.seq})
+    replayed: list[Message] = []
+    while not isinstance(message := await again.next_event(timeout=READ_TIMEOUT), Synced):
+        replayed.append(message)
+    assert not [m for m in replayed if isinstance(m, ChatRemoved)]
+    seqs = [m.seq for m in replayed if isinstance(m, ChatEventMsg) and m.chat == CLASS_5A]
+    assert seqs == list(range(before.seq + 1, later.seq + 1))
+    assert message.positions[CLASS_5A] == later.seq
