@@ -194,6 +194,14 @@ class ChatService:
         self, oid: int, chat_id: str, add: Sequence[int], remove: Sequence[int]
     ) -> ChatSummary:
         summary = await self._store.chat(oid, chat_id)
+        # Whose request this is comes before what it asks: a non-owner is
+        # told so (``chat.not_owner``), whoever they would add.  The store
+        # checks both again in the transaction that changes the members.
+        facts = await self.guard.facts(chat_id, member=oid)
+        if facts.kind is not ChatKind.GROUP:
+            raise e.members_fixed(facts.kind.value)
+        if facts.owner != oid:
+            raise e.not_owner()
         if add and summary.school_id is not None:
             actor = await self.guard.profile(oid)
             if actor is None:

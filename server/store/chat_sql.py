@@ -25,8 +25,6 @@ from typing import Any
 
 from server.chats.errors import (
     CHAT_INVALID,
-    CHAT_MEMBERS_FIXED,
-    CHAT_NOT_OWNER,
     IDEMPOTENCY_CONFLICT,
     MESSAGE_DELETED,
     MESSAGE_NOT_AUTHOR,
@@ -34,7 +32,9 @@ from server.chats.errors import (
     Conflict,
     NotFound,
     chat_not_found,
+    members_fixed,
     message_not_found,
+    not_owner,
 )
 from server.chats.model import (
     ROSTER_KINDS,
@@ -919,9 +919,9 @@ async def change_members(
         raise chat_not_found(chat_id)
     kind, owner = ChatKind(rows[0][0]), rows[0][1]
     if kind is not ChatKind.GROUP:
-        raise Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind.value} chat cannot be changed")
+        raise members_fixed(kind.value)
     if owner != actor and not (moderator and not add):
-        raise ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+        raise not_owner()
     to_add, to_remove = set(add), set(remove)
     if to_add & to_remove:
         raise ZvonokError(CHAT_INVALID, "a person cannot be both added and removed")
