@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from server.appkeys import STORE
 from server.clock import ManualClock
 from server.roster.demo import DEMO_ROSTER
@@ -20,12 +22,14 @@ from signaling.chat import ChatEventMsg, ChatRemoved, History, HistoryPage, Sync
 from signaling.client import RequestError
 from signaling.codec import decode_server_frame, encode
 from signaling.messages import Hello, Message, Ping, Pong, Welcome
+from signaling.safety import Remove
 from tests.conftest import Running, ServerFactory, relaxed_chat
 from tests.rawws import RawWebSocket
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, next_of, send
 from tests.server.test_http_chats import call
+from tests.server.test_safety_ws import make_group
 
-ANYA = 1000100101  # a student of 5A
+ANYA, BORIS = 1000100101, 1000100102  # students of 5A
 ADMIN = 1000100001
 BEHIND = 950  # under chat.sync_limit (1000): replayed, not a gap
 TEXT = "ы" * 8000  # 16 KB of UTF-8 a frame: the catch-up is far more than the buffers hold
@@ -60,9 +64,12 @@ async def read_message(raw: RawWebSocket) -> Message:
                 return decode_server_frame(payload).message
 
 
+@pytest.mark.parametrize("by", ["roster", "moderator"])
 async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_after(
-    make_server: ServerFactory, clock: ManualClock
+    make_server: ServerFactory, clock: ManualClock, by: str
 ) -> None:
+    """``roster``: an upload moves her out of the class; ``moderator``: the
+    school's admin removes her from a teacher's group (moderation.remove)."""
     zvonok = await make_server(
         clock,
         chat=relaxed_chat(),
@@ -72,11 +79,13 @@ async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_afte
         max_text=len(TEXT),
     )
     store = zvonok.app[STORE]
-    start = (await store.chat_positions(ANYA))[CLASS_5A]
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    chat = CLASS_5A if by == "roster" else await make_group(teacher, [ANYA, BORIS])
+    start = (await store.chat_positions(ANYA))[chat]
     await asyncio.gather(
         *(
             store.post(
-                chat_id=CLASS_5A,
+                chat_id=chat,
                 author=CLASS_TEACHER_5A,
                 text=TEXT,
                 reply_to=None,
@@ -86,64 +95,70 @@ async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_afte
             for n in range(BEHIND)
         )
     )
-    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    # Stored without being published: the teacher's feed learns of them
+    # with the next event and catches up; the test reads hers from then on.
+    watcher = await zvonok.connect(CLASS_TEACHER_5A)
 
     slow = await RawWebSocket.connect(zvonok.ws_url)
-    hello = Hello(1, zvonok.token(ANYA), "reads-slowly", resume={CLASS_5A: start})
+    hello = Hello(1, zvonok.token(ANYA), "reads-slowly", resume={chat: start})
     await slow.send_binary(encode(hello, 1))
     assert isinstance(await read_message(slow), Welcome)
     # From here the client reads nothing until the three posts are acknowledged.
 
-    await upload(zvonok, move_to_5b(json.loads(DEMO_ROSTER.read_text("utf-8")), ANYA))
-    (removal,) = await chat_events(teacher, CLASS_5A, 1)
+    if by == "roster":
+        await upload(zvonok, move_to_5b(json.loads(DEMO_ROSTER.read_text("utf-8")), ANYA))
+    else:
+        admin = await zvonok.connect(ADMIN)
+        await admin.request(Remove(chat=chat, person=ANYA))
+    (removal,) = await chat_events(watcher, chat, 1)
     assert removal.kind == "members" and ANYA in removal.data["removed"]
     for text in AFTER:
-        await send(teacher, CLASS_5A, text)
+        await send(teacher, chat, text)
 
     # Now she reads everything that was sent to her, up to a pong that
     # follows it all (the pong is queued after whatever was queued before).
     got: list[Message] = []
-    removed_at: int | None = None  # how many class-chat events came before chat.removed
+    removed_at: int | None = None  # how many of the chat's events came before chat.removed
     synced = False
     while not synced:
         message = await read_message(slow)
         got.append(message)
-        if isinstance(message, ChatRemoved) and message.chat == CLASS_5A:
-            removed_at = sum(isinstance(m, ChatEventMsg) and m.chat == CLASS_5A for m in got)
+        if isinstance(message, ChatRemoved) and message.chat == chat:
+            removed_at = sum(isinstance(m, ChatEventMsg) and m.chat == chat for m in got)
         synced = isinstance(message, Synced)
     await slow.send_binary(encode(Ping(), 2))
     while not isinstance(message := await read_message(slow), Pong):
         got.append(message)
     slow.close()
 
-    mine = [m for m in got if isinstance(m, ChatEventMsg) and m.chat == CLASS_5A]
+    mine = [m for m in got if isinstance(m, ChatEventMsg) and m.chat == chat]
     assert not [m for m in mine if m.seq > removal.seq], "events after the removal reached her"
     assert not [m for m in mine if m.data.get("text") in AFTER]
     assert [m.seq for m in mine] == list(range(start + 1, start + 1 + len(mine)))  # no holes
     # chat.removed came once, at once: while the catch-up was still far from
     # done, not after it; and nothing of the chat after it.
     assert removed_at is not None, "no chat.removed"
-    assert [m for m in got if isinstance(m, ChatRemoved)] == [ChatRemoved(chat=CLASS_5A)]
+    assert [m for m in got if isinstance(m, ChatRemoved)] == [ChatRemoved(chat=chat)]
     assert removed_at == len(mine) < BEHIND, f"chat.removed after {removed_at} events"
     (done,) = [m for m in got if isinstance(m, Synced)]
-    assert isinstance(done, Synced) and CLASS_5A not in done.positions
+    assert isinstance(done, Synced) and chat not in done.positions
 
     # History, over the socket and over HTTP, has nothing for her either.
     anya = await zvonok.connect(ANYA)
     try:
-        await anya.request(History(chat=CLASS_5A, after=removal.seq - 1))
+        await anya.request(History(chat=chat, after=removal.seq - 1))
     except RequestError as refusal:
         assert refusal.code == "chat.not_found"
     else:
         raise AssertionError("history of a chat she was removed from")
-    url = f"{zvonok.base}/api/v1/chats/{CLASS_5A}/events"
+    url = f"{zvonok.base}/api/v1/chats/{chat}/events"
     reply = await call(zvonok, "GET", url, ANYA, params={"after": str(removal.seq - 1)})
     assert (reply.status, reply.body["error"]["code"]) == (404, "chat.not_found")
     listed = await call(zvonok, "GET", f"{zvonok.base}/api/v1/chats", ANYA)
-    assert CLASS_5A not in {c["id"] for c in listed.body["chats"]}
+    assert chat not in {c["id"] for c in listed.body["chats"]}
     # The store's read for her stops at her removal, from any position.
     for after in (start, removal.seq - 1):
-        events, ends_removed = await store.events_for(CLASS_5A, ANYA, after=after, limit=2000)
+        events, ends_removed = await store.events_for(chat, ANYA, after=after, limit=2000)
         assert (events[-1].seq, ends_removed) == (removal.seq, True)
 
 
