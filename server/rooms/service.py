@@ -275,8 +275,9 @@ class RoomService:
         oid = profile.person.oid
         if oid in room.removed:
             raise e.removed()
+        hosting = await self.hosts_now(oid, room.record)
         if room.record.started_at is None:
-            if not await self.hosts_now(oid, room.record):
+            if not hosting:
                 raise e.not_started()
             room.record = await self._store.open_room(room.id, self._clock.time())
         if not room.media_open:
@@ -287,7 +288,7 @@ class RoomService:
             return await self._take_back(room, held, sink)
         role = base_role(profile, room.record)
         waiter = room.waiting.get(oid)
-        if waiter is None and room.waits(room.record.kind, role, oid):
+        if waiter is None and room.waits(room.record.kind, role, oid, hosting=hosting):
             if len(room.waiting) >= self._config.max_participants:
                 raise e.full("waiting room")
             waiter = room.waiting[oid] = Waiter(
@@ -327,7 +328,7 @@ class RoomService:
     ) -> Participant:
         """Make ``oid`` a participant: attendance from now, a member of the
         room's chat, announced to the others.  The caller holds the lock."""
-        hosting = room.record.hosts(oid)
+        hosting = await self.hosts_now(oid, room.record)
         if not hosting and room.guests() >= self._config.max_participants:
             raise e.full("room")
         participant = Participant(oid, name, role, sink)

@@ -192,6 +192,25 @@ async def test_an_operators_import_takes_the_rights_away_through_the_roster_poll
     assert await refused(teacher, r.HostEnd(room=live)) == "room.not_host"
 
 
+async def test_a_meetings_host_taken_off_the_staff_waits_as_a_parent(
+    make_server: ServerFactory, clock: ManualClock
+) -> None:
+    """Hosting lets one skip a meeting's waiting room; being the stored host
+    does not, once the roster says she is only a parent of the class."""
+    zvonok = await make_server(clock, media=FakeMedia())
+    before = demo()
+    await upload(zvonok, before)
+    teacher = await zvonok.connect(TEACHER)
+    meeting = await teacher.start_room(CLASS, "meeting", "Родительское собрание")
+    entered = await teacher.join_room(meeting["id"])
+    assert not entered.waiting
+    await teacher.leave_room(meeting["id"])
+
+    await upload(zvonok, off_staff(before))
+    again = await teacher.join_room(meeting["id"])
+    assert again.waiting and again.you["role"] == "parent"
+
+
 async def test_a_groups_non_owner_is_told_chat_not_owner(zvonok: Running) -> None:
     owner, member = await zvonok.connect(MATH), await zvonok.connect(ANYA)
     other_teacher = await zvonok.connect(TEACHER)
