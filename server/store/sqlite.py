@@ -15,6 +15,7 @@ details go to the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sqlite3
@@ -275,17 +276,28 @@ class SqliteStore:
             reader = self._connected(self._reader)
             with _unavailable("read"):
                 await self._rollback(reader)
-                await reader.execute_fetchall("BEGIN", ())
                 try:
+                    # Inside the try: a task cancelled while its BEGIN waits
+                    # for the connection's thread leaves the BEGIN to run
+                    # there later, and only a ROLLBACK queued behind it ends
+                    # that transaction (in_transaction cannot see it yet).
+                    await reader.execute_fetchall("BEGIN", ())
                     yield SqliteSession(reader)
                 finally:
-                    await self._rollback(reader)
+                    await self._end_read(reader)
 
     @staticmethod
     def _connected(connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
         if connection is None:
             raise StoreUnavailable("the store is not open")
         return connection
+
+    @staticmethod
+    async def _end_read(reader: aiosqlite.Connection) -> None:
+        """End a read transaction, even one whose BEGIN has not run yet: the
+        ROLLBACK runs after it on the connection's thread."""
+        with contextlib.suppress(sqlite3.OperationalError):  # the BEGIN itself failed
+            await reader.execute_fetchall("ROLLBACK", ())
 
     @staticmethod
     async def _rollback(connection: aiosqlite.Connection) -> None:
