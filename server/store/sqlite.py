@@ -261,12 +261,13 @@ class SqliteStore:
             writer = self._connected(self._writer)
             with _unavailable("run a write transaction"):
                 await self._rollback(writer)  # in case a cancelled one was left open
-                await writer.execute_fetchall("BEGIN IMMEDIATE", ())
                 try:
+                    # Inside the try, as in _snapshot: a cancelled BEGIN runs later.
+                    await writer.execute_fetchall("BEGIN IMMEDIATE", ())
                     yield SqliteSession(writer)
                     await writer.execute_fetchall("COMMIT", ())
                 except BaseException:
-                    await self._rollback(writer)
+                    await self._end(writer)
                     raise
 
     @asynccontextmanager
@@ -284,7 +285,7 @@ class SqliteStore:
                     await reader.execute_fetchall("BEGIN", ())
                     yield SqliteSession(reader)
                 finally:
-                    await self._end_read(reader)
+                    await self._end(reader)
 
     @staticmethod
     def _connected(connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
@@ -293,11 +294,11 @@ class SqliteStore:
         return connection
 
     @staticmethod
-    async def _end_read(reader: aiosqlite.Connection) -> None:
-        """End a read transaction, even one whose BEGIN has not run yet: the
+    async def _end(connection: aiosqlite.Connection) -> None:
+        """Roll back, even a transaction whose BEGIN has not run yet: the
         ROLLBACK runs after it on the connection's thread."""
         with contextlib.suppress(sqlite3.OperationalError):  # the BEGIN itself failed
-            await reader.execute_fetchall("ROLLBACK", ())
+            await connection.execute_fetchall("ROLLBACK", ())
 
     @staticmethod
     async def _rollback(connection: aiosqlite.Connection) -> None:

@@ -1,6 +1,6 @@
-"""A read cancelled half-way never leaves the store's reader in a transaction.
+"""A read or write cancelled half-way never leaves a store connection in a transaction.
 
-A task cancelled while its ``BEGIN`` waits for the reader's thread leaves
+A task cancelled while its ``BEGIN`` waits for its connection's thread leaves
 that ``BEGIN`` to run later; the store must end the transaction it opens
 there, or every later read fails with "cannot start a transaction within a
 transaction" (``store.unavailable``), as a room test once did under load.
@@ -37,3 +37,12 @@ async def test_reads_after_cancelled_reads_succeed(store: SqliteStore) -> None:
         cancelled.cancel()
         profile = await store.profile(OTHER)  # raised store.unavailable before the fix
         assert profile is not None and profile.person.oid == OTHER
+
+
+async def test_writes_after_cancelled_writes_succeed(store: SqliteStore) -> None:
+    for n in range(ROUNDS):
+        cancelled = asyncio.get_running_loop().create_task(store.set_last_seen(TEACHER, n))
+        await asyncio.sleep(0)  # one turn of the loop: the write is inside its transaction
+        cancelled.cancel()
+        await store.set_last_seen(OTHER, float(n))  # raised store.unavailable before the fix
+    assert (await store.last_seen([OTHER]))[OTHER] == ROUNDS - 1
