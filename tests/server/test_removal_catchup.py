@@ -18,7 +18,7 @@ import pytest
 from server.appkeys import STORE
 from server.clock import ManualClock
 from server.roster.demo import DEMO_ROSTER
-from signaling.chat import ChatEventMsg, ChatRemoved, History, HistoryPage, Synced
+from signaling.chat import ChatEventMsg, ChatRemoved, History, HistoryPage, Sync, Synced
 from signaling.client import RequestError
 from signaling.codec import decode_server_frame, encode
 from signaling.messages import Hello, Message, Ping, Pong, Welcome
@@ -64,12 +64,14 @@ async def read_message(raw: RawWebSocket) -> Message:
                 return decode_server_frame(payload).message
 
 
+@pytest.mark.parametrize("via", ["resume", "sync"])
 @pytest.mark.parametrize("by", ["roster", "moderator"])
 async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_after(
-    make_server: ServerFactory, clock: ManualClock, by: str
+    make_server: ServerFactory, clock: ManualClock, by: str, via: str
 ) -> None:
     """``roster``: an upload moves her out of the class; ``moderator``: the
-    school's admin removes her from a teacher's group (moderation.remove)."""
+    school's admin removes her from a teacher's group (moderation.remove).
+    ``resume``: the catch-up follows her hello; ``sync``: her ``sync`` asks it."""
     zvonok = await make_server(
         clock,
         chat=relaxed_chat(),
@@ -100,9 +102,11 @@ async def test_a_student_removed_during_a_slow_catch_up_gets_nothing_posted_afte
     watcher = await zvonok.connect(CLASS_TEACHER_5A)
 
     slow = await RawWebSocket.connect(zvonok.ws_url)
-    hello = Hello(1, zvonok.token(ANYA), "reads-slowly", resume={chat: start})
-    await slow.send_binary(encode(hello, 1))
+    resume = {chat: start} if via == "resume" else None
+    await slow.send_binary(encode(Hello(1, zvonok.token(ANYA), "reads-slowly", resume=resume), 1))
     assert isinstance(await read_message(slow), Welcome)
+    if via == "sync":
+        await slow.send_binary(encode(Sync(positions={chat: start}), 2))
     # From here the client reads nothing until the three posts are acknowledged.
 
     if by == "roster":
