@@ -261,12 +261,11 @@ class Connection:
         if queued + 1 >= self._high_water:
             self._room.clear()
 
-    async def push_paced(self, frame: bytes) -> None:
-        """Queue a frame once the queue is below half full (for catch-up)."""
+    async def room(self) -> None:
+        """Return once the queue is below half full (a catch-up then pushes)."""
         while self._out.qsize() >= self._high_water and self._close_reason is None:
             self._room.clear()
             await self._room.wait()
-        self.push(frame)
 
     # -- tasks -------------------------------------------------------------------
 

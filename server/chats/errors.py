@@ -50,5 +50,13 @@ def message_not_found(chat_id: str, message_id: int) -> NotFound:
     return NotFound(MESSAGE_NOT_FOUND, f"no message {message_id} in chat {chat_id[:80]!r}")
 
 
+def members_fixed(kind: str) -> Conflict:
+    return Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind} chat cannot be changed")
+
+
+def not_owner() -> ForbiddenError:
+    return ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+
+
 def forbidden(message: str) -> ForbiddenError:
     return ForbiddenError(POLICY_FORBIDDEN, message)

@@ -17,6 +17,14 @@ the switch, so nothing can slip between them.
 
 Catch-up writes are paced (they wait for room on the outbound queue) so that
 a long resume does not count as a slow consumer; live pushes never wait.
+
+A removal is applied the moment the feed hears of it, by the ``members``
+event that removes the person (live or read back) or by the person's
+``left`` notice, whichever comes first, and never waits behind a catch-up:
+the chat is dropped, ``chat.removed`` is queued at once, and a catch-up in
+progress stops.  Catch-up reads are bounded by the person's removal
+(:meth:`~server.store.base.ChatStore.events_for`), so nothing written to a
+chat after it reaches them, however slowly they read.
 """
 
 from __future__ import annotations
@@ -46,8 +54,8 @@ class Sink(Protocol):
         """Queue a frame now; ephemeral frames are dropped when the queue is filling."""
         ...
 
-    async def push_paced(self, frame: bytes) -> None:
-        """Queue a frame once there is room (for catch-up)."""
+    async def room(self) -> None:
+        """Return once the queue has room for a catch-up frame."""
         ...
 
     def send(self, message: Message, request_id: RequestId | None = None) -> None: ...
@@ -137,7 +145,11 @@ class ChatFeed:
         done = asyncio.get_running_loop().create_future()
 
         async def reply() -> None:
-            await self._catch_up_all()
+            try:
+                await self._catch_up_all()
+            except Exception as exc:  # the request gets its error, not silence
+                done.set_exception(exc)
+                raise
             self._sink.send(Synced(positions=self._positions_of(named)), request_id)
             done.set_result(None)
 
@@ -178,6 +190,8 @@ class ChatFeed:
         elif seq == position + 1:
             self._position[chat_id] = seq
             self._sink.push(frame)
+            if self.oid in event.get("removed", ()):
+                self._removed(chat_id)
         elif seq > position:
             self._behind[chat_id] = seq
             self._schedule(self._catch_up_all)
@@ -200,16 +214,24 @@ class ChatFeed:
 
             self._schedule(join)
         elif "left" in event:
-            chat_id = event["left"]
+            chat_id, seq = event["left"], int(event["seq"])
+            position = self._position.get(chat_id)
+            # Not behind a catch-up: at once.  A position at or past the
+            # removal means the feed saw it and the person was added again.
+            if position is not None and position < seq:
+                self._removed(chat_id)
 
-            async def leave() -> None:
-                if self._position.pop(chat_id, None) is None:
-                    return
-                self._behind.pop(chat_id, None)
+    def _removed(self, chat_id: str) -> None:
+        """The person left ``chat_id``: nothing more of it goes out, from now."""
+        self._position.pop(chat_id, None)
+        self._behind.pop(chat_id, None)
+        self._sink.send(ChatRemoved(chat=chat_id))
+
+        async def unsubscribe() -> None:
+            if chat_id not in self._position:  # not added again meanwhile
                 await self._bus.unsubscribe(chat_topic(chat_id), self._on_chat)
-                self._sink.send(ChatRemoved(chat=chat_id))
 
-            self._schedule(leave)
+        self._schedule(unsubscribe)
 
     # -- the worker --------------------------------------------------------------
 
@@ -249,21 +271,31 @@ class ChatFeed:
                 return
             wanted = self._behind.get(chat_id, position)
             if first and wanted - position > self._sync_limit:
+                if await self._store.removal_after(chat_id, self.oid, position) is not None:
+                    # Removed within what a gap would skip: nothing to page.
+                    if self._position.get(chat_id) == position:
+                        self._removed(chat_id)
+                    continue
                 # Too far behind to replay: say so, and go on from the end.
                 self._sink.send(Gap(chat=chat_id, from_seq=position + 1, to_seq=wanted))
                 self._position[chat_id] = position = wanted
             first = False
-            events = await self._store.events(chat_id, after=position, limit=self._page)
-            complete = len(events) < self._page
+            events, ends_removed = await self._store.events_for(
+                chat_id, self.oid, after=position, limit=self._page
+            )
+            complete = len(events) < self._page or ends_removed
             for event in events:
-                if self._position.get(chat_id) != event.seq - 1:
-                    complete = False  # a sync moved the position, or we left: look again
-                    break
-                await self._sink.push_paced(event_frame(event))
+                await self._sink.room()
+                # Checked after the wait, without an await before the push: a
+                # sync may have moved the position, or the person left.
                 if self._position.get(chat_id) != event.seq - 1:
                     complete = False
                     break
+                self._sink.push(event_frame(event))
                 self._position[chat_id] = event.seq
+            if ends_removed and self._position.get(chat_id) == events[-1].seq:
+                self._removed(chat_id)  # the read stopped at the removal
+                return
             position = self._position.get(chat_id, 0)
             if complete and position >= self._behind.get(chat_id, 0):
                 self._behind.pop(chat_id, None)  # no await since the check: live from here

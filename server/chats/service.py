@@ -194,6 +194,14 @@ class ChatService:
         self, oid: int, chat_id: str, add: Sequence[int], remove: Sequence[int]
     ) -> ChatSummary:
         summary = await self._store.chat(oid, chat_id)
+        # Whose request this is comes before what it asks: a non-owner is
+        # told so (``chat.not_owner``), whoever they would add.  The store
+        # checks both again in the transaction that changes the members.
+        facts = await self.guard.facts(chat_id, member=oid)
+        if facts.kind is not ChatKind.GROUP:
+            raise e.members_fixed(facts.kind.value)
+        if facts.owner != oid:
+            raise e.not_owner()
         if add and summary.school_id is not None:
             actor = await self.guard.profile(oid)
             if actor is None:
@@ -227,14 +235,20 @@ class ChatService:
         """A page of events in ascending order, and whether there are more
         in the direction paged (older with ``before`` or by default, newer
         with ``after``)."""
-        if not await self._store.is_member(chat_id, oid):
-            await self._check_moderator_reads(oid, chat_id)
         limit = max(1, min(limit, self._config.history_page))
-        if after is not None and before is None:
-            events = await self._store.events(chat_id, after=after, limit=limit + 1)
+        newer = after is not None and before is None
+        lower, upper = after or 0, None if newer else (before if before is not None else END)
+        # A member's page is read in the snapshot that finds them a member:
+        # a removal is either before it (nothing) or after it (nothing of
+        # what followed the removal is in the page).
+        events = await self._store.member_events(
+            chat_id, oid, after=lower, before=upper, limit=limit + 1
+        )
+        if events is None:
+            await self._check_moderator_reads(oid, chat_id)
+            events = await self._store.events(chat_id, after=lower, before=upper, limit=limit + 1)
+        if newer:
             return events[:limit], len(events) > limit
-        upper = before if before is not None else END
-        events = await self._store.events(chat_id, after=after or 0, before=upper, limit=limit + 1)
         return events[-limit:], len(events) > limit
 
     # -- read positions and typing (not sequenced) ------------------------------
@@ -263,15 +277,16 @@ class ChatService:
         """Announce a committed event to the chat's subscribers (its members'
         feeds, and the guard, which forgets the chat's facts on a ``kind``
         that changes them)."""
-        await self._bus.publish(
-            chat_topic(event.chat),
-            {
-                "chat": event.chat,
-                "seq": event.seq,
-                "kind": event.kind.value,
-                "frame": event_frame(event),
-            },
-        )
+        announced: dict[str, object] = {
+            "chat": event.chat,
+            "seq": event.seq,
+            "kind": event.kind.value,
+            "frame": event_frame(event),
+        }
+        if event.kind is EventKind.MEMBERS:
+            # Each member's feed drops the chat on the event that removes them.
+            announced["removed"] = list(event.data.get("removed", ()))
+        await self._bus.publish(chat_topic(event.chat), announced)
 
     async def publish_membership(self, change: MembershipChange) -> None:
         """Announce a committed membership change, to the chat and to the

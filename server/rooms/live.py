@@ -117,14 +117,15 @@ class Room:
             "forbidden": [],
         }
 
-    def waits(self, kind: RoomKind, role: RoomRole, oid: int) -> bool:
+    def waits(self, kind: RoomKind, role: RoomRole, oid: int, *, hosting: bool) -> bool:
         """Whether this person goes to the waiting room: a meeting's parents,
-        until the host lets them in once."""
+        until the host lets them in once; never who hosts it (``hosting``:
+        asked of the roster now, not of the record)."""
         return (
             kind is RoomKind.MEETING
             and role is RoomRole.PARENT
             and oid not in self.admitted
-            and not self.record.hosts(oid)
+            and not hosting
         )
 
     def guests(self) -> int:

@@ -223,7 +223,7 @@ class RoomService:
     async def attendance(self, oid: int, room_id: str) -> tuple[RoomRecord, list[AttendanceRow]]:
         """Who was present when: for the host, the co-host and the school's admins."""
         record = await self._record(room_id)
-        if not record.hosts(oid):
+        if not await self.hosts_now(oid, record):
             profile = await self._guard.profile(oid)
             admin = profile is not None and may_in_school(
                 profile, PolicyAction.MODERATE_SCHOOL, record.school_id
@@ -275,8 +275,9 @@ class RoomService:
         oid = profile.person.oid
         if oid in room.removed:
             raise e.removed()
+        hosting = await self.hosts_now(oid, room.record)
         if room.record.started_at is None:
-            if not room.record.hosts(oid):
+            if not hosting:
                 raise e.not_started()
             room.record = await self._store.open_room(room.id, self._clock.time())
         if not room.media_open:
@@ -287,7 +288,7 @@ class RoomService:
             return await self._take_back(room, held, sink)
         role = base_role(profile, room.record)
         waiter = room.waiting.get(oid)
-        if waiter is None and room.waits(room.record.kind, role, oid):
+        if waiter is None and room.waits(room.record.kind, role, oid, hosting=hosting):
             if len(room.waiting) >= self._config.max_participants:
                 raise e.full("waiting room")
             waiter = room.waiting[oid] = Waiter(
@@ -327,7 +328,7 @@ class RoomService:
     ) -> Participant:
         """Make ``oid`` a participant: attendance from now, a member of the
         room's chat, announced to the others.  The caller holds the lock."""
-        hosting = room.record.hosts(oid)
+        hosting = await self.hosts_now(oid, room.record)
         if not hosting and room.guests() >= self._config.max_participants:
             raise e.full("room")
         participant = Participant(oid, name, role, sink)
@@ -449,7 +450,7 @@ class RoomService:
     async def end(self, oid: int, room_id: str) -> None:
         """End the room for everyone (the host or co-host, in the room or not)."""
         record = await self._record(room_id)
-        if not record.hosts(oid):
+        if not await self.hosts_now(oid, record):
             raise e.not_host()
         room = self._live.get(room_id)
         if room is None:
@@ -481,9 +482,18 @@ class RoomService:
         if room is None:
             raise e.not_in_room()
         async with room.lock:
-            if host and not room.record.hosts(oid):
+            if host and not await self.hosts_now(oid, room.record):
                 raise e.not_host()
             yield room, self.present(room, oid, sink)
+
+    async def hosts_now(self, oid: int, record: RoomRecord) -> bool:
+        """Whether ``oid`` hosts the room now: named its host or co-host, and
+        still let host the class's rooms of its kind by the roster as it is
+        (a teacher taken off the staff mid-lesson hosts no more)."""
+        if not record.hosts(oid):
+            return False
+        profile = await self._guard.profile(oid)
+        return profile is not None and may_in_class(profile, HOST_ACTION[record.kind], record.place)
 
     def find(self, oid: int, room_id: str, sink: RoomSink) -> tuple[Room, Participant]:
         """Like :meth:`acting` without the lock (for media requests)."""

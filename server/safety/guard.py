@@ -119,9 +119,15 @@ class Guard:
     # -- reading --------------------------------------------------------------
 
     async def profile(self, oid: int) -> Profile | None:
+        """The person's roster profile as it is now (``None``: not in it)."""
         if oid in self._profiles:
             return self._profiles[oid]
+        changes = self._changes
         profile = await self._store.profile(oid)
+        if changes != self._changes:
+            # The roster changed while we read: this answer may predate it.
+            # Used once, never kept, or the old rights would outlive the change.
+            return profile
         if len(self._profiles) >= MAX_PROFILES:
             self._profiles.clear()
         self._profiles[oid] = profile

@@ -79,16 +79,25 @@ class Reports:
         return resolved
 
     async def _may_resolve(self, oid: int, report: Report) -> bool:
-        if oid in await self._store.report_recipients(report.id):
-            return True
+        """Whether ``oid`` moderates the report's chat now.  Having been sent
+        the report is no right: the roster may have changed since."""
         facts = await self._store.chat_facts(report.chat_id)
         if facts is None:
             return False
         return await self._guard.is_moderator(await self._guard.profile(oid), facts)
 
     async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[dict[str, object]]:
+        """The caller's own reports (``mine``, without the kept text), or the
+        reports sent to them of the chats they moderate now, with it."""
         if mine:
             own = await self._store.reports_by(oid, limit=MAX_LISTED)
             return [r.to_json(with_text=False) for r in own if status in (None, r.status)]
         sent = await self._store.reports_for(oid, status=status, limit=MAX_LISTED)
-        return [r.to_json() for r in sent]
+        moderates: dict[str, bool] = {}
+        for chat_id in sorted({r.chat_id for r in sent}):
+            facts = await self._store.chat_facts(chat_id)
+            profile = await self._guard.profile(oid)
+            moderates[chat_id] = facts is not None and await self._guard.is_moderator(
+                profile, facts
+            )
+        return [r.to_json() for r in sent if moderates[r.chat_id]]

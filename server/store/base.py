@@ -73,8 +73,42 @@ class ChatStore(Protocol):
 
         With ``before``: the last ``limit`` events with ``after < seq <
         before``; without: the first ``limit`` events with ``seq > after``.
-        No membership check: callers check first.
+        No membership check: for moderators' reads, whose right the caller
+        checks; a member's reads go through :meth:`member_events` and
+        :meth:`events_for`.
         """
+        ...
+
+    async def member_events(
+        self,
+        chat_id: str,
+        reader: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[ChatEvent] | None:
+        """:meth:`events` if ``reader`` is a member of the chat, ``None`` if
+        not, decided in the same snapshot as the read (so a removal cannot
+        fall between the check and the page)."""
+        ...
+
+    async def events_for(
+        self, chat_id: str, reader: int, *, after: int, limit: int
+    ) -> tuple[list[ChatEvent], bool]:
+        """The first ``limit`` events after ``after`` that ``reader`` may
+        receive (a catch-up), and whether they end at the reader's removal.
+
+        A member receives every event (one added again sees the chat as
+        any member added later does); anyone else the events up to and
+        including the ``members`` event that next removed them, and nothing
+        after it.  Decided in one snapshot with the read.
+        """
+        ...
+
+    async def removal_after(self, chat_id: str, oid: int, after: int) -> int | None:
+        """The seq of the first event after ``after`` that removed ``oid``
+        from the chat; ``None`` if there is none or ``oid`` is a member now."""
         ...
 
     async def post(

@@ -25,8 +25,6 @@ from typing import Any
 
 from server.chats.errors import (
     CHAT_INVALID,
-    CHAT_MEMBERS_FIXED,
-    CHAT_NOT_OWNER,
     IDEMPOTENCY_CONFLICT,
     MESSAGE_DELETED,
     MESSAGE_NOT_AUTHOR,
@@ -34,7 +32,9 @@ from server.chats.errors import (
     Conflict,
     NotFound,
     chat_not_found,
+    members_fixed,
     message_not_found,
+    not_owner,
 )
 from server.chats.model import (
     ROSTER_KINDS,
@@ -463,6 +463,48 @@ async def events(
     return [_event(row) for row in reversed(rows)]
 
 
+async def removal_after(db: SqlConnection, chat_id: str, oid: int, after: int) -> int | None:
+    """See :meth:`server.store.base.ChatStore.removal_after`."""
+    if await is_member(db, chat_id, oid):
+        return None
+    rows = await db.fetchall(
+        "SELECT MIN(seq) FROM chat_removals WHERE chat_id = ? AND person_oid = ? AND seq > ?",
+        (chat_id, oid, clamp(after)),
+    )
+    return None if rows[0][0] is None else int(rows[0][0])
+
+
+async def events_for(
+    db: SqlConnection, chat_id: str, reader: int, *, after: int, limit: int
+) -> tuple[list[ChatEvent], bool]:
+    """See :meth:`server.store.base.ChatStore.events_for`."""
+    if limit <= 0 or not valid_oid(reader):
+        return [], False
+    after, limit = clamp(after), clamp(limit)
+    removal = await removal_after(db, chat_id, reader, after)
+    rows = await db.fetchall(
+        f"{_EVENT} WHERE chat_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+        (chat_id, after, MAX_INT64 if removal is None else removal, limit),
+    )
+    events = [_event(row) for row in rows]
+    return events, bool(events) and events[-1].seq == removal
+
+
+async def member_events(
+    db: SqlConnection,
+    chat_id: str,
+    reader: int,
+    *,
+    after: int,
+    before: int | None,
+    limit: int,
+) -> list[ChatEvent] | None:
+    """See :meth:`server.store.base.ChatStore.member_events`."""
+    if not await is_member(db, chat_id, reader):
+        return None
+    return await events(db, chat_id, after=after, before=before, limit=limit)
+
+
 async def message_versions(
     db: SqlConnection, chat_id: str, message_id: int
 ) -> list[tuple[int, str, float]]:
@@ -877,9 +919,9 @@ async def change_members(
         raise chat_not_found(chat_id)
     kind, owner = ChatKind(rows[0][0]), rows[0][1]
     if kind is not ChatKind.GROUP:
-        raise Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind.value} chat cannot be changed")
+        raise members_fixed(kind.value)
     if owner != actor and not (moderator and not add):
-        raise ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+        raise not_owner()
     to_add, to_remove = set(add), set(remove)
     if to_add & to_remove:
         raise ZvonokError(CHAT_INVALID, "a person cannot be both added and removed")
@@ -895,6 +937,7 @@ async def change_members(
         "DELETE FROM chat_members WHERE chat_id = ? AND person_oid = ?",
         [(chat_id, oid) for oid in removed],
     )
+    await _record_removals(db, [(chat_id, oid, seq) for oid in removed])
     await db.executemany(
         "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",
         [(chat_id, oid, seq) for oid in added],
@@ -902,6 +945,14 @@ async def change_members(
     data: dict[str, Any] = {"added": added, "removed": removed}
     event = await _append(db, chat_id, seq, EventKind.MEMBERS, actor, now, None, data)
     return MembershipChange(event, tuple(added), tuple(removed))
+
+
+async def _record_removals(db: SqlConnection, removals: Sequence[tuple[str, int, int]]) -> None:
+    """Note ``(chat, person, seq)`` of each removal, which bounds what the
+    removed person reads of the chat (:func:`events_for`)."""
+    await db.executemany(
+        "INSERT INTO chat_removals (chat_id, person_oid, seq) VALUES (?, ?, ?)", removals
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1057,6 +1108,9 @@ async def sync_roster_chats(db: SqlConnection, now: float) -> list[MembershipCha
     await db.executemany(
         "DELETE FROM chat_members WHERE chat_id = ? AND person_oid = ?",
         [(c.event.chat, oid) for c in changes for oid in c.removed],
+    )
+    await _record_removals(
+        db, [(c.event.chat, oid, c.event.seq) for c in changes for oid in c.removed]
     )
     await db.executemany(
         "INSERT INTO chat_members (chat_id, person_oid, read_seq) VALUES (?, ?, ?)",

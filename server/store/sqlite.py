@@ -15,6 +15,7 @@ details go to the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sqlite3
@@ -261,12 +262,13 @@ class SqliteStore:
             writer = self._connected(self._writer)
             with _unavailable("run a write transaction"):
                 await self._rollback(writer)  # in case a cancelled one was left open
-                await writer.execute_fetchall("BEGIN IMMEDIATE", ())
                 try:
+                    # Inside the try, as in _snapshot: a cancelled BEGIN runs later.
+                    await writer.execute_fetchall("BEGIN IMMEDIATE", ())
                     yield SqliteSession(writer)
                     await writer.execute_fetchall("COMMIT", ())
                 except BaseException:
-                    await self._rollback(writer)
+                    await self._end(writer)
                     raise
 
     @asynccontextmanager
@@ -276,17 +278,28 @@ class SqliteStore:
             reader = self._connected(self._reader)
             with _unavailable("read"):
                 await self._rollback(reader)
-                await reader.execute_fetchall("BEGIN", ())
                 try:
+                    # Inside the try: a task cancelled while its BEGIN waits
+                    # for the connection's thread leaves the BEGIN to run
+                    # there later, and only a ROLLBACK queued behind it ends
+                    # that transaction (in_transaction cannot see it yet).
+                    await reader.execute_fetchall("BEGIN", ())
                     yield SqliteSession(reader)
                 finally:
-                    await self._rollback(reader)
+                    await self._end(reader)
 
     @staticmethod
     def _connected(connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
         if connection is None:
             raise StoreUnavailable("the store is not open")
         return connection
+
+    @staticmethod
+    async def _end(connection: aiosqlite.Connection) -> None:
+        """Roll back, even a transaction whose BEGIN has not run yet: the
+        ROLLBACK runs after it on the connection's thread."""
+        with contextlib.suppress(sqlite3.OperationalError):  # the BEGIN itself failed
+            await connection.execute_fetchall("ROLLBACK", ())
 
     @staticmethod
     async def _rollback(connection: aiosqlite.Connection) -> None:
@@ -408,6 +421,30 @@ class SqliteStore:
     ) -> list[ChatEvent]:
         async with self._snapshot() as db:
             return await chat_sql.events(db, chat_id, after=after, before=before, limit=limit)
+
+    async def member_events(
+        self,
+        chat_id: str,
+        reader: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[ChatEvent] | None:
+        async with self._snapshot() as db:
+            return await chat_sql.member_events(
+                db, chat_id, reader, after=after, before=before, limit=limit
+            )
+
+    async def events_for(
+        self, chat_id: str, reader: int, *, after: int, limit: int
+    ) -> tuple[list[ChatEvent], bool]:
+        async with self._snapshot() as db:
+            return await chat_sql.events_for(db, chat_id, reader, after=after, limit=limit)
+
+    async def removal_after(self, chat_id: str, oid: int, after: int) -> int | None:
+        async with self._snapshot() as db:
+            return await chat_sql.removal_after(db, chat_id, oid, after)
 
     async def message_versions(self, chat_id: str, message_id: int) -> list[tuple[int, str, float]]:
         async with self._snapshot() as db:
