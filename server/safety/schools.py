@@ -17,16 +17,17 @@ from server.clock import Clock
 from server.errors import ZvonokError
 from server.roster.authority import school_admin
 from server.roster.diff import ImportReport
-from server.roster.document import parse_roster_bytes
-from server.roster.errors import RosterError, RosterOutsideSchool
+from server.roster.document import RosterDocument, parse_roster_bytes
+from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
 from server.roster.model import Profile
 from server.store.base import Store
 
 from . import errors as se
+from .filter import ContentFilter, has_link
 from .guard import Guard
 from .model import AuditEntry, AuditRecord
 from .policy import Action, may_in_school
-from .settings import SchoolSettings, parse_settings
+from .settings import SchoolSettings, parse_settings, strictest
 
 MAX_AUDIT_PAGE = 500
 MAX_ISSUES = 100
@@ -63,6 +64,40 @@ class RosterOutside(RosterRefused):
             ROSTER_OUTSIDE_SCHOOL,
             "the roster reaches past the schools you administer; nothing was written",
         )
+
+
+def screen_roster_texts(document: RosterDocument, content: ContentFilter) -> list[RosterIssue]:
+    """The names an admin's upload shows to the school's children (people,
+    the school, classes, subjects) under the content filter, and with no
+    link at all: a name is never a link.  The operator's import is not
+    screened, so a real surname the filter mistakes is imported by them."""
+    texts: list[tuple[str, str]] = []
+    for index, person in enumerate(document.people):
+        texts.append((f"people[{index}].last_name", person.last_name))
+        texts.append((f"people[{index}].first_name", person.first_name))
+        if person.middle_name is not None:
+            texts.append((f"people[{index}].middle_name", person.middle_name))
+    for s, school in enumerate(document.schools):
+        texts.append((f"schools[{s}].name", school.name))
+        for c, record in enumerate(school.classes):
+            texts.append((f"schools[{s}].classes[{c}].name", record.name))
+            for t, teacher in enumerate(record.subject_teachers):
+                texts.append(
+                    (f"schools[{s}].classes[{c}].subject_teachers[{t}].subject", teacher.subject)
+                )
+    issues: list[RosterIssue] = []
+    for path, text in texts:
+        if has_link(text):
+            issues.append(RosterIssue(path, "a name cannot hold a link"))
+        elif content.blocks(text):
+            issues.append(
+                RosterIssue(
+                    path,
+                    "the content filter blocks this text; if it is a real name, "
+                    "the operator's roster import takes it",
+                )
+            )
+    return issues
 
 
 class Schools:
@@ -135,6 +170,10 @@ class Schools:
         for school in document.schools:
             if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school.id):
                 raise ce.forbidden(f"only admins of school {school.id} may import its roster")
+        words = [await self._guard.settings(school.id) for school in document.schools]
+        issues = screen_roster_texts(document, ContentFilter(strictest(words).words))
+        if issues:
+            raise RosterRefused(RosterError(issues))
         try:
             report = await self._store.import_roster(document, school_admin(oid))
         except RosterOutsideSchool as exc:

@@ -244,3 +244,30 @@ async def test_the_demo_schools_admin_still_runs_her_own_roster(zvonok: Running)
     renaming = {"first_name": ["Артём", "Артемий"]}
     assert renamed["details"]["row"] == {"oid": ANYA, "fields": renaming}
     assert await audit(zvonok, OTHER_SCHOOL, STRANGER_TEACHER) == []
+
+
+async def test_names_an_admin_uploads_pass_the_content_filter_and_hold_no_link(
+    zvonok: Running,
+) -> None:
+    """Names are shown to the school's children: an upload screens them as a
+    post is screened, and a name never holds a link."""
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    [anya] = [i for i, p in enumerate(roster["people"]) if p["oid"] == ANYA]
+    roster["people"][anya]["first_name"] = "vk.com/club1"
+    roster["schools"][0]["classes"][0]["name"] = "5А блядь"
+    subjects = roster["schools"][0]["classes"][0]["subject_teachers"]
+    subjects[0]["subject"] = "Математика t.me/secret"
+
+    reply = await upload(zvonok, ADMIN, roster)
+
+    assert (reply.status, reply.code) == (422, "roster.invalid"), reply.body
+    named = sorted(issue.split(":", 1)[0] for issue in reply.body["error"]["issues"])
+    assert named == [
+        f"people[{anya}].first_name",
+        "schools[0].classes[0].name",
+        "schools[0].classes[0].subject_teachers[0].subject",
+    ]
+    assert (await profile(zvonok, ANYA))["person"]["first_name"] == "Артём"
+    # The demo school's own file, unchanged, still goes through.
+    clean = await upload(zvonok, ADMIN, json.loads(DEMO_ROSTER.read_text("utf-8")))
+    assert clean.status == 200, clean.body
