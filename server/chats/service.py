@@ -183,6 +183,7 @@ class ChatService:
         if creator is None or not may_in_school(creator, Action.CREATE_GROUP, school_id):
             raise e.forbidden("only the school's teachers and admins create groups")
         await self.guard.check_group_members(creator, school_id, members)
+        title = await self.guard.check_text(creator, school_id, title)  # members see it
         self.guard.take_send(oid, creator, school_id)
         summary, change = await self._store.create_group(
             creator=oid, school_id=school_id, title=title, members=members, key=key, now=self._now()
