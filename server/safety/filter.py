@@ -60,6 +60,9 @@ _WHITESPACE = frozenset(b" \n")
 _DOT = ord(".")
 _BANG = re.compile(rb"(?<=[A-Za-z\xc0-\xff\xa8\xb8])!(?=[A-Za-z\xc0-\xff\xa8\xb8])")  # б!я
 _I = "и".encode(_ENCODING)
+_LETTER_CODES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\xa8\xb8"
+) | frozenset(range(0xC0, 0x100))
 _U_AS_Y = bytes.maketrans(b"uU", "уУ".encode(_ENCODING))
 _MAX_JOINED_PIECES = 12  # х.у.й: how many pieces may be joined into one word
 _MAX_JOINED_LENGTH = 24  # and how long the joined word may get
@@ -82,6 +85,16 @@ def _encoded(text: str) -> bytes:
         return text.encode(_ENCODING)
     except UnicodeEncodeError:
         return fold(text).encode(_ENCODING, "replace")
+
+
+def _bang_between_letters(raw: bytes) -> bool:
+    """Whether a ``!`` stands between two letters (a quick test before :data:`_BANG`)."""
+    at = raw.find(b"!", 1)
+    while 0 < at < len(raw) - 1:
+        if raw[at - 1] in _LETTER_CODES and raw[at + 1] in _LETTER_CODES:
+            return True
+        at = raw.find(b"!", at + 1)
+    return False
 
 
 def _decoded(code: int) -> str | None:
@@ -529,7 +542,7 @@ class ContentFilter:
         found = self._found(raw.translate(_CASED))
         # Two characters have two readings: "!" between letters is punctuation (на!хуй)
         # or и (п!зда); a Latin u is и by its look (пuзда) or у by its sound (хuй).
-        if b"!" in raw and _BANG.search(raw) is not None:
+        if b"!" in raw and _bang_between_letters(raw):
             found = _merged(found, self._found(_BANG.sub(_I, raw).translate(_CASED)))
         if b"u" in raw or b"U" in raw:
             found = _merged(found, self._found(raw.translate(_U_AS_Y).translate(_CASED)))

@@ -36,7 +36,9 @@ _FILE_EXTENSIONS = frozenset({"py", "md", "sh", "zip", "mov"})
 # Top-level domains that a dot with a space after it still reaches: "vk. com". Only these,
 # so that a sentence's end before a word ("пока. me too") stays a sentence.
 _SPACED_TLDS = "com|ru|рф|su|net|org"
-_DOTS = {"。": ".", "｡": ".", "․": ".", "﹒": ".", "．": ".", "…": "."}
+_DOTS = str.maketrans("。｡․﹒．…", "......")
+# Something a recogniser could take for a link; a view without one has none.
+_CANDIDATE = re.compile(r"://|www\.|@|[^\W_]\.[^\W\d_]{2}", re.IGNORECASE)
 # A dot written out or in brackets, between two parts of an address.
 _DISGUISED_DOT = re.compile(
     rf"""
@@ -52,9 +54,10 @@ _CYRILLIC_AS_LATIN = str.maketrans("аеокмрсуххіјѕԁһԛԝАВЕКМ
 _LATIN = re.compile(r"[a-zA-Z]")
 _SPACE_OR_BRACKET = re.compile(r"[\s,\[({<]")
 _WORD = re.compile(r"\S+")
-# A text without a letter outside the Russian alphabet (Latin, full-width, Greek...) and
-# without a Russian top-level domain after a dot has no link: the quick answer.
-_HINT = re.compile(r"[^\W\d_а-яА-ЯёЁ]|[.．。｡․﹒]\s*[а-яё]{2}|@")
+# A text (its look-alikes folded) with no Latin letter, no "@" and no Russian top-level
+# domain after a dot has no link.
+_LATIN_OR_AT = re.compile(r"[a-zA-Z@]")
+_RUSSIAN_TLD = re.compile(r"[.．。｡․﹒…]\s*[а-яё]{2}")
 
 
 # linkify-it reads ASCII local parts only: "иван@почта.рф" is an address all the same.
@@ -75,31 +78,45 @@ def _recogniser() -> LinkifyIt:
     return LinkifyIt(options=options).tlds(sorted(_top_level_domains()), False)
 
 
-def _view(text: str) -> tuple[str, list[int]]:
-    """The undisguised text, and where each of its characters stands in ``text``."""
-    folded = fold(text)
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(folded):
-        if unicodedata.category(char) == "Cf":  # zero-width space, joiners, marks of direction
-            continue
-        chars.append(_DOTS.get(char, char))
-        origin.append(index)
-    view = "".join(chars)
-    if view.isascii() and _SPACE_OR_BRACKET.search(view) is None:
-        return view, origin  # no dot to undisguise, no Cyrillic letter
+@functools.cache
+def _format_characters() -> re.Pattern[str]:
+    """Unicode's format characters (zero-width spaces, joiners, marks of direction)."""
+    codes = [code for code in range(0x110000) if unicodedata.category(chr(code)) == "Cf"]
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in codes) + "]+")
+
+
+def _replaced(
+    view: str, places: list[int] | None, pattern: re.Pattern[str], by: str
+) -> tuple[str, list[int] | None]:
+    """Each match of ``pattern`` in ``view`` replaced ``by``, with the places kept."""
+    if pattern.search(view) is None:
+        return view, places
+    if places is None:
+        places = list(range(len(view)))
     parts: list[str] = []
-    places: list[int] = []
+    kept: list[int] = []
     position = 0
-    for dot in _DISGUISED_DOT.finditer(view):
-        parts.append(view[position : dot.start()])
-        places.extend(origin[position : dot.start()])
-        parts.append(".")
-        places.append(origin[dot.start()])
-        position = dot.end()
+    for found in pattern.finditer(view):
+        parts.append(view[position : found.start()])
+        kept.extend(places[position : found.start()])
+        if by:
+            parts.append(by)
+            kept.append(places[found.start()])
+        position = found.end()
     parts.append(view[position:])
-    places.extend(origin[position:])
-    view = "".join(parts)
+    kept.extend(places[position:])
+    return "".join(parts), kept
+
+
+def _view(text: str) -> tuple[str, list[int] | None]:
+    """The undisguised (already folded) text, and where each of its characters stands in ``text``
+    (None: where it stands in the view)."""
+    view = text.translate(_DOTS)
+    places: list[int] | None = None
+    if not view.isascii():
+        view, places = _replaced(view, places, _format_characters(), "")
+    if not view.isascii() or _SPACE_OR_BRACKET.search(view) is not None:
+        view, places = _replaced(view, places, _DISGUISED_DOT, ".")
     if not view.isascii():
         view = _WORD.sub(_as_latin, view)  # one character for one: the places stay
     return view, places
@@ -129,9 +146,16 @@ def find_links(text: str) -> list[tuple[int, int]]:
     (see the module's docstring), and e-mail addresses (children must not swap contacts
     either).
     """
-    if _HINT.search(text) is None:
+    try:
+        text.encode("cp1251")
+        folded = text  # nothing to fold
+    except UnicodeEncodeError:
+        folded = fold(text)
+    if _LATIN_OR_AT.search(folded) is None and _RUSSIAN_TLD.search(folded) is None:
+        return []  # the quick answer: no Latin letter, no "@", no Russian domain
+    view, places = _view(folded)
+    if _CANDIDATE.search(view) is None:
         return []
-    view, places = _view(text)
     matches = _recogniser().match(view) or []
     found = [(m.index, m.last_index) for m in matches if _is_meant(m.raw, m.schema)]
     if "@" in view:
@@ -142,6 +166,8 @@ def find_links(text: str) -> list[tuple[int, int]]:
                 start < until and other < end for other, until in found
             ):
                 found.append((start, end))
+    if places is None:
+        return sorted(found)
     return sorted((places[start], places[end - 1] + 1) for start, end in found)
 
 
