@@ -29,12 +29,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+import emoji as emoji_data
+
+from .errors import CHAT_INVALID, ProtocolError
 from .fields import MAX_CHAT_ID, MAX_POSITIONS, MAX_SAFE_INT, Body
 from .messages import Message
 
 MAX_TEXT_WIRE = 65_536  # characters; the server's own max_text (welcome.limits) is lower
 MAX_KEY = 128  # characters of an idempotency key
 MAX_EMOJI = 16  # characters of a reaction (a grapheme cluster may be several code points)
+# The statuses of Unicode's emoji-test.txt a reaction may have: a fully-qualified emoji or
+# sequence (ZWJ, skin tone, flag, keycap: 👍, 👍🏽, 🇷🇺, 1️⃣, 👨‍👩‍👧) or a component (🏽).
+_REACTION_STATUSES = frozenset(
+    (emoji_data.STATUS["fully_qualified"], emoji_data.STATUS["component"])
+)
 MAX_TITLE = 200  # characters of a group's title
 MAX_SCHOOL_ID = 64  # characters of a school id (the roster allows 1 to 64)
 MAX_PEOPLE = 500  # OIDs in one members list or presence query
@@ -43,6 +51,24 @@ MAX_EVENTS = 10_000  # events in one history.page (a server sends at most the as
 MAX_EVENT_KIND = 32  # characters of an event kind
 MAX_HISTORY_LIMIT = 200
 DEFAULT_HISTORY_LIMIT = 50
+
+
+def is_reaction(text: str) -> bool:
+    """Whether ``text`` is one emoji, as a reaction must be (``docs/protocol.md``, ``react``).
+
+    One fully-qualified emoji or emoji sequence of Unicode's list, or a component (a skin
+    tone, a hair style), as the ``emoji`` package ships it; nothing before, after or
+    between (no words, no two emoji, no text-style ❤ without its variation selector).
+    """
+    entry = emoji_data.EMOJI_DATA.get(text)
+    return entry is not None and entry["status"] in _REACTION_STATUSES
+
+
+def _reaction(body: Body) -> str:
+    value = body.text("emoji", max_len=MAX_EMOJI)
+    if not is_reaction(value):
+        raise ProtocolError(CHAT_INVALID, "react.emoji: expected one emoji")
+    return value
 
 
 def _chat(body: Body, key: str = "chat") -> str:
@@ -207,7 +233,8 @@ class React(Message):
     """Add (``on``) or take back a reaction.  Reply ``ack``.
 
     ``{"chat": "class:5a", "message_id": 17, "emoji": "👍", "on": true, "key": "..."?}``;
-    ``on`` defaults to true.
+    ``on`` defaults to true.  ``emoji`` is one emoji (:func:`is_reaction`); anything else
+    is refused with ``chat.invalid``.
     """
 
     TYPE: ClassVar[str] = "react"
@@ -222,7 +249,7 @@ class React(Message):
         return cls(
             chat=_chat(body),
             message_id=_seq(body, "message_id"),
-            emoji=body.text("emoji", max_len=MAX_EMOJI),
+            emoji=_reaction(body),
             on=body.opt_boolean("on", True),
             key=_opt_key(body),
         )

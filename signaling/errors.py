@@ -18,6 +18,8 @@ FRAME_NOT_BINARY: Final = "frame.not_binary"
 # Message-level problems: readable msgpack, but not a valid message.
 MESSAGE_INVALID: Final = "message.invalid"
 MESSAGE_UNKNOWN_TYPE: Final = "message.unknown_type"
+# A well-formed field whose value a chat cannot take (a reaction that is not an emoji).
+CHAT_INVALID: Final = "chat.invalid"
 
 # Session state.
 HELLO_REQUIRED: Final = "hello.required"

@@ -27,7 +27,7 @@ from server.safety.guard import Guard
 from server.safety.limits import Tier
 from server.safety.policy import Action, may_in_school, may_message
 from server.store.base import Store
-from signaling.chat import Receipt, TypingNotice
+from signaling.chat import Receipt, TypingNotice, is_reaction
 from signaling.codec import encode
 
 from . import errors as e
@@ -137,7 +137,7 @@ class ChatService:
         on: bool = True,
         key: str | None = None,
     ) -> Ack:
-        if not emoji.strip() or any(ch in emoji for ch in "\r\n\t"):
+        if not is_reaction(emoji):  # the codec checks the wire; this, every other way in
             raise ZvonokError(e.CHAT_INVALID, "a reaction is an emoji")
         try:
             self._take(oid, chat_id)
@@ -183,6 +183,7 @@ class ChatService:
         if creator is None or not may_in_school(creator, Action.CREATE_GROUP, school_id):
             raise e.forbidden("only the school's teachers and admins create groups")
         await self.guard.check_group_members(creator, school_id, members)
+        title = await self.guard.check_text(creator, school_id, title)  # members see it
         self.guard.take_send(oid, creator, school_id)
         summary, change = await self._store.create_group(
             creator=oid, school_id=school_id, title=title, members=members, key=key, now=self._now()

@@ -168,6 +168,7 @@ class RoomService:
         place = ClassPlace(class_id, school_id)
         if profile is None or not may_in_class(profile, HOST_ACTION[kind], place):
             raise e.forbidden(f"only the class's teachers and the school's admins host a {kind}")
+        title = await self._guard.check_text(profile, school_id, title)  # the class sees it
         now = self._clock.time()
         if starts_at is not None and starts_at > now + MAX_AHEAD:
             raise e.invalid("a room is scheduled at most a year ahead")

@@ -38,6 +38,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .links import find_links, has_link
+from .lookalikes import fold
+
 __all__ = [
     "ContentFilter",
     "Match",
@@ -55,6 +58,12 @@ WORD_LIST = "obscene_ru.txt"
 _ENCODING = "cp1251"
 _WHITESPACE = frozenset(b" \n")
 _DOT = ord(".")
+_BANG = re.compile(rb"(?<=[A-Za-z\xc0-\xff\xa8\xb8])!(?=[A-Za-z\xc0-\xff\xa8\xb8])")  # б!я
+_I = "и".encode(_ENCODING)
+_LETTER_CODES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\xa8\xb8"
+) | frozenset(range(0xC0, 0x100))
+_U_AS_Y = bytes.maketrans(b"uU", "уУ".encode(_ENCODING))
 _MAX_JOINED_PIECES = 12  # х.у.й: how many pieces may be joined into one word
 _MAX_JOINED_LENGTH = 24  # and how long the joined word may get
 _MIN_JOINED_LENGTH = 3  # "Е.Б." (initials) is not joined into a word
@@ -64,6 +73,28 @@ _TOKEN_LIMIT = 8_192  # tokens remembered by each filter (there is one filter pe
 
 def _cp(text: str) -> bytes:
     return text.encode(_ENCODING)
+
+
+def _encoded(text: str) -> bytes:
+    """The text in the single-byte code page: one byte a character.
+
+    Look-alikes of letters from other alphabets are folded first (:func:`fold`); what is
+    still missing becomes ``?``.
+    """
+    try:
+        return text.encode(_ENCODING)
+    except UnicodeEncodeError:
+        return fold(text).encode(_ENCODING, "replace")
+
+
+def _bang_between_letters(raw: bytes) -> bool:
+    """Whether a ``!`` stands between two letters (a quick test before :data:`_BANG`)."""
+    at = raw.find(b"!", 1)
+    while 0 < at < len(raw) - 1:
+        if raw[at - 1] in _LETTER_CODES and raw[at + 1] in _LETTER_CODES:
+            return True
+        at = raw.find(b"!", at + 1)
+    return False
 
 
 def _decoded(code: int) -> str | None:
@@ -112,7 +143,11 @@ _LOWERCASE = _letters(str.islower)
 
 
 # Latin letters that look like Cyrillic ones, digits and signs, other Cyrillic alphabets.
-_LOOKALIKES = dict(zip("abcehkmoptxyunr0346@$іїєўѕ", "авсенкмортхуипгозчбасииеус", strict=True))
+# Other alphabets' look-alikes (Greek, full-width, ...) are folded to these first
+# (lookalikes.py).  i, z, 1, 9 are read as и, з, и, я: "пiзда", "zалупа", "п1зда", "бл9".
+_LOOKALIKES = dict(
+    zip("abcehkmoptxyunriz013469@$іїєўѕ", "авсенкмортхуипгизоизчбяасииеус", strict=True)
+)
 
 
 def _lookalike_table() -> bytes:
@@ -128,9 +163,9 @@ _REPEAT = re.compile(rb"(.)\1+", re.DOTALL)
 _FIRST_GROUP = operator.itemgetter(1)
 _LATIN_PIECE = re.compile(rb"[0-9@$]*[a-z][a-z0-9@$]*")
 _PIECE = re.compile(rb"[^.]+")  # in a token
-# Three or more one-letter pieces one to three separators apart (in b" " + text + b" ", with
+# Three or more one-letter pieces one to sixteen separators apart (in b" " + text + b" ", with
 # every separator b" "): a word spelled out (х у й), if they are one-letter words.
-_SINGLES = re.compile(rb" [^ ](?: {1,3}[^ ](?= )){2,}")
+_SINGLES = re.compile(rb" [^ ](?: {1,%d}[^ ](?= )){2,}" % 16)
 _SPACE = ord(" ")
 _SEPARATORS = b". \n"  # what stands between pieces after _CASED
 _ASCII_LETTER = re.compile(rb"[a-z]")  # after _LOWER
@@ -455,6 +490,19 @@ def check_word(entry: str) -> None:
     _extra_forms(entry)
 
 
+def _merged(
+    first: dict[int, tuple[int, bytes]], second: dict[int, tuple[int, bytes]]
+) -> dict[int, tuple[int, bytes]]:
+    """The matches of two readings of a text, without overlaps (the first one's win)."""
+    if not first:
+        return second
+    merged = dict(first)
+    for start, (end, word) in second.items():
+        if all(end <= other or start >= until for other, (until, _) in merged.items()):
+            merged[start] = (end, word)
+    return merged
+
+
 class ContentFilter:
     """Finds and masks obscene words: the built-in list and a school's extra words.
 
@@ -490,10 +538,23 @@ class ContentFilter:
         """The filtered words of ``text``: non-overlapping, ordered by start."""
         if not text:
             return []
-        # A single-byte code page: one byte a character, "?" for each it lacks.
-        cased = text.encode(_ENCODING, "replace").translate(_CASED)
+        raw = _encoded(text)
+        found = self._found(raw.translate(_CASED))
+        # Two characters have two readings: "!" between letters is punctuation (на!хуй)
+        # or и (п!зда); a Latin u is и by its look (пuзда) or у by its sound (хuй).
+        if b"!" in raw and _bang_between_letters(raw):
+            found = _merged(found, self._found(_BANG.sub(_I, raw).translate(_CASED)))
+        if b"u" in raw or b"U" in raw:
+            found = _merged(found, self._found(raw.translate(_U_AS_Y).translate(_CASED)))
+        return [
+            Match(start, end, word.decode(_ENCODING))
+            for start, (end, word) in sorted(found.items())
+        ]
+
+    def _found(self, cased: bytes) -> dict[int, tuple[int, bytes]]:
+        """start -> (end, normalized word) of each filtered word in the cased text."""
         if self._clean(cased):
-            return []
+            return {}
         found: dict[int, tuple[int, bytes]] = {}  # start -> (end, normalized word)
         # Each token (a run between whitespace) is checked once per filter: its pieces,
         # and pieces joined over the punctuation between them (пиз.да, х.у.й).
@@ -519,10 +580,7 @@ class ContentFilter:
             letters = [run.start() + at - 1 for at, code in enumerate(run[0]) if code != _SPACE]
             for start, end, word in self._spelled(cased, letters):
                 found[start] = (end, word)
-        return [
-            Match(start, end, word.decode(_ENCODING))
-            for start, (end, word) in sorted(found.items())
-        ]
+        return found
 
     def mask(self, text: str) -> str:
         """``text`` with each filtered word replaced by as many ``*``: the length is kept."""
@@ -764,61 +822,3 @@ def _piece(low: bytes, skel: bytes, start: int, end: int, *, spaced: bool) -> _P
 def _latin(low: bytes) -> bytes | None:
     """The piece if it is wholly Latin (letters, with digits and signs), else None."""
     return low if low.isascii() and _is_latin(low) else None
-
-
-# Links ----------------------------------------------------------------------------------
-
-# Common top-level domains (a link needs ``(?![\w-])`` after one, so their order is free).
-_TLD = (
-    "(?:ru|рф|рус|su|com|net|org|io|me|info|biz|xyz|online|site|club|ly|gg|tv|cc|co|ua|by|kz"
-    "|uk|de|app|dev|link|top|pro|tk)"
-)
-_LABEL = r"[0-9a-zа-яё](?:[0-9a-zа-яё-]{0,61}[0-9a-zа-яё])?"
-_TAIL = r"(?::[0-9]{1,5})?(?:[/?#][^\s]*)?"
-_LINK = re.compile(
-    rf"""
-      \bhttps?://[^\s]+
-    | (?<![\w.+-])[\w.+-]+@(?:{_LABEL}\.)+[a-zа-яё]{{2,}}(?![\w-])  # e-mail addresses
-    | (?<![\w@.-])www\.(?:{_LABEL}\.)*{_LABEL}{_TAIL}
-    | (?<![\w@.-])(?:{_LABEL}\.)+(?P<tld>{_TLD})(?![\w-]){_TAIL}
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-# Every link has one of these; most messages have none, and this search is quick.
-_LINK_HINT = re.compile(rf"://|www\.|@|\.{_TLD}(?![\w-])")  # in lower case
-_TRAILING = ".,:;!?…»\"')]}"
-
-
-def _trim(text: str, start: int, end: int) -> int:
-    """The end of a link without the punctuation that closes the sentence around it."""
-    while end > start and text[end - 1] in _TRAILING:
-        if text[end - 1] == ")" and text.count("(", start, end) >= text.count(")", start, end):
-            break
-        end -= 1
-    return end
-
-
-def find_links(text: str) -> list[tuple[int, int]]:
-    """The ``(start, end)`` spans of links in ``text``, ordered.
-
-    Links are ``http(s)://`` URLs, ``www.`` addresses, bare domains with a common
-    top-level domain (``vk.com/id1``, ``t.me/name``, ``пример.рф``) and e-mail addresses
-    (children must not swap contacts either).
-    """
-    if _LINK_HINT.search(text.lower()) is None:
-        return []
-    spans: list[tuple[int, int]] = []
-    for link in _LINK.finditer(text):
-        tld = link["tld"]
-        if tld is not None and not (tld.islower() or tld.isupper()):
-            continue  # "в Москву.Me too": a sentence without a space after its dot
-        start, end = link.span()
-        end = _trim(text, start, end)
-        if end > start:
-            spans.append((start, end))
-    return spans
-
-
-def has_link(text: str) -> bool:
-    """Whether ``text`` has a link (see :func:`find_links`)."""
-    return bool(find_links(text))

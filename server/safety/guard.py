@@ -63,6 +63,19 @@ def _content_filter(words: tuple[str, ...]) -> ContentFilter:
     return ContentFilter(words)
 
 
+def _screened(tier: Tier, settings: SchoolSettings, text: str) -> tuple[str, bool]:
+    """A school's filter and link rule on one text: the text as it may be stored
+    (masked, if the school masks) and whether it was masked (docs/content-filter.md)."""
+    if settings.links == "teachers_only" and tier is not Tier.STAFF and has_link(text):
+        raise se.link_forbidden()
+    content = _content_filter(settings.words)
+    if not content.blocks(text):
+        return text, False
+    if settings.filter == "block":
+        raise se.content_blocked()
+    return content.mask(text), True
+
+
 def schools_of(profile: Profile | None, *roles: Role) -> set[str]:
     if profile is None:
         return set()
@@ -315,15 +328,19 @@ class Guard:
     async def _filtered(self, tier: Tier, facts: ChatFacts, text: str) -> tuple[str, bool]:
         if not facts.has_minor(self.today()):
             return text, False
-        settings = await self.chat_settings(facts)
-        if settings.links == "teachers_only" and tier is not Tier.STAFF and has_link(text):
-            raise se.link_forbidden()
-        content = _content_filter(settings.words)
-        if not content.blocks(text):
-            return text, False
-        if settings.filter == "block":
-            raise se.content_blocked()
-        return content.mask(text), True
+        return _screened(tier, await self.chat_settings(facts), text)
+
+    async def check_text(self, actor: Profile | None, school_id: str, text: str) -> str:
+        """A text that is not a post but is shown to others (a group's or a room's
+        title, a moderator's note to a reporter), as it may be stored.
+
+        The same filter and link rule as a post in a chat with minors, by the
+        school's settings: such a text reaches the school's children wherever it is
+        shown, so it is always filtered.  Returns the text, masked if the school
+        masks; raises ``content.link_forbidden`` or ``content.blocked``.
+        """
+        settings = await self.settings(school_id)
+        return _screened(tier_of(actor, school_id), settings, text)[0]
 
     def take_send(self, oid: int, actor: Profile | None, school_id: str | None) -> None:
         """Charge a send that is not a post in a chat (creating a group)."""

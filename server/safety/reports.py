@@ -54,8 +54,11 @@ class Reports:
             raise se.ReportNotFound(report_id)
         facts = await self._guard.facts(report.chat_id)
         actor = await self._guard.person(oid)
+        school_id = await self._guard.audit_school(actor, facts)
+        if note and school_id is not None:  # the reporter, perhaps a child, reads it
+            note = await self._guard.check_text(actor, school_id, note)
         audit = AuditRecord(
-            school_id=await self._guard.audit_school(actor, facts),
+            school_id=school_id,
             actor=oid,
             action="report.resolve",
             chat_id=report.chat_id,

@@ -621,6 +621,15 @@ async def _check_may_post(
         raise announcements_only()
 
 
+async def _check_not_muted(db: SqlConnection, chat_id: str, member: int, now: float) -> None:
+    rows = await db.fetchall(
+        "SELECT muted_until FROM chat_members WHERE chat_id = ? AND person_oid = ?",
+        (chat_id, member),
+    )
+    if rows and rows[0][0] is not None and float(rows[0][0]) > now:
+        raise Muted(float(rows[0][0]) - now)
+
+
 async def edit(
     db: SqlConnection,
     *,
@@ -745,6 +754,8 @@ async def react(
     replayed = await replay(db, actor, key, fingerprint)
     if replayed is not None:
         return Ack(replayed, duplicate=True)
+    if on:  # a muted member may take a reaction back, not add one (docs/safety.md)
+        await _check_not_muted(db, chat_id, actor, now)
     message = await _member_message(db, chat_id, actor, message_id)
     if message.deleted:
         raise deleted_conflict(chat_id, message_id)

@@ -183,12 +183,12 @@ def test_defaults_when_optional_fields_are_missing_or_nil() -> None:
         return decode_client_frame(pack({"type": kind, "body": body})).message
 
     base = {"chat": "g", "message_id": 1}
-    assert client("react", {**base, "emoji": "x"}) == c.React(chat="g", message_id=1, emoji="x")
-    assert client("react", {**base, "emoji": "x", "on": None}) == c.React(
-        chat="g", message_id=1, emoji="x", on=True
+    assert client("react", {**base, "emoji": "👍"}) == c.React(chat="g", message_id=1, emoji="👍")
+    assert client("react", {**base, "emoji": "👍", "on": None}) == c.React(
+        chat="g", message_id=1, emoji="👍", on=True
     )
-    assert client("react", {**base, "emoji": "x", "on": False}) == c.React(
-        chat="g", message_id=1, emoji="x", on=False
+    assert client("react", {**base, "emoji": "👍", "on": False}) == c.React(
+        chat="g", message_id=1, emoji="👍", on=False
     )
     assert client("history", {"chat": "g"}) == c.History(chat="g", limit=50)
     assert client("history", {"chat": "g", "limit": None, "before": None}) == c.History(chat="g")
@@ -389,9 +389,9 @@ BAD_CLIENT_BODIES: list[tuple[str, dict[str, Any], str]] = [
     ("react", {"chat": "c", "message_id": 1}, "react.emoji"),
     ("react", {"chat": "c", "message_id": 1, "emoji": ""}, "react.emoji"),
     ("react", {"chat": "c", "message_id": 1, "emoji": "x" * 17}, "react.emoji"),
-    ("react", {"chat": "c", "message_id": 1, "emoji": "x", "on": 1}, "react.on"),
-    ("react", {"chat": "c", "message_id": 1, "emoji": "x", "on": "true"}, "react.on"),
-    ("react", {"chat": "c", "message_id": 1, "emoji": "x", "key": "k" * 129}, "react.key"),
+    ("react", {"chat": "c", "message_id": 1, "emoji": "👍", "on": 1}, "react.on"),
+    ("react", {"chat": "c", "message_id": 1, "emoji": "👍", "on": "true"}, "react.on"),
+    ("react", {"chat": "c", "message_id": 1, "emoji": "👍", "key": "k" * 129}, "react.key"),
     ("history", {}, "history.chat"),
     ("history", {"chat": "c", "limit": 0}, "history.limit"),
     ("history", {"chat": "c", "limit": 201}, "history.limit"),
@@ -499,6 +499,26 @@ def test_bad_server_bodies(kind: str, body: dict[str, Any], field: str) -> None:
     assert error.message.startswith(f"{field}:") or error.message.startswith(f"{field}[")
 
 
+# Well-formed strings that are not one emoji: the chat cannot take them as a reaction.
+NOT_ONE_EMOJI = ["x", "хуй", "vk.com", "👍👍", " 👍", "❤", "1", "#", "🇷", "\u200d", "👍\u200d"]
+
+
+@pytest.mark.parametrize("text", NOT_ONE_EMOJI)
+def test_a_reaction_that_is_not_one_emoji_is_chat_invalid(text: str) -> None:
+    body = {"chat": "c", "message_id": 1, "emoji": text}
+    error = _error(pack({"type": "react", "id": 9, "body": body}))
+    assert (error.code, error.request_id) == (codes.CHAT_INVALID, 9)
+    assert error.message.startswith("react.emoji:")
+    assert not c.is_reaction(text)
+
+
+@pytest.mark.parametrize("text", ["👍", "👍🏿", "🇷🇺", "#️⃣", "👨‍👩‍👧‍👦", "🏳️‍🌈", "❤️", "🦰"])
+def test_emoji_sequences_are_reactions(text: str) -> None:
+    assert c.is_reaction(text)
+    message = c.React(chat="c", message_id=1, emoji=text)
+    assert decode_client_frame(encode(message)).message == message
+
+
 def test_every_chat_type_has_a_bad_body() -> None:
     client = {kind for kind, _, _ in BAD_CLIENT_BODIES} | {"chats"}  # chats has no fields
     assert client == {m.TYPE for m in CHAT_CLIENT_SAMPLES}
@@ -509,7 +529,7 @@ def test_limits_themselves_are_accepted() -> None:
     top = MAX_SAFE_INT
     samples: list[Message] = [
         c.Send(chat="c" * 128, text="я" * c.MAX_TEXT_WIRE, key="k" * 128, reply_to=top),
-        c.React(chat="c", message_id=top, emoji="x" * 16),
+        c.React(chat="c", message_id=top, emoji="👩🏻‍❤️‍💋‍👨🏼"),  # ten code points
         c.History(chat="c", before=top, after=0, limit=1),
         c.CreateGroup(school="s" * 64, title="t" * 200, members=[top] * 500),
         c.QueryPresence(people=list(range(1, 501))),
