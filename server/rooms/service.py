@@ -168,7 +168,7 @@ class RoomService:
         place = ClassPlace(class_id, school_id)
         if profile is None or not may_in_class(profile, HOST_ACTION[kind], place):
             raise e.forbidden(f"only the class's teachers and the school's admins host a {kind}")
-        title = await self._guard.check_text(profile, school_id, title)  # the class sees it
+        stored = await self._guard.check_text(profile, school_id, title)  # the class sees it
         now = self._clock.time()
         if starts_at is not None and starts_at > now + MAX_AHEAD:
             raise e.invalid("a room is scheduled at most a year ahead")
@@ -180,7 +180,8 @@ class RoomService:
             class_id=class_id,
             school_id=school_id,
             host=oid,
-            title=title,
+            title=stored,
+            asked_title=title,
             starts_at=starts_at,
             started_at=None if scheduled else now,
             key=key,

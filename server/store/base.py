@@ -314,13 +314,16 @@ class RoomStore(Protocol):
         school_id: str,
         host: int,
         title: str,
+        asked_title: str,
         starts_at: float | None,
         started_at: float | None,
         key: str | None,
         now: float,
     ) -> tuple[RoomRecord, MembershipChange | None]:
         """A new room and its chat, whose one member is the host; with
-        ``key``, the room that key's start made, and no change."""
+        ``key``, the room that key's start made, and no change.  ``title`` is
+        stored (as the content filter left it); ``asked_title``, as the start
+        asked it, is what a retry with the key is compared by."""
         ...
 
     async def started_room(

@@ -117,6 +117,7 @@ async def create_room(
     school_id: str,
     host: int,
     title: str,
+    asked_title: str,
     starts_at: float | None,
     started_at: float | None,
     key: str | None,
@@ -134,7 +135,7 @@ async def create_room(
             key=key,
             class_id=class_id,
             kind=kind,
-            title=title,
+            title=asked_title,
             starts_at=starts_at,
         )
         if first is not None:
@@ -144,7 +145,7 @@ async def create_room(
     )
     chat_id = change.event.chat
     if key is not None:
-        fingerprint = _start_fingerprint(class_id, kind, title, starts_at)
+        fingerprint = _start_fingerprint(class_id, kind, asked_title, starts_at)
         await chat_sql.remember(db, host, key, fingerprint, change.event, now)
     await db.execute(
         "INSERT INTO rooms (id, kind, class_id, school_id, host_oid, cohost_oid, title, "

@@ -176,3 +176,31 @@ async def test_a_start_retried_with_its_idempotency_key_returns_the_first_room(
         zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=too_long
     )
     assert (refused.status, refused.body["error"]["code"]) == (400, "request.invalid")
+
+
+async def test_a_masked_title_retried_with_its_key_returns_the_first_room(
+    zvonok: Running,
+) -> None:
+    """In a school that masks, the stored title is not the asked one: a retry
+    is compared by what it asked, not by what was stored."""
+    admin = 1000100001
+    settings = await call(
+        zvonok,
+        "PUT",
+        f"{zvonok.base}/api/v1/schools/sosh-1/settings",
+        admin,
+        json={"filter": "mask"},
+    )
+    assert settings.status == 200, settings.body
+    body = {"class": CLASS_5A, "kind": "lesson", "title": "Урок, блядь, математики"}
+    headers = {"Idempotency-Key": "masked-1"}
+    made = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=headers
+    )
+    assert made.status == 201, made.body
+    assert "блядь" not in made.body["room"]["title"]
+    again = await call(
+        zvonok, "POST", rooms_url(zvonok), CLASS_TEACHER_5A, json=body, headers=headers
+    )
+    assert again.status == 200, again.body
+    assert again.body["room"] == made.body["room"]
