@@ -20,6 +20,14 @@ there, not quietly in a lesson.
   the packets it sent and retransmits them (over RTX when negotiated).
 * :func:`use_host_addresses` chooses the addresses ICE gathers host
   candidates on (aioice has no such option, and it never offers loopback).
+* :class:`PeerConnection` is aiortc's, except that closing it while ICE is
+  still checking does not leave a task failing with ``InvalidStateError``
+  (aiortc 1.16 goes on starting the closed, bundled ICE transport for the
+  next section, and asyncio logs the unretrieved exception at ERROR).
+* :func:`parse_description`, :func:`common_codecs` and
+  :func:`parse_candidate` are aiortc's own SDP parser and codec matching,
+  which :mod:`media.sdp_check` runs before aiortc sees a description, so that
+  what aiortc would refuse half-way through applying it is refused first.
 """
 
 from __future__ import annotations
@@ -32,10 +40,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aioice.ice
 import aiortc
+import aiortc.rtcpeerconnection as aiortc_pc
 import av
-from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
+from aiortc import (
+    MediaStreamTrack,
+    RTCIceCandidate,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+)
 from aiortc import sdp as aiortc_sdp
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.exceptions import InvalidStateError
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 if TYPE_CHECKING:
@@ -199,6 +215,12 @@ def forwardable_offer(sdp: str) -> str:
     choose VP8 and Opus.
     """
     description = aiortc_sdp.SessionDescription.parse(sdp)
+    keep_forwarded_codecs(description)
+    return str(description)
+
+
+def keep_forwarded_codecs(description: SessionDescription) -> None:
+    """:func:`forwardable_offer` on a parsed description (changed in place)."""
     for media in description.media:
         allowed = FORWARDED_CODECS.get(media.kind)
         if allowed is None:
@@ -212,7 +234,6 @@ def forwardable_offer(sdp: str) -> str:
         ]
         media.rtp.codecs = keep
         media.fmt = [c.payloadType for c in keep]
-    return str(description)
 
 
 def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
@@ -221,13 +242,73 @@ def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
     track._id = track_id
 
 
-def parse_candidate(line: str) -> RTCIceCandidate:
-    """A browser's ``candidate:...`` string as aiortc's candidate (ValueError if malformed)."""
-    body = line.removeprefix("a=").removeprefix("candidate:")
-    bits = body.split()
-    # aiortc asserts rather than raising on a short line; a client's garbage is not a bug here.
-    if len(bits) < 8 or bits[6] != "typ" or not bits[1].isdigit() or not bits[5].isdigit():
-        raise ValueError(
-            "an ICE candidate is: foundation component transport priority ip port typ type"
+class PeerConnection(RTCPeerConnection):
+    """aiortc's peer connection, closable at any moment without an ERROR in the log.
+
+    aiortc starts ``__connect`` with ``asyncio.ensure_future`` and keeps no
+    handle on it. When the connection closes while that task waits on ICE,
+    the task goes on to the next section, whose (bundled, shared) ICE
+    transport is closed by then, and fails with ``InvalidStateError``;
+    nobody retrieves it, so asyncio logs a traceback at ERROR. A participant
+    who leaves during ICE (or sends an offer that never connects, then
+    leaves) must not do that, so a failure of a *closed* connection's
+    connect is dropped here; any other failure is left as it was.
+    """
+
+    async def _RTCPeerConnection__connect(self) -> None:
+        connect: Callable[[RTCPeerConnection], Awaitable[None]] = _private(
+            RTCPeerConnection, "_RTCPeerConnection__connect"
         )
-    return aiortc_sdp.candidate_from_sdp(body)
+        try:
+            await connect(self)
+        except InvalidStateError:
+            if self.connectionState != "closed":
+                raise
+
+
+SessionDescription = aiortc_sdp.SessionDescription
+MediaDescription = aiortc_sdp.MediaDescription
+
+# What aiortc's SDP parser (a pure function of the text) raises on text it
+# cannot read: ``assert`` on a malformed m-line or payload type, ``int()`` on
+# a number that is not one, ``DTLS_SETUP_ROLE[value]`` on an unknown setup,
+# ``value.split()`` on an attribute without a value, ``bits[1]`` on a short
+# one, ``next()`` on an fmtp line for a payload type the section lacks.
+PARSER_FAILURES: tuple[type[Exception], ...] = (
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    StopIteration,
+    ValueError,
+)
+
+
+def parse_description(sdp: str) -> SessionDescription:
+    """aiortc's reading of an SDP text (raises one of :data:`PARSER_FAILURES`)."""
+    return aiortc_sdp.SessionDescription.parse(sdp)
+
+
+def common_codecs(
+    kind: str,
+    offered: list[RTCRtpCodecParameters],
+    preferred: list[RTCRtpCodecCapability] | None = None,
+) -> list[RTCRtpCodecParameters]:
+    """The codecs aiortc negotiates for a section offering ``offered``.
+
+    Empty means aiortc refuses the section with ``OperationError``, after it
+    has already changed the connection for the sections before it.
+    ``preferred`` is what ``setCodecPreferences`` was given, if anything.
+    """
+    local: list[RTCRtpCodecParameters] = _private(aiortc_pc, "CODECS")[kind]
+    common = aiortc_pc.find_common_codecs(local, offered)
+    return aiortc_pc.filter_preferred_codecs(common, preferred or [])
+
+
+def parse_candidate(line: str) -> RTCIceCandidate:
+    """A browser's ``candidate:...`` string as aiortc's candidate.
+
+    aiortc asserts and calls ``int()`` without checking; the caller
+    (:func:`media.sdp_check.check_candidate`) has checked every field first.
+    """
+    return aiortc_sdp.candidate_from_sdp(line.removeprefix("a=").removeprefix("candidate:"))

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -41,12 +41,12 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 from server.config import MediaConfig
-from server.errors import ZvonokError
 from server.rooms.media import (
     IceCandidate,
     MediaEvents,
@@ -57,6 +57,20 @@ from server.rooms.media import (
 )
 
 from . import aiortc_glue as glue
+from . import sdp_check
+from .errors import (
+    MEDIA_BAD_TRACKS,
+    MEDIA_CODEC,
+    MEDIA_NO_CONNECTION,
+    MEDIA_NO_OFFER,
+    MEDIA_NO_ROOM,
+    MEDIA_OWN_TRACK,
+    MEDIA_TOO_MANY_TRACKS,
+    MEDIA_UNKNOWN_TRACK,
+    MediaError,
+    bad_candidate,
+    bad_sdp,
+)
 from .forward import ForwardTrack, is_vp8_keyframe
 from .keyframes import KeyframeRequester
 from .speaker import SpeakerDetector
@@ -73,12 +87,7 @@ KIND_OF: dict[Source, Literal["audio", "video"]] = {
 }
 MAX_SUBSCRIBER_TRANSCEIVERS = 256  # m-lines one subscribing connection may grow to
 
-
-class MediaError(ZvonokError):
-    """A media request the SFU cannot carry out."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message, http_status=422)
+__all__ = ["MediaError", "MediaRoom", "Publication", "Sfu"]
 
 
 @dataclass(eq=False)
@@ -145,6 +154,12 @@ class Peer:
     visible: set[str] | None = None  # video tiles shown; None: all
     muted: set[Source] = field(default_factory=set)  # sources the server does not forward
     renegotiate: bool = False  # the subscriber's tracks changed while an offer was out
+    pub_layout: sdp_check.Sections = ()  # (kind, mid) of the publishing offer taken last
+    # One negotiation at a time on each connection: aiortc's offer/answer
+    # steps await, and a second one started meanwhile sees a state the first
+    # is about to change.
+    publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    negotiating: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class MediaRoom:
@@ -233,7 +248,7 @@ class Sfu:
     def _room(self, room_id: str) -> MediaRoom:
         room = self._rooms.get(room_id)
         if room is None:
-            raise MediaError("media.no_room", "this room has no media session")
+            raise MediaError(MEDIA_NO_ROOM, "this room has no media session")
         return room
 
     # -- publishing ----------------------------------------------------------------
@@ -242,36 +257,46 @@ class Sfu:
         self, room_id: str, participant: int, sdp: str, tracks: Sequence[TrackSpec]
     ) -> str:
         room = self._room(room_id)
-        specs = _check_offer(sdp, tracks)
         peer = room.peer(participant)
-        if peer.pub is None:
-            peer.pub = self._connection(room, peer)
-        pc = peer.pub
+        async with peer.publishing:
+            if room.peers.get(participant) is not peer:
+                raise MediaError(MEDIA_NO_CONNECTION, "the participant's media ended meanwhile")
+            offer = sdp_check.check_offer(sdp, peer.pub_layout)
+            specs = _check_tracks(offer.sections, tracks)
+            created = peer.pub is None
+            pc = peer.pub = peer.pub or self._connection(room, peer)
+            added: list[Publication] = []
 
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            for transceiver in pc.getTransceivers():
-                if transceiver.receiver.track is track and transceiver.mid in specs:
-                    self._add_publication(room, peer, specs[transceiver.mid], transceiver)
+            @pc.on("track")
+            def on_track(track: MediaStreamTrack) -> None:
+                for transceiver in pc.getTransceivers():
+                    if transceiver.receiver.track is track and transceiver.mid in specs:
+                        added.append(
+                            self._add_publication(room, peer, specs[transceiver.mid], transceiver)
+                        )
 
-        try:
-            await pc.setRemoteDescription(
-                RTCSessionDescription(sdp=glue.forwardable_offer(sdp), type="offer")
-            )
-            await pc.setLocalDescription(await pc.createAnswer())
-        except (ValueError, TypeError, KeyError) as exc:
-            raise MediaError("media.bad_sdp", f"the offer cannot be used: {exc}") from exc
-        except Exception as exc:  # aiortc raises its own InvalidStateError/OperationError
-            if type(exc).__module__.startswith("aiortc"):
-                raise MediaError("media.bad_sdp", f"the offer cannot be used: {exc}") from exc
-            raise
-        finally:
-            pc.remove_listener("track", on_track)
-        return pc.localDescription.sdp
+            try:
+                with _refusals("offer", pc):
+                    await pc.setRemoteDescription(
+                        RTCSessionDescription(sdp=offer.sdp, type="offer")
+                    )
+                    await pc.setLocalDescription(await pc.createAnswer())
+            except MediaError:
+                for publication in added:
+                    if room.publications.get(publication.info.track_id) is publication:
+                        self._end_publication(room, peer, publication)
+                if created and peer.pub is pc:  # a connection that never worked is not kept
+                    peer.pub = None
+                    await pc.close()
+                raise
+            finally:
+                pc.remove_listener("track", on_track)
+            peer.pub_layout = offer.layout
+            return pc.localDescription.sdp
 
     def _add_publication(
         self, room: MediaRoom, peer: Peer, spec: TrackSpec, transceiver: RTCRtpTransceiver
-    ) -> None:
+    ) -> Publication:
         old = peer.publications.get(spec.source)
         if old is not None:
             self._end_publication(room, peer, old)
@@ -298,6 +323,7 @@ class Sfu:
         peer.publications[spec.source] = publication
         room.publications[info.track_id] = publication
         room.events.track_added(room.id, info)
+        return publication
 
     async def unpublish(self, room_id: str, participant: int, source: Source) -> None:
         room = self._room(room_id)
@@ -343,57 +369,61 @@ class Sfu:
     async def subscribe(self, room_id: str, participant: int, track_ids: Sequence[str]) -> None:
         room = self._room(room_id)
         peer = room.peer(participant)
-        wanted: list[Publication] = []
-        for track_id in track_ids:
-            publication = room.publications.get(track_id)
-            if publication is None:
-                raise MediaError("media.unknown_track", f"no track {track_id} in this room")
-            if publication.info.owner == participant:
-                raise MediaError("media.own_track", "a participant does not subscribe to itself")
-            if track_id not in peer.subscriptions:
-                wanted.append(publication)
-        if not wanted:
-            return
-        if peer.sub is None:
-            peer.sub = self._connection(room, peer)
-        pc = peer.sub
-        if len(pc.getTransceivers()) + len(wanted) > MAX_SUBSCRIBER_TRANSCEIVERS:
-            raise MediaError("media.too_many_tracks", "resubscribe on a new connection")
-        for publication in wanted:
-            info = publication.info
-            track = ForwardTrack(info.kind, publication.want_keyframe)
-            glue.set_track_id(track, info.track_id)
-            transceiver = pc.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(_codecs(info.kind))
-            glue.on_keyframe_request(transceiver.sender, publication.want_keyframe)
-            if publication.muted or (
-                info.kind == "video"
-                and peer.visible is not None
-                and info.track_id not in peer.visible
-            ):
-                track.pause(True)
-            publication.forwards.add(track)
-            peer.subscriptions[info.track_id] = Subscription(publication, track, transceiver)
-        await self._negotiate(room, peer)
+        async with peer.negotiating:
+            if room.peers.get(participant) is not peer:
+                raise MediaError(MEDIA_NO_CONNECTION, "the participant's media ended meanwhile")
+            wanted: dict[str, Publication] = {}
+            for track_id in track_ids:
+                publication = room.publications.get(track_id)
+                if publication is None:
+                    raise MediaError(MEDIA_UNKNOWN_TRACK, f"no track {track_id} in this room")
+                if publication.info.owner == participant:
+                    raise MediaError(MEDIA_OWN_TRACK, "a participant does not subscribe to itself")
+                if track_id not in peer.subscriptions:
+                    wanted[track_id] = publication
+            if not wanted:
+                return
+            if peer.sub is None:
+                peer.sub = self._connection(room, peer)
+            pc = peer.sub
+            if len(pc.getTransceivers()) + len(wanted) > MAX_SUBSCRIBER_TRANSCEIVERS:
+                raise MediaError(MEDIA_TOO_MANY_TRACKS, "resubscribe on a new connection")
+            for publication in wanted.values():
+                info = publication.info
+                track = ForwardTrack(info.kind, publication.want_keyframe)
+                glue.set_track_id(track, info.track_id)
+                transceiver = pc.addTransceiver(track, direction="sendonly")
+                transceiver.setCodecPreferences(_codecs(info.kind))
+                glue.on_keyframe_request(transceiver.sender, publication.want_keyframe)
+                if publication.muted or (
+                    info.kind == "video"
+                    and peer.visible is not None
+                    and info.track_id not in peer.visible
+                ):
+                    track.pause(True)
+                publication.forwards.add(track)
+                peer.subscriptions[info.track_id] = Subscription(publication, track, transceiver)
+            await self._offer(room, peer)
 
     async def unsubscribe(self, room_id: str, participant: int, track_ids: Sequence[str]) -> None:
         room = self._room(room_id)
         peer = room.peers.get(participant)
         if peer is None:
             return
-        changed = False
-        for track_id in track_ids:
-            subscription = peer.subscriptions.pop(track_id, None)
-            if subscription is None:
-                continue
-            subscription.publication.forwards.discard(subscription.track)
-            # The sender keeps waiting on the track (stopping it would end the
-            # sender for good); the m-line goes inactive at the next offer.
-            subscription.track.pause(True)
-            subscription.transceiver.direction = "inactive"
-            changed = True
-        if changed:
-            await self._negotiate(room, peer)
+        async with peer.negotiating:
+            changed = False
+            for track_id in track_ids:
+                subscription = peer.subscriptions.pop(track_id, None)
+                if subscription is None:
+                    continue
+                subscription.publication.forwards.discard(subscription.track)
+                # The sender keeps waiting on the track (stopping it would end the
+                # sender for good); the m-line goes inactive at the next offer.
+                subscription.track.pause(True)
+                subscription.transceiver.direction = "inactive"
+                changed = True
+            if changed and room.peers.get(participant) is peer:
+                await self._offer(room, peer)
 
     async def show(self, room_id: str, participant: int, track_ids: Sequence[str] | None) -> None:
         room = self._room(room_id)
@@ -407,17 +437,29 @@ class Sfu:
     async def answer(self, room_id: str, participant: int, sdp: str) -> None:
         room = self._room(room_id)
         peer = room.peers.get(participant)
-        pc = None if peer is None else peer.sub
-        if peer is None or pc is None or pc.signalingState != "have-local-offer":
-            raise MediaError("media.no_offer", "there is no subscriber offer to answer")
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise MediaError("media.bad_sdp", f"the answer cannot be used: {exc}") from exc
-        if peer.renegotiate:
-            await self._negotiate(room, peer)
+        if peer is None:
+            raise MediaError(MEDIA_NO_OFFER, "there is no subscriber offer to answer")
+        async with peer.negotiating:
+            pc = peer.sub
+            if (
+                pc is None
+                or room.peers.get(participant) is not peer
+                or pc.signalingState != "have-local-offer"
+            ):
+                raise MediaError(MEDIA_NO_OFFER, "there is no subscriber offer to answer")
+            answer = sdp_check.check_answer(sdp, pc.localDescription.sdp, PREFERRED)
+            with _refusals("answer", pc):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            if peer.renegotiate:
+                await self._offer(room, peer)
 
     async def _negotiate(self, room: MediaRoom, peer: Peer) -> None:
+        async with peer.negotiating:
+            if room.peers.get(peer.participant) is peer:
+                await self._offer(room, peer)
+
+    async def _offer(self, room: MediaRoom, peer: Peer) -> None:
+        """Offer the subscribing connection again, or note that it must be (lock held)."""
         pc = peer.sub
         if pc is None:
             return
@@ -436,7 +478,7 @@ class Sfu:
     # -- connections -----------------------------------------------------------------
 
     def _connection(self, room: MediaRoom, peer: Peer) -> RTCPeerConnection:
-        pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        pc = glue.PeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
@@ -451,16 +493,22 @@ class Sfu:
         room = self._room(room_id)
         peer = room.peers.get(participant)
         connection = None if peer is None else (peer.pub if pc == "pub" else peer.sub)
-        if connection is None:
-            raise MediaError("media.no_connection", f"no {pc} connection to add a candidate to")
+        if connection is None or connection.connectionState == "closed":
+            raise MediaError(MEDIA_NO_CONNECTION, f"no {pc} connection to add a candidate to")
         if candidate is None:
             return  # aiortc needs no end-of-candidates marker
-        try:
-            parsed = glue.parse_candidate(candidate.candidate)
-        except (ValueError, IndexError) as exc:
-            raise MediaError("media.bad_candidate", str(exc)) from exc
-        parsed.sdpMid = candidate.sdp_mid
-        parsed.sdpMLineIndex = candidate.sdp_mline_index
+        parsed = sdp_check.check_candidate(candidate.candidate)
+        mids = [t.mid for t in connection.getTransceivers()]
+        if candidate.sdp_mid is not None:  # it names the section; the index is not needed
+            if candidate.sdp_mid not in mids:
+                raise bad_candidate(f"the {pc} connection has no section {candidate.sdp_mid!r}")
+            parsed.sdpMid = candidate.sdp_mid
+        elif candidate.sdp_mline_index is not None and candidate.sdp_mline_index < len(mids):
+            parsed.sdpMLineIndex = candidate.sdp_mline_index
+        else:  # the codec refuses a candidate that names no section
+            raise bad_candidate(f"the {pc} connection has no section {candidate.sdp_mline_index}")
+        if sdp_check.is_mdns(parsed):
+            return  # never resolved: see sdp_check.is_mdns
         await connection.addIceCandidate(parsed)
 
     async def leave(self, room_id: str, participant: int) -> None:
@@ -485,29 +533,51 @@ class Sfu:
                 await pc.close()
 
 
-def _check_offer(sdp: str, tracks: Sequence[TrackSpec]) -> dict[str, TrackSpec]:
+def _check_tracks(
+    sections: Sequence[sdp_check.Section], tracks: Sequence[TrackSpec]
+) -> dict[str, TrackSpec]:
     """The offer's sending sections, each described by exactly one spec of the right kind."""
-    try:
-        offered = glue.offered_media(sdp)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise MediaError("media.bad_sdp", "the offer does not parse") from exc
     specs = {spec.mid: spec for spec in tracks}
     if len(specs) != len(tracks) or len({s.source for s in tracks}) != len(tracks):
-        raise MediaError("media.bad_tracks", "each mid and each source at most once")
-    sending = {m.mid: m for m in offered if m.direction in ("sendonly", "sendrecv")}
+        raise MediaError(MEDIA_BAD_TRACKS, "each mid and each source at most once")
+    sending = {m.mid: m for m in sections if m.direction in ("sendonly", "sendrecv")}
     if set(sending) != set(specs):
-        raise MediaError("media.bad_tracks", "describe every sending section of the offer by mid")
+        raise MediaError(MEDIA_BAD_TRACKS, "describe every sending section of the offer by mid")
     for mid, media in sending.items():
         spec = specs[mid]
         if KIND_OF[spec.source] != media.kind:
-            raise MediaError("media.bad_tracks", f"mid {mid} is {media.kind}, not {spec.source}")
+            raise MediaError(MEDIA_BAD_TRACKS, f"mid {mid} is {media.kind}, not {spec.source}")
         wanted = glue.FORWARDED_CODECS[media.kind][0]
-        if wanted not in media.codecs:
-            raise MediaError("media.codec", f"mid {mid} must offer {wanted}")
+        if wanted.lower() not in {codec.lower() for codec in media.codecs}:
+            raise MediaError(MEDIA_CODEC, f"mid {mid} must offer {wanted}")
     return specs
+
+
+@contextlib.contextmanager
+def _refusals(what: str, pc: RTCPeerConnection) -> Iterator[None]:
+    """aiortc's refusals of a description, as the SFU's.
+
+    ``ValueError`` and ``OperationError`` are aiortc checking a description
+    against itself and the offer (what :mod:`media.sdp_check` has not
+    already refused); ``InvalidStateError`` and ``InvalidAccessError`` a
+    connection in the wrong state for it, closed included. Nothing else is
+    caught: anything else is a bug, reported as one.
+    """
+    try:
+        yield
+    except (InvalidStateError, InvalidAccessError) as exc:
+        if pc.signalingState == "closed":
+            raise MediaError(MEDIA_NO_CONNECTION, f"the {what}'s connection closed") from exc
+        raise bad_sdp(f"the {what} cannot be used now: {str(exc)[:200]}") from exc
+    except (ValueError, OperationError) as exc:
+        raise bad_sdp(f"the {what} cannot be used: {str(exc)[:200]}") from exc
 
 
 def _codecs(kind: str) -> list[RTCRtpCodecCapability]:
     allowed = glue.FORWARDED_CODECS[kind]
     capabilities = RTCRtpSender.getCapabilities(kind)
     return [c for c in capabilities.codecs if c.mimeType in allowed]
+
+
+# What a subscribing connection's transceivers prefer (setCodecPreferences).
+PREFERRED: dict[str, list[RTCRtpCodecCapability]] = {k: _codecs(k) for k in ("audio", "video")}

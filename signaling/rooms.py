@@ -46,6 +46,7 @@ MAX_MID = 32  # characters of an SDP media id
 MAX_TRACK_ID = 128  # characters of a track id
 MAX_TRACK_IDS = 200  # track ids in one media.subscribe, media.unsubscribe, media.show
 MAX_CANDIDATE = 2048  # characters of one ICE candidate line
+MAX_MLINE_INDEX = 1023  # an ICE candidate's sdp_mline_index
 MAX_ROOMS = 100  # rooms in one room.list_result
 MAX_PEOPLE = 1000  # participants, waiters or speakers in one event or reply
 MAX_ICE_SERVERS = 16
@@ -467,7 +468,12 @@ class RtcAnswer(Message):
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A trickled ICE candidate, as the browser's ``RTCIceCandidate`` gives it."""
+    """A trickled ICE candidate, as the browser's ``RTCIceCandidate`` gives it.
+
+    It names its media section by ``sdp_mid`` or ``sdp_mline_index`` (at
+    least one; with both, ``sdp_mid`` decides), as ``addIceCandidate``
+    requires: a candidate for no section is refused here, not guessed.
+    """
 
     candidate: str
     sdp_mid: str | None = None
@@ -476,11 +482,14 @@ class Candidate:
     @classmethod
     def decode(cls, item: dict[str, Any], name: str) -> Self:
         body = Body(item, name)
-        return cls(
+        decoded = cls(
             candidate=body.text("candidate", max_len=MAX_CANDIDATE),
             sdp_mid=body.opt_text("sdp_mid", max_len=MAX_MID),
-            sdp_mline_index=body.opt_integer("sdp_mline_index", hi=1023),
+            sdp_mline_index=body.opt_integer("sdp_mline_index", hi=MAX_MLINE_INDEX),
         )
+        if decoded.sdp_mid is None and decoded.sdp_mline_index is None:
+            raise body._fail("sdp_mid", "sdp_mid or sdp_mline_index (the candidate's section)")
+        return decoded
 
     def encode(self) -> dict[str, Any]:
         return {

@@ -224,11 +224,18 @@ async def test_offers_the_sfu_cannot_forward_are_refused(lesson: Lesson) -> None
     await pc.setLocalDescription(await pc.createOffer())
     sdp, mid = pc.localDescription.sdp, str(transceiver.mid)
 
+    vp8_pc = RTCPeerConnection()
+    lesson.closing.append(vp8_pc)
+    vp8 = vp8_pc.addTransceiver(PatternVideo(), direction="sendonly")
+    await vp8_pc.setLocalDescription(await vp8_pc.createOffer())
+    vp8_sdp, vp8_mid = vp8_pc.localDescription.sdp, str(vp8.mid)
+
     cases = [
         ("v=0 garbage", [TrackSpec(mid, "camera")], "media.bad_sdp"),
-        (sdp, [], "media.bad_tracks"),
-        (sdp, [TrackSpec(mid, "microphone")], "media.bad_tracks"),
+        (vp8_sdp, [], "media.bad_tracks"),
+        (vp8_sdp, [TrackSpec(vp8_mid, "microphone")], "media.bad_tracks"),
         (sdp, [TrackSpec(mid, "camera")], "media.codec"),
+        (sdp, [], "media.codec"),  # a section the SFU cannot take, sending or not
     ]
     for offer, specs, code in cases:
         with pytest.raises(MediaError) as refused:
