@@ -298,12 +298,14 @@ mutation = st.one_of(
 
 
 MAX_TEXT = 60_000  # an SDP the frame limit (64 KiB with the envelope) lets through
+MAX_LINES = MAX_TEXT // 4  # no SDP line is shorter than "a=x" and its CRLF
 
 
 def mutated(seed: str, mutations: list[Mutation]) -> str:
     lines = seed.rstrip("\r\n").split("\r\n")
     for change in mutations:
-        lines = change(lines)
+        # Repeated m-sections compound: keep the draft near what a frame can hold.
+        lines = change(lines)[:MAX_LINES]
     return ("\r\n".join(lines) + "\r\n")[:MAX_TEXT] or "v=0"
 
 
