@@ -20,10 +20,6 @@ there, not quietly in a lesson.
   the packets it sent and retransmits them (over RTX when negotiated).
 * :func:`use_host_addresses` chooses the addresses ICE gathers host
   candidates on (aioice has no such option, and it never offers loopback).
-* :class:`PeerConnection` is aiortc's, except that closing it while ICE is
-  still checking does not leave a task failing with ``InvalidStateError``
-  (aiortc 1.16 goes on starting the closed, bundled ICE transport for the
-  next section, and asyncio logs the unretrieved exception at ERROR).
 * :func:`parse_description`, :func:`common_codecs` and
   :func:`parse_candidate` are aiortc's own SDP parser and codec matching,
   which :mod:`media.sdp_check` runs before aiortc sees a description, so that
@@ -42,15 +38,8 @@ import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection as aiortc_pc
 import av
-from aiortc import (
-    MediaStreamTrack,
-    RTCIceCandidate,
-    RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCRtpSender,
-)
+from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
 from aiortc import sdp as aiortc_sdp
-from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
@@ -240,30 +229,6 @@ def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
     """Name a local track: its id goes into the SDP's ``msid`` for the subscriber to read."""
     _private(track, "_id")
     track._id = track_id
-
-
-class PeerConnection(RTCPeerConnection):
-    """aiortc's peer connection, closable at any moment without an ERROR in the log.
-
-    aiortc starts ``__connect`` with ``asyncio.ensure_future`` and keeps no
-    handle on it. When the connection closes while that task waits on ICE,
-    the task goes on to the next section, whose (bundled, shared) ICE
-    transport is closed by then, and fails with ``InvalidStateError``;
-    nobody retrieves it, so asyncio logs a traceback at ERROR. A participant
-    who leaves during ICE (or sends an offer that never connects, then
-    leaves) must not do that, so a failure of a *closed* connection's
-    connect is dropped here; any other failure is left as it was.
-    """
-
-    async def _RTCPeerConnection__connect(self) -> None:
-        connect: Callable[[RTCPeerConnection], Awaitable[None]] = _private(
-            RTCPeerConnection, "_RTCPeerConnection__connect"
-        )
-        try:
-            await connect(self)
-        except InvalidStateError:
-            if self.connectionState != "closed":
-                raise
 
 
 SessionDescription = aiortc_sdp.SessionDescription

@@ -478,7 +478,7 @@ class Sfu:
     # -- connections -----------------------------------------------------------------
 
     def _connection(self, room: MediaRoom, peer: Peer) -> RTCPeerConnection:
-        pc = glue.PeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
 
         @pc.on("connectionstatechange")
         def on_state() -> None:

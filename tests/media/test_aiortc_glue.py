@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import aiortc
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media import aiortc_glue as glue
@@ -167,3 +167,23 @@ def test_browser_candidates_parse() -> None:
     # aiortc asserts on garbage: media.sdp_check.check_candidate reads a line first.
     with pytest.raises(AssertionError):
         glue.parse_candidate("candidate:garbage")
+
+
+def test_common_codecs_are_aiortcs_choice() -> None:
+    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=100)
+    rtx = RTCRtpCodecParameters(
+        mimeType="video/rtx", clockRate=90000, payloadType=101, parameters={"apt": 100}
+    )
+    h264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
+    odd_clock = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=1000, payloadType=103)
+    chosen = glue.common_codecs("video", [vp8, rtx])
+    assert [(c.mimeType, c.payloadType) for c in chosen] == [("video/VP8", 100), ("video/rtx", 101)]
+    assert glue.common_codecs("video", [odd_clock]) == []  # aiortc would raise OperationError
+    vp8_only = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.name == "VP8"]
+    assert glue.common_codecs("video", [h264], vp8_only) == []
+
+
+def test_the_parser_failures_are_the_ones_aiortc_raises() -> None:
+    for text in ("v=0\r\nm=audio\r\n", "v=x\r\n", "v=0\r\na=setup:sideways\r\n"):
+        with pytest.raises(glue.PARSER_FAILURES):
+            glue.parse_description(text)
