@@ -465,3 +465,47 @@ async def test_the_reported_requests_get_media_codes(
     )
     assert await ask(arena, "teacher", bare) == "message.invalid"
     assert not errors(caplog)
+
+
+async def test_hostile_sequences_get_their_codes(
+    arena: Arena, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a hostile participant sends out of turn, each refused with its own code."""
+    room, camera, microphone = arena.room, *arena.mids
+    specs = (r.PublishTrack(camera, "camera"), r.PublishTrack(microphone, "microphone"))
+    # 200 m-lines: refused before aiortc makes a transceiver (or an ICE transport) for each.
+    session = arena.offer.split("m=")[0]
+    fingerprint = re.findall(r"a=fingerprint:sha-256 \S+", arena.offer)[0]
+    huge = session + "".join(
+        f"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:{n}\r\na=sendonly\r\na=rtcp-mux\r\n"
+        f"a=rtpmap:111 opus/48000/2\r\na=ice-ufrag:abcd\r\na=ice-pwd:{'p' * 22}\r\n"
+        f"{fingerprint}\r\na=setup:actpass\r\n"
+        for n in range(200)
+    )
+    assert len(huge) < MAX_TEXT
+    assert await ask(arena, "student", r.RtcPublish(room, huge, specs)) == "media.too_many_tracks"
+    # A renegotiation that reorders the sections aiortc already has.
+    lines = arena.offer.rstrip("\r\n").split("\r\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("m="))
+    second = next(i for i, line in enumerate(lines) if i > first and line.startswith("m="))
+    swapped = "\r\n".join(lines[:first] + lines[second:] + lines[first:second]) + "\r\n"
+    refusal = await ask(arena, "teacher", r.RtcPublish(room, swapped, specs))
+    assert refusal == "media.bad_sdp"
+    # An answer with no offer pending: the teacher subscribed to nothing.
+    answer = r.RtcAnswer(room, arena.answer)
+    assert await ask(arena, "teacher", answer) == "media.no_offer"
+    # Candidates for a section the connection does not have, and for no connection.
+    line = f"candidate:1 1 udp 1 127.0.0.1 {arena.ports[-1]} typ host"
+    unknown_mid = r.RtcCandidate(room, "pub", r.Candidate(line, sdp_mid="nope"))
+    assert await ask(arena, "teacher", unknown_mid) == "media.bad_candidate"
+    past_the_end = r.RtcCandidate(room, "pub", r.Candidate(line, sdp_mline_index=1000))
+    assert await ask(arena, "teacher", past_the_end) == "media.bad_candidate"
+    assert await ask(arena, "student", r.RtcCandidate(room, "pub", r.Candidate(line, "0"))) == (
+        "media.no_connection"
+    )
+    good = r.RtcCandidate(room, "pub", r.Candidate(line, sdp_mid=camera))
+    assert await ask(arena, "teacher", good) == "ok room.ok"
+    # After leaving, the connection is closed: a candidate for it finds none.
+    await arena.clients["teacher"].leave_room(room)
+    assert await ask(arena, "teacher", good) == "room.not_in_room"
+    assert not errors(caplog)

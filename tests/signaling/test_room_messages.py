@@ -228,6 +228,24 @@ BAD_CLIENT_BODIES: list[tuple[str, dict[str, object], str]] = [
         {"room": ROOM, "pc": "pub", "candidate": {"candidate": "c", "sdp_mline_index": 5000}},
         f"{CAND}.sdp_mline_index",
     ),
+    (  # a candidate for no section: addIceCandidate refuses it, so does the codec
+        "rtc.candidate",
+        {
+            "room": ROOM,
+            "pc": "pub",
+            "candidate": {"candidate": "candidate:1 1 udp 1 ::1 9 typ host"},
+        },
+        f"{CAND}.sdp_mid",
+    ),
+    (
+        "rtc.candidate",
+        {
+            "room": ROOM,
+            "pc": "sub",
+            "candidate": {"candidate": "c", "sdp_mid": None, "sdp_mline_index": None},
+        },
+        f"{CAND}.sdp_mid",
+    ),
     ("media.unpublish", {"room": ROOM, "source": "all"}, "media.unpublish.source"),
     ("media.subscribe", {"room": ROOM}, "media.subscribe.tracks"),
     ("media.subscribe", {"room": ROOM, "tracks": ["t"] * 201}, "media.subscribe.tracks"),
@@ -258,6 +276,8 @@ def test_the_limits_themselves_are_accepted() -> None:
         r.JoinRoom(room="r" * 64),
         r.RtcPublish(room=ROOM, sdp="v" * 60_000, tracks=(r.PublishTrack("m" * 32, "screen"),) * 8),
         r.Subscribe(room=ROOM, tracks=("t" * 128,) * 200),
+        r.RtcCandidate(room=ROOM, pc="pub", candidate=r.Candidate("c", sdp_mid="0")),
+        r.RtcCandidate(room=ROOM, pc="sub", candidate=r.Candidate("c", sdp_mline_index=1023)),
     ]
     for message in samples:
         assert decode_client_frame(encode(message), max_size=1 << 20).message == message
