@@ -14,6 +14,7 @@ from aiohttp import web
 
 from media.ice import ice_servers
 from media.sfu import Sfu
+from signaling.rooms import IceServer
 
 from .access import AccessGate
 from .appkeys import (
@@ -213,7 +214,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         sfu = Sfu(config.media)
         app[ROOM_MEDIA] = sfu
 
-    def ice(person: int, now: float) -> list[dict[str, object]]:
+    def ice(person: int, now: float) -> list[IceServer]:
         return ice_servers(config.media, person, now)
 
     chats = app[CHATS]

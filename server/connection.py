@@ -50,25 +50,30 @@ from .access import AccessGate, Admission
 from .bus import Bus
 from .chats.feed import ChatFeed
 from .chats.presence import Presence
-from .chats.requests import CHAT_REQUESTS, ChatRequests
+from .chats.requests import ChatRequests
 from .chats.service import ChatService
 from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
+from .dispatch import Handler, handles, routes
 from .errors import AuthError, ForbiddenError, ZvonokError
 from .preauth import PendingConnections
 from .ratelimit import TokenBucket
 from .rooms.controls import Controls
-from .rooms.requests import ROOM_REQUESTS, RoomRequests
+from .rooms.requests import RoomRequests
 from .rooms.service import RoomService
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
-from .safety.requests import SAFETY_REQUESTS, SafetyRequests
+from .safety.requests import SafetyRequests
 from .sessions import Sessions
 from .store.base import ChatStore
 from .wsbatch import OneByOne, Writer
 
 log = logging.getLogger(__name__)
+
+FEATURES = (ChatRequests, SafetyRequests, RoomRequests)
+"""The session classes whose marked handlers, with the connection's own, serve
+every client message once (tests/server/test_dispatch.py)."""
 
 WRITE_BATCH_BYTES = 256 * 1024  # queued frames written together, at most this much at once
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
@@ -137,6 +142,7 @@ class Connection:
         self._chat_config = chat_config
         self._feed: ChatFeed | None = None
         self._requests: ChatRequests | None = None
+        self._routes: dict[type[Message], Handler] = {}  # filled once welcomed
         self._online = False
         # Frames for the client; None tells the writer to flush and close.
         self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=protocol.outbound_queue)
@@ -460,7 +466,8 @@ class Connection:
     # -- dispatch ----------------------------------------------------------------
 
     async def _dispatch(self, envelope: Envelope) -> None:
-        """The one place where inbound messages are handled."""
+        """The one place where inbound messages are handled: the session's
+        dispatch table, the connection's own handlers and its features'."""
         rid = envelope.request_id
         if self._admission is None:
             if isinstance(envelope.message, Hello):
@@ -468,25 +475,36 @@ class Connection:
             else:
                 await self._refuse(ProtocolError(codes.HELLO_REQUIRED, "say hello first", rid))
             return
-        match envelope.message:
-            case Hello():
-                await self._refuse(ProtocolError(codes.HELLO_REPEATED, "already welcomed", rid))
-            case Ping():
-                self.send(Pong(time=self._clock.time()), rid)
-            case Reauth(token=token):
-                await self._on_reauth(self._admission, token, rid)
-            case message if isinstance(message, CHAT_REQUESTS) and self._requests is not None:
-                reply = await self._requests.handle(message, rid)
-                if reply is not None:
-                    self.send(reply, rid)
-            case message if (
-                isinstance(message, SAFETY_REQUESTS) and self._safety_requests is not None
-            ):
-                self.send(await self._safety_requests.handle(message), rid)
-            case message if isinstance(message, ROOM_REQUESTS) and self._room_requests is not None:
-                self.send(await self._room_requests.handle(message), rid)
-            case other:  # in the allow-list but not handled: a bug, not the client's fault
-                raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
+        handler = self._routes.get(type(envelope.message))
+        if handler is None:  # in the allow-list but not routed: a bug, not the client's fault
+            raise ZvonokError(
+                codes.MESSAGE_UNKNOWN_TYPE, f"{envelope.message.TYPE} is not served here"
+            )
+        reply = await handler(envelope.message, rid)
+        if reply is not None:
+            self.send(reply, rid)
+
+    @handles(Hello)
+    async def _repeated_hello(self, hello: Hello, rid: RequestId | None) -> None:
+        await self._refuse(ProtocolError(codes.HELLO_REPEATED, "already welcomed", rid))
+
+    @handles(Ping)
+    async def _ping(self, ping: Ping, rid: RequestId | None) -> Pong:
+        return Pong(time=self._clock.time())
+
+    @handles(Reauth)
+    async def _reauth(self, reauth: Reauth, rid: RequestId | None) -> Reauthed:
+        current = self._admission
+        if current is None:  # _dispatch routes only once welcomed
+            raise ZvonokError(codes.HELLO_REQUIRED, "say hello first")
+        admission = await self._gate.admit(reauth.token)
+        if admission.token.oid != current.token.oid:
+            raise AuthError(
+                codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
+            )
+        self._admission = admission
+        self._arm_expiry(admission.token.expires_at)
+        return Reauthed(expires_at=admission.token.expires_at)
 
     async def _on_hello(self, hello: Hello, rid: RequestId | None) -> None:
         if hello.version != PROTOCOL_VERSION:
@@ -525,7 +543,7 @@ class Connection:
                 session_id=self._session_id,
                 protocol=PROTOCOL_VERSION,
                 server=f"zvonok/{__version__}",
-                profile=admission.profile.to_json(),
+                profile=admission.profile_json(),
                 limits=Limits(
                     max_frame=cfg.max_frame,
                     max_text=cfg.max_text,
@@ -565,6 +583,7 @@ class Connection:
         self._room_requests = RoomRequests(
             oid, rooms=self._rooms.rooms, controls=self._rooms.controls, sink=self
         )
+        self._routes = routes(self, self._requests, self._safety_requests, self._room_requests)
         await self._feed.start(resume)
 
     async def _leave(self) -> None:
@@ -580,13 +599,3 @@ class Connection:
                 await self._presence.disconnected(self._admission.token.oid)
             except ZvonokError as exc:  # the store went away: last_seen is not worth a crash
                 log.warning("connection %s: presence not updated: %s", self._session_id, exc.code)
-
-    async def _on_reauth(self, current: Admission, token: str, rid: RequestId | None) -> None:
-        admission = await self._gate.admit(token)
-        if admission.token.oid != current.token.oid:
-            raise AuthError(
-                codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
-            )
-        self._admission = admission
-        self._arm_expiry(admission.token.expires_at)
-        self.send(Reauthed(expires_at=admission.token.expires_at), rid)

@@ -90,4 +90,4 @@ async def readyz(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     """The caller's person, roles, classes and (for a parent) children."""
     admission = await request.app[GATE].admit(bearer_token(request))
-    return json_response(admission.profile.to_json())
+    return json_response(admission.profile_json())

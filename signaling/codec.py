@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgpack
+import msgspec
 
-from . import chat as c
-from . import messages as m
-from . import rooms as r
-from . import safety as s
+from . import chat, messages, rooms, safety  # noqa: F401 - defining a message registers it
 from .errors import (
     FRAME_MALFORMED,
     FRAME_TOO_LARGE,
@@ -33,131 +31,37 @@ from .errors import (
     MESSAGE_UNKNOWN_TYPE,
     ProtocolError,
 )
-from .fields import MAX_SAFE_INT, Body
+from .fields import MAX_SAFE_INT
+from .schema import CLIENT_MESSAGES, SERVER_MESSAGES, Message, convert
+
+__all__ = ["CLIENT_MESSAGES", "SERVER_MESSAGES", "Envelope", "RequestId"]
 
 RequestId = int | str
 
 DEFAULT_MAX_FRAME = 64 * 1024
 MAX_REQUEST_ID_LENGTH = 64
+_EMPTY_MAP = b"\x80"
 
-
-def _registry(*classes: type[m.Message]) -> Mapping[str, type[m.Message]]:
-    return {cls.TYPE: cls for cls in classes}
-
-
-CLIENT_MESSAGES: Mapping[str, type[m.Message]] = _registry(
-    m.Hello,
-    m.Reauth,
-    m.Ping,
-    c.Sync,
-    c.ListChats,
-    c.GetChat,
-    c.Send,
-    c.Edit,
-    c.Delete,
-    c.React,
-    c.History,
-    c.MarkRead,
-    c.Typing,
-    c.OpenDirect,
-    c.CreateGroup,
-    c.ChangeMembers,
-    c.QueryPresence,
-    s.ModDelete,
-    s.Mute,
-    s.Unmute,
-    s.SetAnnouncements,
-    s.Pin,
-    s.Remove,
-    s.CreateReport,
-    s.ResolveReport,
-    s.ListReports,
-    s.FindPeople,
-    r.StartRoom,
-    r.ListRooms,
-    r.JoinRoom,
-    r.LeaveRoom,
-    r.RaiseHand,
-    r.MuteSelf,
-    r.HostMute,
-    r.HostAllow,
-    r.HostMuteAll,
-    r.HostStopScreen,
-    r.HostRemove,
-    r.HostLowerHands,
-    r.HostAdmit,
-    r.HostCohost,
-    r.HostEnd,
-    r.RtcPublish,
-    r.RtcAnswer,
-    r.RtcCandidate,
-    r.Unpublish,
-    r.Subscribe,
-    r.Unsubscribe,
-    r.Show,
-)
-"""What a client may send."""
-
-SERVER_MESSAGES: Mapping[str, type[m.Message]] = _registry(
-    m.Welcome,
-    m.Reauthed,
-    m.Pong,
-    m.Error,
-    m.SessionExpiring,
-    m.Goodbye,
-    c.AckMsg,
-    c.ChatEventMsg,
-    c.Gap,
-    c.Synced,
-    c.ChatList,
-    c.ChatInfo,
-    c.ChatRemoved,
-    c.HistoryPage,
-    c.Marked,
-    c.TypingNotice,
-    c.Receipt,
-    c.Presence,
-    c.PresenceList,
-    s.ReportInfo,
-    s.ReportList,
-    s.ReportNew,
-    s.ReportResolved,
-    s.PeopleList,
-    r.RoomInfo,
-    r.RoomList,
-    r.RoomOk,
-    r.RoomJoined,
-    r.RoomAdmitted,
-    r.RtcAnswer,
-    r.RtcOffer,
-    r.ParticipantChanged,
-    r.TrackChanged,
-    r.Speaking,
-    r.Waiting,
-    r.Removed,
-    r.Ended,
-)
-"""What a server may send."""
+_encoder = msgspec.msgpack.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """A decoded frame: the message and the request id it carried, if any."""
 
-    message: m.Message
+    message: Message
     request_id: RequestId | None = None
 
 
-def encode(message: m.Message, request_id: RequestId | None = None) -> bytes:
-    """Encode one message into the bytes of one binary frame."""
+def encode(message: Message, request_id: RequestId | None = None) -> bytes:
+    """Encode one message into the bytes of one binary frame (an empty body is left out)."""
+    body = _encoder.encode(message)
     frame: dict[str, Any] = {"type": message.TYPE}
     if request_id is not None:
         frame["id"] = request_id
-    body = message.encode()
-    if body:
-        frame["body"] = body
-    data: bytes = msgpack.packb(frame, use_bin_type=True)
-    return data
+    if body != _EMPTY_MAP:
+        frame["body"] = msgspec.Raw(body)
+    return _encoder.encode(frame)
 
 
 def decode_client_frame(data: bytes, *, max_size: int = DEFAULT_MAX_FRAME) -> Envelope:
@@ -174,7 +78,7 @@ def _refuse_ext(code: int, data: bytes) -> Any:
     raise ValueError(f"msgpack extension type {code} is not used by this protocol")
 
 
-def _decode(data: bytes, max_size: int, allowed: Mapping[str, type[m.Message]]) -> Envelope:
+def _decode(data: bytes, max_size: int, allowed: Mapping[str, type[Message]]) -> Envelope:
     if len(data) > max_size:
         raise ProtocolError(FRAME_TOO_LARGE, f"frame of {len(data)} bytes exceeds {max_size}")
     try:
@@ -201,7 +105,7 @@ def _decode(data: bytes, max_size: int, allowed: Mapping[str, type[m.Message]]) 
     if not isinstance(body, dict):
         raise ProtocolError(MESSAGE_INVALID, f"{kind}: body must be a map", request_id)
     try:
-        message = cls.decode(Body(body, kind))
+        message = convert(body, cls, kind)
     except ProtocolError as exc:
         exc.request_id = request_id
         raise

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal, NewType
+from typing import Literal, NewType
 
 from server.safety.policy import Action, ClassPlace
+from signaling import rooms as wire
 
 RoomId = NewType("RoomId", str)
 """A room's id: a random URL-safe token chosen by the server."""
@@ -78,7 +79,7 @@ class RoomRecord:
         """Whether ``oid`` is the host or the co-host."""
         return oid == self.host or (self.cohost is not None and oid == self.cohost)
 
-    def to_json(self, participants: int = 0) -> dict[str, Any]:
+    def to_json(self, participants: int = 0) -> wire.RoomRecord:
         return {
             "id": self.id,
             "kind": self.kind.value,

@@ -40,8 +40,10 @@ from server.safety.policy import (
     may_in_school,
 )
 from server.store.base import Store
+from signaling.fields import TrackChange
 from signaling.rooms import (
     Ended,
+    IceServer,
     ParticipantChanged,
     Removed,
     RoomJoined,
@@ -50,6 +52,7 @@ from signaling.rooms import (
     TrackChanged,
     Waiting,
 )
+from signaling.rooms import RoomRecord as RoomJson
 
 from . import errors as e
 from .live import Participant, Room, RoomSink, Waiter
@@ -65,7 +68,7 @@ from .model import (
 
 log = logging.getLogger(__name__)
 
-IceServers = Callable[[int, float], list[dict[str, object]]]
+IceServers = Callable[[int, float], list[IceServer]]
 """``(person, now) -> iceServers``: what a client's peer connections use,
 with TURN credentials of its own (``media.ice.ice_servers``)."""
 
@@ -193,7 +196,7 @@ class RoomService:
         log.info("room %s: %s of %s started by %d", record.id, kind, class_id, oid)
         return record, False
 
-    async def rooms(self, oid: int, class_id: str | None) -> list[dict[str, object]]:
+    async def rooms(self, oid: int, class_id: str | None) -> list[RoomJson]:
         """The rooms of a class (or of the person's classes and their
         children's) that the person may join or host, newest first."""
         profile = await self._guard.profile(oid)
@@ -209,14 +212,14 @@ class RoomService:
         records = await self._store.rooms_of_classes(class_ids, limit=MAX_LISTED)
         return [self._info(r) for r in records if may_enter(profile, r)]
 
-    async def info(self, oid: int, room_id: str) -> dict[str, object]:
+    async def info(self, oid: int, room_id: str) -> RoomJson:
         record = await self._record(room_id)
         profile = await self._guard.profile(oid)
         if profile is None or not may_enter(profile, record):
             raise e.forbidden("this room is not for you")
         return self._info(record)
 
-    def _info(self, record: RoomRecord) -> dict[str, object]:
+    def _info(self, record: RoomRecord) -> RoomJson:
         room = self._live.get(record.id)
         if room is not None:
             record = room.record
@@ -433,7 +436,8 @@ class RoomService:
             log.warning(
                 "room %s: attendance of %d not closed: %s", room.id, participant.person, exc.code
             )
-        state = {**room.state_of(participant), "status": "left"}
+        state = room.state_of(participant)
+        state["status"] = "left"
         room.broadcast(
             ParticipantChanged(room=room.id, person=participant.person, change=change, state=state)
         )
@@ -570,7 +574,7 @@ class RoomService:
     def track_removed(self, room_id: str, track: TrackInfo) -> None:
         self._track(room_id, "removed", track)
 
-    def _track(self, room_id: str, change: str, track: TrackInfo) -> None:
+    def _track(self, room_id: str, change: TrackChange, track: TrackInfo) -> None:
         room = self._live.get(room_id)
         if room is not None:
             room.broadcast(TrackChanged(room=room_id, change=change, track=track.to_json()))

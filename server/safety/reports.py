@@ -12,6 +12,7 @@ from server.bus import Bus, person_topic
 from server.clock import Clock
 from server.store.base import Store
 from signaling.codec import encode
+from signaling.safety import Report as ReportJson
 from signaling.safety import ReportNew, ReportResolved
 
 from . import errors as se
@@ -89,7 +90,7 @@ class Reports:
             return False
         return await self._guard.is_moderator(await self._guard.profile(oid), facts)
 
-    async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[dict[str, object]]:
+    async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[ReportJson]:
         """The caller's own reports (``mine``, without the kept text), or the
         reports sent to them of the chats they moderate now, with it."""
         if mine:

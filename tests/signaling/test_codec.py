@@ -35,7 +35,7 @@ from signaling.messages import (
 )
 from tests.signaling import test_room_messages as rooms
 from tests.signaling import test_safety_messages as safety
-from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES
+from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES, PROFILE
 
 LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_burst=60)
 
@@ -49,7 +49,7 @@ SERVER_SAMPLES: list[Message] = [
         session_id="s1",
         protocol=1,
         server="zvonok/0.1.0",
-        profile={"person": {"oid": 1, "full_name": "Иванова Мария"}},
+        profile=PROFILE,
         limits=LIMITS,
         heartbeat=20.0,
         expires_at=1_800_000_000.0,
