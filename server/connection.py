@@ -195,7 +195,7 @@ class Connection:
             await self._read_loop()
         except Exception:
             log.exception("connection %s: reader failed", self._session_id)
-            await self.close(CloseCode.INTERNAL_ERROR, codes.SERVER_INTERNAL, "internal error")
+            await self.close(codes.SERVER_INTERNAL, "internal error")
         finally:
             self._sessions.discard(self)
             self._room.set()  # release a paced writer waiting for room
@@ -208,14 +208,17 @@ class Connection:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def close(self, code: CloseCode, reason: str, message: str) -> None:
-        """Say goodbye and close.  Idempotent; returns once the socket is closed.
+    async def close(self, reason: str, message: str) -> None:
+        """Say goodbye and close with ``reason``, an error code, as the close
+        frame's reason and the catalogue's close code for it (signaling/errors.py).
+        Idempotent; returns once the socket is closed.
 
         The goodbye goes after what is already queued.  A closing handshake
         that cannot finish (the peer stopped reading, so our writes block) is
         cut off after :data:`CLOSE_TIMEOUT` by aborting the TCP connection.
         """
         if self._close_reason is None:
+            code = codes.CODES[reason].close or CloseCode.PROTOCOL_ERROR
             self._close_reason = (code, reason, message)
             log.info("connection %s: closing %d %s", self._session_id, code, reason)
             self._spawn(self._close_deadline())
@@ -232,7 +235,7 @@ class Connection:
         await self._closed.wait()
 
     async def shutdown(self) -> None:
-        await self.close(CloseCode.GOING_AWAY, codes.SERVER_SHUTDOWN, "the server is restarting")
+        await self.close(codes.SERVER_SHUTDOWN, "the server is restarting")
 
     def send(self, message: Message, request_id: RequestId | None = None) -> None:
         """Queue a message for the client without waiting (see :meth:`push`)."""
@@ -259,11 +262,7 @@ class Connection:
             out.put_nowait(frame)
         except asyncio.QueueFull:
             log.info("connection %s: outbound queue full; closing", self._session_id)
-            self._spawn(
-                self.close(
-                    CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "not reading fast enough"
-                )
-            )
+            self._spawn(self.close(codes.SLOW_CONSUMER, "not reading fast enough"))
         if queued + 1 >= self._high_water:
             self._room.clear()
 
@@ -349,7 +348,7 @@ class Connection:
     async def _hello_deadline(self) -> None:
         await self._clock.sleep_until(self._accepted_at + self._cfg.hello_timeout)
         if self._admission is None:
-            await self.close(CloseCode.TIMEOUT, codes.HELLO_TIMEOUT, "no hello in time")
+            await self.close(codes.HELLO_TIMEOUT, "no hello in time")
 
     async def _heartbeat(self) -> None:
         """Ping every interval; close if a whole interval passed with no answer.
@@ -373,7 +372,7 @@ class Connection:
                 tick += (late // interval) * interval
                 pinged_at = None
             if pinged_at is not None and self._last_inbound < pinged_at:
-                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "no answer to ping")
+                await self.close(codes.HEARTBEAT_TIMEOUT, "no answer to ping")
                 return
             pinged_at = self._clock.monotonic()
             try:
@@ -382,7 +381,7 @@ class Connection:
                 async with asyncio.timeout(interval):
                     await self._ws.ping()
             except TimeoutError:
-                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "peer not reading")
+                await self.close(codes.HEARTBEAT_TIMEOUT, "peer not reading")
                 return
             except (ConnectionError, RuntimeError):
                 return
@@ -397,7 +396,7 @@ class Connection:
         left = max(0.0, expires_at - self._clock.time())
         self.send(SessionExpiring(expires_at=expires_at, seconds_left=left))
         await self._clock.sleep_until(deadline(expires_at + self._esia.leeway))
-        await self.close(CloseCode.UNAUTHORIZED, codes.AUTH_EXPIRED, "the access token expired")
+        await self.close(codes.AUTH_EXPIRED, "the access token expired")
 
     def _arm_expiry(self, expires_at: float) -> None:
         if self._expiry is not None:
@@ -461,7 +460,7 @@ class Connection:
 
     async def _check_strikes(self) -> None:
         if self._strikes >= self._cfg.max_protocol_errors:
-            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_ABUSE, "too many bad frames")
+            await self.close(codes.PROTOCOL_ABUSE, "too many bad frames")
 
     # -- dispatch ----------------------------------------------------------------
 
@@ -509,17 +508,14 @@ class Connection:
     async def _on_hello(self, hello: Hello, rid: RequestId | None) -> None:
         if hello.version != PROTOCOL_VERSION:
             self.send(Error(codes.PROTOCOL_VERSION, f"this server speaks v{PROTOCOL_VERSION}"), rid)
-            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_VERSION, "unsupported")
+            await self.close(codes.PROTOCOL_VERSION, "unsupported")
             return
         try:
             admission = await self._gate.admit(hello.token)
         except (AuthError, ForbiddenError) as exc:
             log.info("connection %s: hello refused: %s", self._session_id, exc.code)
             self.send(Error(exc.code, exc.message), rid)
-            close_code = (
-                CloseCode.FORBIDDEN if isinstance(exc, ForbiddenError) else CloseCode.UNAUTHORIZED
-            )
-            await self.close(close_code, exc.code, exc.message)
+            await self.close(exc.code, exc.message)
             return
         self._admission = admission
         self._sessions.add(self)

@@ -8,21 +8,17 @@ acknowledgement.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
+
+from signaling import http as bodies
+from signaling.fields import MAX_KEY
+from signaling.http import PostedAck
 
 from .appkeys import CHATS, GATE
 from .chats.model import Ack
-from .errors import ZvonokError
-from .http_api import bearer_token, json_response
+from .http_api import bearer_token, invalid, json_response, read_body, read_query
 
 routes = web.RouteTableDef()
-
-REQUEST_INVALID = "request.invalid"
-MAX_KEY = 128
-MAX_SAFE_INT = 2**53 - 1
 
 
 async def caller(request: web.Request) -> int:
@@ -30,41 +26,7 @@ async def caller(request: web.Request) -> int:
     return admission.token.oid
 
 
-def invalid(message: str) -> ZvonokError:
-    return ZvonokError(REQUEST_INVALID, message)
-
-
-def query_int(request: web.Request, name: str) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INT:
-        raise invalid(f"{name}: expected a non-negative integer")
-    return int(raw)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json(loads=json.loads)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise invalid("the body must be a JSON object") from exc
-    if not isinstance(body, dict):
-        raise invalid("the body must be a JSON object")
-    return body
-
-
-def int_field(body: dict[str, Any], name: str, *, required: bool) -> int | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise invalid(f"{name}: required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAFE_INT:
-        raise invalid(f"{name}: expected a non-negative integer")
-    return value
-
-
-def ack_json(ack: Ack) -> dict[str, Any]:
+def ack_json(ack: Ack) -> PostedAck:
     return {
         "chat": ack.chat,
         "seq": ack.seq,
@@ -95,15 +57,13 @@ async def history(request: web.Request) -> web.Response:
     """A page of the chat's events: ``?before=`` (older), ``?after=`` (newer), ``?limit=``."""
     oid = await caller(request)
     chat_id = request.match_info["chat"]
-    limit = query_int(request, "limit")
-    if limit == 0:
-        raise invalid("limit: expected 1 or more")
+    query = read_query(request, bodies.HistoryQuery)
     events, more = await request.app[CHATS].history(
         oid,
         chat_id,
-        before=query_int(request, "before"),
-        after=query_int(request, "after"),
-        limit=50 if limit is None else limit,
+        before=query.before,
+        after=query.after,
+        limit=50 if query.limit is None else query.limit,
     )
     return json_response({"chat": chat_id, "events": [e.to_json() for e in events], "more": more})
 
@@ -124,16 +84,9 @@ async def send(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not 0 < len(key) <= MAX_KEY:
         raise invalid(f"send an Idempotency-Key header of 1 to {MAX_KEY} characters")
-    body = await json_body(request)
-    text = body.get("text")
-    if not isinstance(text, str):
-        raise invalid("text: required string")
+    body = await read_body(request, bodies.PostMessage)
     ack = await request.app[CHATS].send(
-        oid,
-        request.match_info["chat"],
-        text,
-        key=key,
-        reply_to=int_field(body, "reply_to", required=False),
+        oid, request.match_info["chat"], body.text, key=key, reply_to=body.reply_to
     )
     return json_response(ack_json(ack), status=200 if ack.duplicate else 201)
 
@@ -143,6 +96,6 @@ async def mark_read(request: web.Request) -> web.Response:
     """Move the caller's read position forward to ``{"seq": n}``."""
     oid = await caller(request)
     chat_id = request.match_info["chat"]
-    seq = int_field(await json_body(request), "seq", required=True) or 0
-    read = await request.app[CHATS].mark_read(oid, chat_id, seq)
+    body = await read_body(request, bodies.MarkRead)
+    read = await request.app[CHATS].mark_read(oid, chat_id, body.seq)
     return json_response({"chat": chat_id, "read_seq": read})

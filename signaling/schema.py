@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar, overload
 
 import msgspec
 from msgspec import inspect as mi
@@ -107,10 +107,12 @@ def given(value: T | msgspec.UnsetType) -> T | None:
 
 # -- decoding --------------------------------------------------------------------------
 
-M = TypeVar("M", bound=msgspec.Struct)
 
-
-def convert(body: Mapping[str, Any], cls: type[M], name: str, *, code: str = MESSAGE_INVALID) -> M:
+@overload
+def convert(body: Mapping[str, Any], cls: type[T], name: str, *, code: str = ...) -> T: ...
+@overload
+def convert(body: Mapping[str, Any], cls: Any, name: str, *, code: str = ...) -> Any: ...
+def convert(body: Mapping[str, Any], cls: Any, name: str, *, code: str = MESSAGE_INVALID) -> Any:
     """``body`` (decoded msgpack or JSON) as a ``cls``, validated, or ProtocolError.
 
     ``name`` prefixes the field in the error (``send`` gives ``send.text: ...``);
@@ -153,7 +155,7 @@ def explain(error: str, name: str) -> str:
 
 
 def _join(name: str, *parts: str) -> str:
-    out = name
+    out = name or "body"
     for part in parts:
         if not part:
             continue
@@ -161,7 +163,7 @@ def _join(name: str, *parts: str) -> str:
             out += part
         else:
             out += "." + part
-    return out.lstrip(".")
+    return out.removeprefix("body.").lstrip(".")
 
 
 def _without_nil_defaults(body: Any, cls: Any) -> Any:

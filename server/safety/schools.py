@@ -21,6 +21,7 @@ from server.roster.document import RosterDocument, parse_roster_bytes
 from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
 from server.roster.model import Profile
 from server.store.base import Store
+from signaling.errors import ROSTER_INVALID, ROSTER_OUTSIDE_SCHOOL
 
 from . import errors as se
 from .filter import ContentFilter, has_link
@@ -31,14 +32,10 @@ from .settings import SchoolSettings, parse_settings, strictest
 
 MAX_AUDIT_PAGE = 500
 MAX_ISSUES = 100
-ROSTER_INVALID = "roster.invalid"
-ROSTER_OUTSIDE_SCHOOL = "roster.outside_school"
 
 
 class RosterRefused(ZvonokError):
     """A roster upload that cannot be imported; ``issues`` name record and field."""
-
-    http_status = 422
 
     def __init__(
         self,
@@ -55,8 +52,6 @@ class RosterRefused(ZvonokError):
 
 class RosterOutside(RosterRefused):
     """An upload that would change facts of other schools: refused whole."""
-
-    http_status = 403
 
     def __init__(self, error: RosterOutsideSchool) -> None:
         super().__init__(
