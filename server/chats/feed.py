@@ -37,10 +37,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from server.bus import Bus, Event, chat_topic, person_topic
+from server.errors import ZvonokError
 from server.store.base import ChatStore
 from signaling.chat import ChatEventMsg, ChatRemoved, Gap, Synced
 from signaling.codec import RequestId, encode
-from signaling.messages import Message
+from signaling.errors import SERVER_INTERNAL
+from signaling.messages import Error, Message
 
 from .model import ChatEvent
 
@@ -143,9 +145,13 @@ class ChatFeed:
             self._schedule(announce)
 
     async def sync(self, positions: dict[str, int], request_id: RequestId | None) -> None:
-        """Resend each named chat's events after the given position, then reply ``synced``.
+        """Resend each named chat's events after the given position; reply
+        ``synced`` (or the error) when that is done.
 
-        Chats that are not the person's are left out of the reply.
+        Returns once the catch-up is scheduled, not when it ends: it is paced
+        by the client's reading, and the connection's other requests must
+        not wait behind it.  Chats that are not the person's are left out
+        of the reply.
         """
         latest = await self._store.chat_positions(self.oid)
         named = [c for c in positions if c in self._position]
@@ -156,19 +162,19 @@ class ChatFeed:
             self._position[chat_id] = position = _bounded(positions[chat_id], end)
             wanted = max(end, position, self._behind.get(chat_id, 0))
             self._behind[chat_id] = wanted
-        done = asyncio.get_running_loop().create_future()
 
         async def reply() -> None:
             try:
                 await self._catch_up_all()
-            except Exception as exc:  # the request gets its error, not silence
-                done.set_exception(exc)
+            except ZvonokError as exc:  # the request gets its error, not silence
+                self._sink.send(Error(exc.code, exc.message, exc.retry_after), request_id)
+                return
+            except Exception:
+                self._sink.send(Error(SERVER_INTERNAL, "internal error"), request_id)
                 raise
             self._sink.send(Synced(positions=self._positions_of(named)), request_id)
-            done.set_result(None)
 
         self._schedule(reply)
-        await done
 
     def _positions_of(self, chats: list[str]) -> dict[str, int]:
         return {c: self._position[c] for c in chats if c in self._position}
