@@ -221,6 +221,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     rooms = RoomService(app[STORE], chats.guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
     app[ROOMS] = rooms
     app[ROOM_CONTROLS] = Controls(rooms, app[STORE], chats.guard, chats, clock)
+    app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     await rooms.open()
     try:
         yield

@@ -521,9 +521,10 @@ class Waiting(ServerMessage, frozen=True):
 class Removed(ServerMessage, frozen=True):
     """Event: this connection is no longer in the room.
 
-    ``{"room", "reason": "host" | "elsewhere"}``: the host removed the
-    person (who may not come back), or the person joined the room from
-    another connection.
+    ``{"room", "reason": "host" | "elsewhere" | "roster"}``: the host
+    removed the person (who may not come back), the person joined the room
+    from another connection, or a roster change took them out of the room's
+    class (they may come back when the roster lets them again).
     """
 
     TYPE: ClassVar[str] = "room.removed"

@@ -37,10 +37,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from server.bus import Bus, Event, chat_topic, person_topic
+from server.errors import ZvonokError
 from server.store.base import ChatStore
 from signaling.chat import ChatEventMsg, ChatRemoved, Gap, Synced
 from signaling.codec import RequestId, encode
-from signaling.messages import Message
+from signaling.errors import SERVER_INTERNAL
+from signaling.messages import Error, Message
 
 from .model import ChatEvent
 
@@ -78,6 +80,16 @@ def event_frame(event: ChatEvent) -> bytes:
 Job = Callable[[], Coroutine[Any, Any, None]]
 
 
+def _bounded(claimed: int, end: int) -> int:
+    """A client's position, taken no further than the chat's stored end.
+
+    The feed's positions are the server's: a position past the end would
+    make the removal (the chat's next seq) look seen already, and the feed
+    would go on pushing a chat the person has left.
+    """
+    return max(0, min(claimed, end))
+
+
 class ChatFeed:
     """The chat events of one person, for one connection."""
 
@@ -112,7 +124,8 @@ class ChatFeed:
         before = await self._store.chat_positions(self.oid)
         for chat_id, last in before.items():
             await self._bus.subscribe(chat_topic(chat_id), self._on_chat)
-            self._position[chat_id] = last if resume is None else resume.get(chat_id, 0)
+            claimed = last if resume is None else resume.get(chat_id, 0)
+            self._position[chat_id] = _bounded(claimed, last)
         # Events committed between the read above and the subscriptions were
         # neither read nor seen: read the positions again and catch up to them.
         after = await self._store.chat_positions(self.oid)
@@ -132,29 +145,36 @@ class ChatFeed:
             self._schedule(announce)
 
     async def sync(self, positions: dict[str, int], request_id: RequestId | None) -> None:
-        """Resend each named chat's events after the given position, then reply ``synced``.
+        """Resend each named chat's events after the given position; reply
+        ``synced`` (or the error) when that is done.
 
-        Chats that are not the person's are left out of the reply.
+        Returns once the catch-up is scheduled, not when it ends: it is paced
+        by the client's reading, and the connection's other requests must
+        not wait behind it.  Chats that are not the person's are left out
+        of the reply.
         """
         latest = await self._store.chat_positions(self.oid)
         named = [c for c in positions if c in self._position]
         for chat_id in named:
-            self._position[chat_id] = positions[chat_id]
-            wanted = max(latest.get(chat_id, 0), positions[chat_id], self._behind.get(chat_id, 0))
+            # A chat missing from ``latest`` was left meanwhile: its ``left``
+            # notice is on its way, and compares with the feed's own position.
+            end = latest.get(chat_id, self._position[chat_id])
+            self._position[chat_id] = position = _bounded(positions[chat_id], end)
+            wanted = max(end, position, self._behind.get(chat_id, 0))
             self._behind[chat_id] = wanted
-        done = asyncio.get_running_loop().create_future()
 
         async def reply() -> None:
             try:
                 await self._catch_up_all()
-            except Exception as exc:  # the request gets its error, not silence
-                done.set_exception(exc)
+            except ZvonokError as exc:  # the request gets its error, not silence
+                self._sink.send(Error(exc.code, exc.message, exc.retry_after), request_id)
+                return
+            except Exception:
+                self._sink.send(Error(SERVER_INTERNAL, "internal error"), request_id)
                 raise
             self._sink.send(Synced(positions=self._positions_of(named)), request_id)
-            done.set_result(None)
 
         self._schedule(reply)
-        await done
 
     def _positions_of(self, chats: list[str]) -> dict[str, int]:
         return {c: self._position[c] for c in chats if c in self._position}
@@ -216,8 +236,10 @@ class ChatFeed:
         elif "left" in event:
             chat_id, seq = event["left"], int(event["seq"])
             position = self._position.get(chat_id)
-            # Not behind a catch-up: at once.  A position at or past the
-            # removal means the feed saw it and the person was added again.
+            # Not behind a catch-up: at once.  Positions never pass the stored
+            # end (:func:`_bounded`), so one at or past the removal means the
+            # feed pushed the removal itself (and dropped the chat then) and
+            # the person was added again.
             if position is not None and position < seq:
                 self._removed(chat_id)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from server.errors import ZvonokError
 from server.store.base import Store
@@ -31,6 +32,12 @@ class RosterWatch:
         self._generation = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], Awaitable[None]]] = []
+
+    def add_listener(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener`` after each batch of changes is announced (the
+        rooms take out whoever the roster no longer lets in)."""
+        self._listeners.append(listener)
 
     async def start(self) -> None:
         """Start following from now: what happened before is in every feed's catch-up."""
@@ -73,3 +80,8 @@ class RosterWatch:
                     await self._chats.publish_membership(change)
                 self._generation = generation
                 log.info("roster change %d announced: %d chats", generation, len(changes))
+            for listener in self._listeners:
+                try:
+                    await listener()
+                except ZvonokError as exc:  # the next change looks again
+                    log.warning("roster change not applied to live rooms: %s", exc.code)

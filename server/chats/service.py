@@ -261,8 +261,12 @@ class ChatService:
         return read
 
     async def typing(self, oid: int, chat_id: str) -> None:
-        """Tell the chat's other members that ``oid`` is typing (the caller
-        has checked membership).  Never stored; dropped first under load."""
+        """Tell the chat's other members that ``oid`` is typing, if she is
+        one of them now (the store says, not the connection's feed, which
+        may not have heard of a removal yet).  Never stored; dropped first
+        under load."""
+        if not await self._store.is_member(chat_id, oid):
+            raise e.chat_not_found(chat_id)
         frame = encode(TypingNotice(chat=chat_id, person=oid))
         await self._bus.publish(
             chat_topic(chat_id), {"chat": chat_id, "frame": frame, "from": oid, "ephemeral": True}

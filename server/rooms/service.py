@@ -443,6 +443,38 @@ class RoomService:
         )
         await self._media.leave(room.id, participant.person)
 
+    async def roster_changed(self) -> None:
+        """The roster changed: whoever the policy no longer lets into a live
+        room's class (a student moved to another class, a teacher taken off
+        the staff, a parent whose child left) is taken out of it now, told
+        ``room.removed {reason: "roster"}``, and may come back if the roster
+        lets them again.  Rights are read at use; being in a room is a use."""
+        for room in list(self._live.values()):
+            async with room.lock:
+                if room.closed:
+                    continue
+                await self._recheck(room)
+                await self.drop_if_empty(room)
+
+    async def _recheck(self, room: Room) -> None:
+        now = self._clock.time()
+        for oid, waiter in list(room.waiting.items()):
+            if not await self._may_stay(oid, room.record):
+                del room.waiting[oid]
+                waiter.sink.send(Removed(room=room.id, reason="roster"))
+                room.tell_hosts()
+        for oid, participant in list(room.participants.items()):
+            if not await self._may_stay(oid, room.record):
+                log.info("room %s: %d no longer in its class by the roster", room.id, oid)
+                gone = participant.sink
+                await self.exit(room, participant, at=now, change="removed")
+                if gone is not None:
+                    gone.send(Removed(room=room.id, reason="roster"))
+
+    async def _may_stay(self, oid: int, record: RoomRecord) -> bool:
+        profile = await self._guard.profile(oid)
+        return profile is not None and may_enter(profile, record)
+
     async def drop_if_empty(self, room: Room) -> None:
         """Forget a room nobody is in (its record stays; joining makes it live again)."""
         if not room.empty or room.closed:

@@ -9,6 +9,7 @@ when a test advances the manual clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -25,12 +26,14 @@ from server.rooms.media import (
     TrackInfo,
     TrackSpec,
 )
+from server.roster.demo import DEMO_ROSTER
 from signaling import rooms as r
 from signaling.chat import ChatList, ChatRemoved, History, HistoryPage, ListChats
 from signaling.client import Client, RequestError
 from signaling.messages import Message
 from tests.conftest import Running, ServerFactory
 from tests.server.test_chats_ws import CLASS_TEACHER_5A, send
+from tests.server.test_removal_catchup import move_to_5b, upload
 
 CLASS_5A = "sosh-1-5a"
 CLASS_5B = "sosh-1-5b"
@@ -693,3 +696,22 @@ async def test_a_start_retried_with_its_key_gives_the_first_room_and_stores_noth
     assert await refused(teacher, other) == "idempotency.conflict"
     second = await teacher.start_room(CLASS_5A, "lesson", "Чтение", key="start-2")
     assert second["id"] != first["id"]
+
+
+async def test_a_student_moved_out_of_the_class_leaves_its_live_lesson(
+    zvonok: Running, media: FakeMedia
+) -> None:
+    """Being in a room is a use of the right to join it: a roster upload that
+    moves Anya to 5B takes her out of 5A's lesson at once (issue 12), and
+    moving her back lets her in again."""
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    _teacher, room = await lesson(zvonok)
+    anya, boris = await enter(zvonok, room, ANYA), await enter(zvonok, room, BORIS)
+    await upload(zvonok, move_to_5b(json.loads(json.dumps(roster)), ANYA))
+    assert await anya.next_of(r.Removed) == r.Removed(room=room, reason="roster")
+    gone = await change(boris, ANYA, "removed")
+    assert gone.state["status"] == "left"
+    assert (room, ANYA) in media.called("leave")
+    assert await refused(anya, r.JoinRoom(room=room)) == "room.forbidden"
+    await upload(zvonok, roster)
+    assert (await anya.join_room(room)).room["id"] == room
