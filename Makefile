@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CODE   := server signaling media tests $(wildcard bench)
 
-.PHONY: serve test lint typecheck pytest clean
+.PHONY: serve test lint typecheck pytest schema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -31,6 +31,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The JSON Schema (schema/zvonok.schema.json) and the docs' generated tables,
+# from the message registry and the error catalogue; a test fails when stale.
+schema: $(STAMP)
+	$(BIN)/python -m signaling.export
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from signaling.errors import AUTH_UNKNOWN_PERSON
-from signaling.http import DevToken
+from signaling.http import DevTokenBody
 
 from .appkeys import CLOCK, CONFIG, DEV_IDP, STORE
 from .errors import ZvonokError
@@ -52,7 +52,7 @@ async def people(request: web.Request) -> web.Response:
 @routes.post("/dev/token")
 async def token(request: web.Request) -> web.Response:
     """Issue a token for ``{"oid": N}``; the OID must be on the roster."""
-    oid = (await read_body(request, DevToken)).oid
+    oid = (await read_body(request, DevTokenBody)).oid
     if await request.app[STORE].person(oid) is None:
         raise ZvonokError(AUTH_UNKNOWN_PERSON, f"{oid} is not on the roster", http_status=404)
     lifetime = request.app[CONFIG].dev_idp.token_lifetime

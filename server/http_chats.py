@@ -84,7 +84,7 @@ async def send(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not 0 < len(key) <= MAX_KEY:
         raise invalid(f"send an Idempotency-Key header of 1 to {MAX_KEY} characters")
-    body = await read_body(request, bodies.PostMessage)
+    body = await read_body(request, bodies.PostMessageBody)
     ack = await request.app[CHATS].send(
         oid, request.match_info["chat"], body.text, key=key, reply_to=body.reply_to
     )
@@ -96,6 +96,6 @@ async def mark_read(request: web.Request) -> web.Response:
     """Move the caller's read position forward to ``{"seq": n}``."""
     oid = await caller(request)
     chat_id = request.match_info["chat"]
-    body = await read_body(request, bodies.MarkRead)
+    body = await read_body(request, bodies.MarkReadBody)
     read = await request.app[CHATS].mark_read(oid, chat_id, body.seq)
     return json_response({"chat": chat_id, "read_seq": read})

@@ -27,7 +27,7 @@ async def start_room(request: web.Request) -> web.Response:
 
     An optional ``Idempotency-Key`` makes a retry return the same room (200)."""
     oid = await caller(request)
-    body = await read_body(request, bodies.StartRoom)
+    body = await read_body(request, bodies.StartRoomBody)
     key = optional_key(request)
     record, again = await request.app[ROOMS].start(
         oid, body.class_id, RoomKind(body.kind), body.title, body.starts_at, key=key

@@ -73,7 +73,7 @@ async def moderate(request: web.Request) -> web.Response:
 async def create_report(request: web.Request) -> web.Response:
     """Report ``{"message_id", "reason"}`` to the chat's moderators."""
     oid = await caller(request)
-    body = await read_body(request, bodies.CreateReport)
+    body = await read_body(request, bodies.CreateReportBody)
     chat = request.match_info["chat"]
     report = await request.app[REPORTS].create(oid, chat, body.message_id, body.reason)
     return json_response({"report": report.to_json(with_text=False)}, status=201)
@@ -97,7 +97,7 @@ async def resolve_report(request: web.Request) -> web.Response:
     raw = request.match_info["report"]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**53:
         raise invalid("report: a report id")
-    body = await read_body(request, bodies.ResolveReport)
+    body = await read_body(request, bodies.ResolveReportBody)
     report = await request.app[REPORTS].resolve(oid, int(raw), Outcome(body.outcome), body.note)
     return json_response({"report": report.to_json()})
 

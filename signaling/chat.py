@@ -109,6 +109,7 @@ class Sync(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "sync"
+    REPLY: ClassVar[tuple[str, ...]] = ("synced",)
     positions: Positions
 
 
@@ -116,12 +117,14 @@ class ListChats(ClientMessage, frozen=True):
     """The person's chats, most recently active first.  Body ``{}``; reply ``chat.list``."""
 
     TYPE: ClassVar[str] = "chats"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.list",)
 
 
 class GetChat(ClientMessage, frozen=True):
     """One chat's summary.  ``{"chat": "class:5a"}``; reply ``chat.info``."""
 
     TYPE: ClassVar[str] = "chat.get"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.info",)
     chat: ChatId
 
 
@@ -134,6 +137,7 @@ class Send(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "send"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     text: WireText
     key: Key
@@ -147,6 +151,7 @@ class Edit(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "edit"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     message_id: Int53
     text: WireText
@@ -160,6 +165,7 @@ class Delete(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "delete"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     message_id: Int53
     key: Key | None = None
@@ -174,6 +180,7 @@ class React(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "react"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     message_id: Int53
     emoji: Emoji
@@ -195,6 +202,7 @@ class History(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "history"
+    REPLY: ClassVar[tuple[str, ...]] = ("history.page",)
     chat: ChatId
     before: Int53 | UnsetType = UNSET
     after: Int53 | UnsetType = UNSET
@@ -205,6 +213,7 @@ class MarkRead(ClientMessage, frozen=True):
     """Move one's read position forward.  ``{"chat": "class:5a", "seq": 42}``; reply ``marked``."""
 
     TYPE: ClassVar[str] = "read"
+    REPLY: ClassVar[tuple[str, ...]] = ("marked",)
     chat: ChatId
     seq: Seq
 
@@ -217,6 +226,7 @@ class Typing(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "typing"
+    REPLY: ClassVar[tuple[str, ...]] = ()
     chat: ChatId
 
 
@@ -224,6 +234,7 @@ class OpenDirect(ClientMessage, frozen=True):
     """The direct chat with a person, made if new.  ``{"person": oid}``; reply ``chat.info``."""
 
     TYPE: ClassVar[str] = "direct.open"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.info",)
     person: Oid
 
 
@@ -235,6 +246,7 @@ class CreateGroup(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "group.create"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.info",)
     school: SchoolId
     title: Title
     members: People
@@ -249,6 +261,7 @@ class ChangeMembers(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "group.members"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.info",)
     chat: ChatId
     add: PeopleTuple = ()
     remove: PeopleTuple = ()
@@ -258,6 +271,7 @@ class QueryPresence(ClientMessage, frozen=True):
     """Who of these people is online.  ``{"people": [oid, ...]}``; reply ``presence.list``."""
 
     TYPE: ClassVar[str] = "presence.query"
+    REPLY: ClassVar[tuple[str, ...]] = ("presence.list",)
     people: People
 
 
@@ -330,7 +344,7 @@ class AckMsg(ServerMessage, frozen=True):
 
 
 class ChatEventMsg(ServerMessage, frozen=True, omit_defaults=False, kw_only=True):
-    """One event of one chat (:class:`ChatEventBody`).
+    """One event of one chat (a ``ChatEventBody``).
 
     ``{"chat": "class:5a", "seq": 43, "kind": "message", "author": oid | nil,
     "at": unix, "data": {...}}``.  ``kind`` is not checked against a list:

@@ -48,7 +48,7 @@ class Body(msgspec.Struct, frozen=True):
 # -- chats -------------------------------------------------------------------------------
 
 
-class PostMessage(Body, frozen=True):
+class PostMessageBody(Body, frozen=True):
     """``POST /api/v1/chats/{chat}/messages``, with an ``Idempotency-Key`` header."""
 
     PATH: ClassVar[str] = "POST /api/v1/chats/{chat}/messages"
@@ -56,7 +56,7 @@ class PostMessage(Body, frozen=True):
     reply_to: Int53 | None = None
 
 
-class MarkRead(Body, frozen=True):
+class MarkReadBody(Body, frozen=True):
     """``POST /api/v1/chats/{chat}/read``: move the read position forward to ``seq``."""
 
     PATH: ClassVar[str] = "POST /api/v1/chats/{chat}/read"
@@ -134,7 +134,7 @@ ModerationAction = (
 """``POST /api/v1/chats/{chat}/moderation``: one action, told apart by ``action``."""
 
 
-class CreateReport(Body, frozen=True):
+class CreateReportBody(Body, frozen=True):
     """``POST /api/v1/chats/{chat}/reports``."""
 
     PATH: ClassVar[str] = "POST /api/v1/chats/{chat}/reports"
@@ -142,7 +142,7 @@ class CreateReport(Body, frozen=True):
     reason: Reason
 
 
-class ResolveReport(Body, frozen=True):
+class ResolveReportBody(Body, frozen=True):
     """``POST /api/v1/reports/{id}/resolve``."""
 
     PATH: ClassVar[str] = "POST /api/v1/reports/{id}/resolve"
@@ -172,7 +172,7 @@ class AuditQuery(msgspec.Struct, frozen=True):
 # -- rooms ---------------------------------------------------------------------------------
 
 
-class StartRoom(Body, frozen=True):
+class StartRoomBody(Body, frozen=True):
     """``POST /api/v1/rooms``, with an optional ``Idempotency-Key`` header: the body
     of the ``room.start`` message but its key."""
 
@@ -192,7 +192,7 @@ class RoomsQuery(msgspec.Struct, frozen=True):
 # -- development sign-in -------------------------------------------------------------------
 
 
-class DevToken(Body, frozen=True):
+class DevTokenBody(Body, frozen=True):
     """``POST /dev/token`` (development identity provider only)."""
 
     PATH: ClassVar[str] = "POST /dev/token"
@@ -200,13 +200,13 @@ class DevToken(Body, frozen=True):
 
 
 BODIES: tuple[object, ...] = (
-    PostMessage,
-    MarkRead,
+    PostMessageBody,
+    MarkReadBody,
     ModerationAction,
-    CreateReport,
-    ResolveReport,
-    StartRoom,
-    DevToken,
+    CreateReportBody,
+    ResolveReportBody,
+    StartRoomBody,
+    DevTokenBody,
 )
 """Every JSON body of the HTTP API, for the exported schema."""
 

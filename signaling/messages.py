@@ -58,6 +58,7 @@ class Hello(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "hello"
+    REPLY: ClassVar[tuple[str, ...]] = ("welcome",)
     version: Version = msgspec.field(name="v")
     token: Token
     client: ClientName
@@ -78,6 +79,7 @@ class Reauth(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "reauth"
+    REPLY: ClassVar[tuple[str, ...]] = ("reauthed",)
     token: Token
 
     def __repr__(self) -> str:
@@ -92,6 +94,7 @@ class Ping(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "ping"
+    REPLY: ClassVar[tuple[str, ...]] = ("pong",)
 
 
 # --------------------------------------------------------------------------

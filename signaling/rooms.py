@@ -93,6 +93,7 @@ class StartRoom(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "room.start"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.info",)
     class_id: ClassId = msgspec.field(name="class")
     kind: RoomKind
     title: Title
@@ -107,6 +108,7 @@ class ListRooms(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "room.list"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.list_result",)
     class_id: ClassId | None = msgspec.field(default=None, name="class")
 
 
@@ -115,6 +117,7 @@ class JoinRoom(ClientMessage, frozen=True):
     lost connection.  ``{"room"}``; reply ``room.joined``."""
 
     TYPE: ClassVar[str] = "room.join"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.joined",)
     room: RoomId
 
 
@@ -122,6 +125,7 @@ class LeaveRoom(ClientMessage, frozen=True):
     """Leave a room or its waiting room.  ``{"room"}``; reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "room.leave"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
 
 
@@ -129,6 +133,7 @@ class RaiseHand(ClientMessage, frozen=True):
     """Raise (``up``) or lower one's hand.  ``{"room", "up": bool}``; reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "room.hand"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     up: bool
 
@@ -142,6 +147,7 @@ class MuteSelf(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "room.mute"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     source: Source
     muted: bool
@@ -157,6 +163,7 @@ class HostMute(ClientMessage, frozen=True, omit_defaults=False):
     until ``room.host.allow``.  ``{"room", "person", "source", "forbid": false}``"""
 
     TYPE: ClassVar[str] = "room.host.mute"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid
     source: Source
@@ -168,6 +175,7 @@ class HostAllow(ClientMessage, frozen=True):
     they unmute it).  ``{"room", "person", "source"}``"""
 
     TYPE: ClassVar[str] = "room.host.allow"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid
     source: Source
@@ -178,6 +186,7 @@ class HostMuteAll(ClientMessage, frozen=True, omit_defaults=False):
     ``{"room", "forbid": false}``"""
 
     TYPE: ClassVar[str] = "room.host.mute_all"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     forbid: bool = False
 
@@ -186,6 +195,7 @@ class HostStopScreen(ClientMessage, frozen=True):
     """Stop a participant's screen share.  ``{"room", "person"}``"""
 
     TYPE: ClassVar[str] = "room.host.stop_screen"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid
 
@@ -195,6 +205,7 @@ class HostRemove(ClientMessage, frozen=True):
     ``{"room", "person"}``"""
 
     TYPE: ClassVar[str] = "room.host.remove"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid
 
@@ -204,6 +215,7 @@ class HostLowerHands(ClientMessage, frozen=True):
     ``{"room", "person": oid?}``"""
 
     TYPE: ClassVar[str] = "room.host.lower_hands"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid | None = None
 
@@ -213,6 +225,7 @@ class HostAdmit(ClientMessage, frozen=True):
     meeting.  Exactly one of the two.  ``{"room", "person"?, "all"?}``"""
 
     TYPE: ClassVar[str] = "room.host.admit"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid | None = None
     all: bool = False
@@ -227,6 +240,7 @@ class HostCohost(ClientMessage, frozen=True, omit_defaults=False):
     none.  ``{"room", "person": oid | nil}``"""
 
     TYPE: ClassVar[str] = "room.host.cohost"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     person: Oid | None = None
 
@@ -235,6 +249,7 @@ class HostEnd(ClientMessage, frozen=True):
     """End the room for everyone; nobody may join it again.  ``{"room"}``"""
 
     TYPE: ClassVar[str] = "room.host.end"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
 
 
@@ -257,6 +272,7 @@ class RtcPublish(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "rtc.publish"
+    REPLY: ClassVar[tuple[str, ...]] = ("rtc.answer",)
     room: RoomId
     sdp: Sdp
     tracks: Annotated[tuple[PublishTrack, ...], Meta(max_length=MAX_PUBLISH_TRACKS)]
@@ -270,6 +286,7 @@ class RtcAnswer(ClientMessage, ServerMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "rtc.answer"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     sdp: Sdp
 
@@ -296,6 +313,7 @@ class RtcCandidate(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "rtc.candidate"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     pc: PeerRole
     candidate: Candidate | None = None
@@ -312,6 +330,7 @@ class Unpublish(ClientMessage, frozen=True):
     """Stop publishing a source.  ``{"room", "source"}``; reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "media.unpublish"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     source: Source
 
@@ -321,6 +340,7 @@ class Subscribe(ClientMessage, frozen=True):
     with an ``rtc.offer``.  ``{"room", "tracks": [id, ...]}``; reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "media.subscribe"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     tracks: TrackIds
 
@@ -329,6 +349,7 @@ class Unsubscribe(ClientMessage, frozen=True):
     """Stop receiving these tracks.  ``{"room", "tracks": [id, ...]}``; reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "media.unsubscribe"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     tracks: TrackIds
 
@@ -339,6 +360,7 @@ class Show(ClientMessage, frozen=True, omit_defaults=False):
     reply ``room.ok``."""
 
     TYPE: ClassVar[str] = "media.show"
+    REPLY: ClassVar[tuple[str, ...]] = ("room.ok",)
     room: RoomId
     tracks: TrackIds | None = None
 
@@ -396,13 +418,12 @@ class Track(TypedDict):
 
 
 class IceServer(TypedDict):
+    """An ``RTCIceServer`` as a browser takes it: STUN URLs, or TURN's with credentials."""
+
     urls: list[Annotated[str, Meta(min_length=1, max_length=512)]]
     username: NotRequired[str]
     credential: NotRequired[str]
-    credentialType: NotRequired[Literal["password"]]
-
-
-"""An ``RTCIceServer`` as a browser takes it: a STUN server, or TURN with credentials."""
+    credentialType: NotRequired[Literal["password"]]  # the browser's name for it
 
 
 class Waiter(TypedDict):

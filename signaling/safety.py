@@ -61,6 +61,7 @@ class ModDelete(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "moderation.delete"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     message_id: PositiveId
     key: Key | None = None
@@ -73,6 +74,7 @@ class Mute(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "moderation.mute"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     person: Oid
     seconds: MuteSeconds
@@ -82,6 +84,7 @@ class Unmute(ClientMessage, frozen=True):
     """Let a muted member post again.  ``{"chat", "person"}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.unmute"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     person: Oid
 
@@ -91,6 +94,7 @@ class SetAnnouncements(ClientMessage, frozen=True):
     it again.  ``{"chat", "on": bool}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.announcements"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     on: bool
 
@@ -102,6 +106,7 @@ class Pin(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "moderation.pin"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     message_id: PositiveId | None = None
 
@@ -110,6 +115,7 @@ class Remove(ClientMessage, frozen=True):
     """Remove a member from a teacher-made group.  ``{"chat", "person"}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.remove"
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
     chat: ChatId
     person: Oid
 
@@ -122,6 +128,7 @@ class CreateReport(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "report.create"
+    REPLY: ClassVar[tuple[str, ...]] = ("report.info",)
     chat: ChatId
     message_id: PositiveId
     reason: Reason
@@ -134,6 +141,7 @@ class ResolveReport(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "report.resolve"
+    REPLY: ClassVar[tuple[str, ...]] = ("report.info",)
     report: PositiveId
     outcome: Outcome
     note: Reason | None = None
@@ -147,6 +155,7 @@ class ListReports(ClientMessage, frozen=True, omit_defaults=False):
     """
 
     TYPE: ClassVar[str] = "reports"
+    REPLY: ClassVar[tuple[str, ...]] = ("report.list",)
     mine: bool = False
     status: ReportStatus | UnsetType = UNSET
 
@@ -158,6 +167,7 @@ class FindPeople(ClientMessage, frozen=True):
     """
 
     TYPE: ClassVar[str] = "people.find"
+    REPLY: ClassVar[tuple[str, ...]] = ("people.list",)
     query: Query
 
 

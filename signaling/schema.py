@@ -74,7 +74,13 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class ClientMessage(Message, frozen=True):
-    """A message a client sends and the server handles."""
+    """A message a client sends and the server handles.
+
+    ``REPLY``: the types of the server's answer on success (none for ``typing``);
+    any request may be answered by ``error`` instead.
+    """
+
+    REPLY: ClassVar[tuple[str, ...]] = ()
 
 
 class ServerMessage(Message, frozen=True):

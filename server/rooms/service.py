@@ -40,6 +40,7 @@ from server.safety.policy import (
     may_in_school,
 )
 from server.store.base import Store
+from signaling.errors import SERVER_SHUTDOWN
 from signaling.fields import TrackChange
 from signaling.rooms import (
     Ended,
@@ -269,7 +270,7 @@ class RoomService:
         if room is not None:
             return room
         if self._closed:
-            raise ZvonokError("server.shutdown", "the server is restarting")
+            raise ZvonokError(SERVER_SHUTDOWN, "the server is restarting")
         removed = await self._store.room_removals(record.id)
         room = self._live.get(record.id)  # made by someone else meanwhile?
         if room is None:

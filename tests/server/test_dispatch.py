@@ -85,3 +85,18 @@ def test_two_handlers_of_one_message_are_refused() -> None:
         routes(First(), First())
     with pytest.raises(TypeError, match="ping is handled twice"):
         handled_by(Second)
+
+
+def test_each_handler_returns_what_its_request_declares_as_its_reply() -> None:
+    """A request's ``REPLY`` (what the docs and the exported schema say it gets) is
+    what its handler returns; a handler that returns nothing replies itself or not."""
+    for owner in OWNERS:
+        for kind, name in handled_by(owner).items():
+            declared = set(typing.cast(typing.Any, kind).REPLY)
+            assert declared <= set(SERVER_MESSAGES), kind.TYPE
+            returned = typing.get_type_hints(getattr(owner, name))["return"]
+            options = typing.get_args(returned) or (returned,)
+            tags = {o.TYPE for o in options if o is not type(None)}
+            assert tags <= declared, f"{owner.__name__}.{name} returns {tags}, not {declared}"
+            if tags != declared:  # replies from elsewhere (sync) or not at all (typing)
+                assert type(None) in options, f"{owner.__name__}.{name}"
