@@ -12,13 +12,26 @@ be omitted when empty.
 Each direction has its own allow-list, so a client cannot send a server
 message and vice versa.  Decoding never raises anything but
 :class:`~signaling.errors.ProtocolError`.
+
+Decoding takes one of two paths.  The quick one has msgspec decode the
+frame's bytes straight into the message's struct (the body a ``Raw`` slice
+of the envelope), validating every field the protocol defines as it goes.
+Whatever it does not accept, for whatever reason, is decoded again by the
+exact path: msgpack-python reads the whole frame (every value, however
+deep: an extension type, invalid UTF-8 or a map key that is not a string
+anywhere is ``frame.malformed``), the envelope is checked by hand, and the
+body converted with msgspec, its refusals translated to the protocol's
+messages.  So a refused frame gets the very code and message it always got.
+The one difference, decided and tested (``tests/signaling/test_codec.py``):
+the quick path does not read the value of a field the protocol does not
+define, nor the inside of a field whose type is "any map" (``chat.event``'s
+``data``), so junk there is ignored with it rather than refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgpack
 import msgspec
@@ -44,9 +57,26 @@ _EMPTY_MAP = b"\x80"
 
 _encoder = msgspec.msgpack.Encoder()
 
+_RequestIdType = (
+    Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
+    | Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REQUEST_ID_LENGTH)]
+    | None
+)
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+
+class _Head(msgspec.Struct):
+    """The envelope as the quick path reads it: the body left as its bytes."""
+
+    type: str
+    id: _RequestIdType = None
+    body: msgspec.Raw = msgspec.Raw()
+
+
+_head = msgspec.msgpack.Decoder(_Head)
+_decoders: dict[type[Message], msgspec.msgpack.Decoder[Any]] = {}
+
+
+class Envelope(msgspec.Struct, frozen=True):
     """A decoded frame: the message and the request id it carried, if any."""
 
     message: Message
@@ -74,13 +104,39 @@ def decode_server_frame(data: bytes, *, max_size: int = 16 * 1024 * 1024) -> Env
     return _decode(data, max_size, SERVER_MESSAGES)
 
 
-def _refuse_ext(code: int, data: bytes) -> Any:
+def _refuse_ext(code: int, data: object) -> Any:
     raise ValueError(f"msgpack extension type {code} is not used by this protocol")
 
 
 def _decode(data: bytes, max_size: int, allowed: Mapping[str, type[Message]]) -> Envelope:
     if len(data) > max_size:
         raise ProtocolError(FRAME_TOO_LARGE, f"frame of {len(data)} bytes exceeds {max_size}")
+    quick = _quick(data, allowed)
+    return quick if quick is not None else _exact(data, allowed)
+
+
+def _quick(data: bytes, allowed: Mapping[str, type[Message]]) -> Envelope | None:
+    """The frame decoded straight into its struct, or None for the exact path to say why."""
+    try:
+        head = _head.decode(data)
+        cls = allowed.get(head.type)
+        if cls is None:
+            return None
+        decoder = _decoders.get(cls)
+        if decoder is None:
+            decoder = _decoders[cls] = msgspec.msgpack.Decoder(cls, ext_hook=_refuse_ext)
+        body = bytes(head.body) if head.body else _EMPTY_MAP
+        message = decoder.decode(_EMPTY_MAP if body == _NIL else body)
+        message.check()
+    except Exception:  # any refusal at all: the exact path finds it again, and names it
+        return None
+    return Envelope(message, head.id)
+
+
+_NIL = b"\xc0"
+
+
+def _exact(data: bytes, allowed: Mapping[str, type[Message]]) -> Envelope:
     try:
         frame = msgpack.unpackb(
             data,
