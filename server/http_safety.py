@@ -15,6 +15,7 @@ from .appkeys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 from .chats.model import Ack
 from .http_api import json_response
 from .http_chats import ack_json, caller, int_field, invalid, json_body, optional_key, query_int
+from .http_limits import read_at_most
 from .safety.model import Outcome
 
 routes = web.RouteTableDef()
@@ -165,7 +166,7 @@ async def import_roster(request: web.Request) -> web.Response:
     oid = await caller(request)
     if request.content_length is not None and request.content_length > MAX_ROSTER_UPLOAD:
         raise invalid(f"a roster file is at most {MAX_ROSTER_UPLOAD} bytes")
-    raw = await request.content.read(MAX_ROSTER_UPLOAD + 1)
+    raw = await read_at_most(request, MAX_ROSTER_UPLOAD + 1)
     if len(raw) > MAX_ROSTER_UPLOAD:
         raise invalid(f"a roster file is at most {MAX_ROSTER_UPLOAD} bytes")
     report = await request.app[SCHOOLS].import_roster(oid, raw)

@@ -54,8 +54,8 @@ def members_fixed(kind: str) -> Conflict:
     return Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind} chat cannot be changed")
 
 
-def not_owner() -> ForbiddenError:
-    return ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+def not_owner(message: str = "only the owner of a group may change its members") -> ForbiddenError:
+    return ForbiddenError(CHAT_NOT_OWNER, message)
 
 
 def forbidden(message: str) -> ForbiddenError:
