@@ -193,8 +193,14 @@ async def audit_log(request: web.Request) -> web.Response:
 async def import_roster(request: web.Request) -> web.Response:
     """Import a roster file (docs/roster.md) for schools the caller administers."""
     oid = await caller(request)
-    raw = await read_body(request, MAX_ROSTER_UPLOAD)
-    report = await request.app[SCHOOLS].import_roster(oid, raw)
+    report = await request.app[SCHOOLS].import_roster(
+        oid, lambda: read_body(request, MAX_ROSTER_UPLOAD)
+    )
     return json_response(
-        {"changed": report.changed, "summary": report.summary(), "tables": report.to_json()}
+        {
+            "changed": report.changed,
+            "summary": report.summary(),
+            "tables": report.to_json(),
+            "kept": list(report.kept),
+        }
     )
