@@ -204,7 +204,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     app[MODERATION] = Moderation(store, chats, clock)
     app[REPORTS] = Reports(store, bus, chats.guard, clock)
     app[PEOPLE] = People(store, chats.guard)
-    app[SCHOOLS] = Schools(store, chats.guard, clock, on_roster_change=watch.poke)
+    app[SCHOOLS] = Schools(store, chats.guard, clock, config.safety, on_roster_change=watch.poke)
     await watch.start()
     try:
         yield

@@ -110,6 +110,10 @@ class ChatConfig:
 @dataclass(frozen=True)
 class SafetyConfig:
     roster_poll: float = 2.0  # seconds: how soon an import by another process reaches connections
+    # Roster uploads through the server, per person, accepted or refused:
+    # a flood cannot grow the audit log (every refusal is a row) without bound.
+    roster_uploads_per_hour: float = 60.0
+    roster_upload_burst: int = 10
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,11 @@ class Config:
             raise ConfigError("http: request_timeout in (0, 3600] seconds, max_pending >= 1")
         if not 0 < h.body_timeout <= 3600 or h.max_person_requests < 1:
             raise ConfigError("http: body_timeout in (0, 3600] seconds, max_person_requests >= 1")
-        if self.safety.roster_poll <= 0:
-            raise ConfigError("safety: roster_poll > 0")
+        sa = self.safety
+        if sa.roster_poll <= 0 or sa.roster_uploads_per_hour <= 0 or sa.roster_upload_burst < 1:
+            raise ConfigError(
+                "safety: roster_poll > 0, roster_uploads_per_hour > 0, roster_upload_burst >= 1"
+            )
         m = self.media
         if m.turn_urls and not m.turn_secret:
             raise ConfigError("media: turn_urls need turn_secret (coturn's static-auth-secret)")

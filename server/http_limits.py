@@ -98,23 +98,6 @@ def body_deadline(timeout: float, answer: Callable[[ZvonokError], web.Response])
     return middleware
 
 
-async def read_at_most(request: web.Request, limit: int) -> bytes:
-    """The request's body up to ``limit`` bytes, all of it that came by then.
-
-    (``StreamReader.read(n)`` answers with what has arrived so far, which
-    over a real network is the first packets of a larger body.)
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit:
-        chunk = await request.content.read(limit - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
 _HOLDER = web.RequestKey("zvonok_person_request", int)
 
 

@@ -37,8 +37,8 @@ class RateLimited(ZvonokError):
 
     http_status = 429
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(RATE_LIMITED, "too many messages; slow down")
+    def __init__(self, retry_after: float, message: str = "too many messages; slow down") -> None:
+        super().__init__(RATE_LIMITED, message)
         self.retry_after: float | None = retry_after
 
 
