@@ -27,6 +27,7 @@ from .appkeys import (
     MODERATION,
     PENDING,
     PEOPLE,
+    PERSON_REQUESTS,
     PRESENCE,
     REPORTS,
     ROOM_CONTROLS,
@@ -46,9 +47,10 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
-from .http_api import error_middleware
+from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
 from .http_chats import routes as chat_routes
+from .http_limits import PersonRequests, body_deadline
 from .http_rooms import routes as room_routes
 from .http_safety import routes as safety_routes
 from .logsafety import RequestLog, install
@@ -108,15 +110,21 @@ def make_app(
     """
     config.validate()
     install()  # wherever the server runs, no log record holds a token
+    person_requests = PersonRequests(config.http.max_person_requests)
     app = web.Application(
-        middlewares=[error_middleware],
+        middlewares=[
+            error_middleware,
+            person_requests.middleware(),
+            body_deadline(config.http.body_timeout, error_response),
+        ],
         client_max_size=1024 * 1024,
         handler_args=handler_args(config),
     )
     app[CONFIG] = config
     app[PENDING] = PendingConnections(config.http.max_pending)
+    app[PERSON_REQUESTS] = person_requests
     app[CLOCK] = clock or SystemClock()
-    app[SESSIONS] = Sessions()
+    app[SESSIONS] = Sessions(max_per_person=config.protocol.max_sessions)
     if media is not None:
         app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
@@ -197,7 +205,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     app[MODERATION] = Moderation(store, chats, clock)
     app[REPORTS] = Reports(store, bus, chats.guard, clock)
     app[PEOPLE] = People(store, chats.guard)
-    app[SCHOOLS] = Schools(store, chats.guard, clock, on_roster_change=watch.poke)
+    app[SCHOOLS] = Schools(store, chats.guard, clock, config.safety, on_roster_change=watch.poke)
     await watch.start()
     try:
         yield

@@ -40,6 +40,12 @@ class HttpConfig:
     # Connections not yet signed in (no welcomed hello) held at once; past it
     # the oldest of them is closed.
     max_pending: int = 1000
+    # Seconds a request's whole body has to arrive in, from the start of its
+    # handler; then it is refused (408 http.body_timeout) and the connection
+    # closed.  A 16 MiB roster file needs about 2.2 Mbit/s to make it.
+    body_timeout: float = 60.0
+    # HTTP requests of one signed-in person in progress at once, on this node.
+    max_person_requests: int = 8
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class ProtocolConfig:
     frame_burst: int = 60
     max_protocol_errors: int = 10
     outbound_queue: int = 256
+    # Signed-in WebSocket sessions of one person at once, on this node; a
+    # new one past it closes that person's oldest (session.too_many).
+    max_sessions: int = 12
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,10 @@ class ChatConfig:
 @dataclass(frozen=True)
 class SafetyConfig:
     roster_poll: float = 2.0  # seconds: how soon an import by another process reaches connections
+    # Roster uploads through the server, per person, accepted or refused:
+    # a flood cannot grow the audit log (every refusal is a row) without bound.
+    roster_uploads_per_hour: float = 60.0
+    roster_upload_burst: int = 10
 
 
 @dataclass(frozen=True)
@@ -144,8 +157,13 @@ class Config:
         h = self.http
         if not 0 < h.request_timeout <= 3600 or h.max_pending < 1:
             raise ConfigError("http: request_timeout in (0, 3600] seconds, max_pending >= 1")
-        if self.safety.roster_poll <= 0:
-            raise ConfigError("safety: roster_poll > 0")
+        if not 0 < h.body_timeout <= 3600 or h.max_person_requests < 1:
+            raise ConfigError("http: body_timeout in (0, 3600] seconds, max_person_requests >= 1")
+        sa = self.safety
+        if sa.roster_poll <= 0 or sa.roster_uploads_per_hour <= 0 or sa.roster_upload_burst < 1:
+            raise ConfigError(
+                "safety: roster_poll > 0, roster_uploads_per_hour > 0, roster_upload_burst >= 1"
+            )
         m = self.media
         if m.turn_urls and not m.turn_secret:
             raise ConfigError("media: turn_urls need turn_secret (coturn's static-auth-secret)")
@@ -174,6 +192,8 @@ class Config:
             raise ConfigError("protocol: max_frame >= 1024, heartbeat and hello_timeout > 0")
         if p.outbound_queue < 8 or p.frame_burst < 1 or p.frames_per_second <= 0:
             raise ConfigError("protocol: outbound_queue >= 8, frame_burst >= 1, rate > 0")
+        if p.max_sessions < 1:
+            raise ConfigError("protocol: max_sessions >= 1")
         c = self.chat
         rates = [v for k, v in dataclasses.asdict(c).items() if k.endswith("per_second")]
         counts = [v for k, v in dataclasses.asdict(c).items() if k.endswith("burst")]

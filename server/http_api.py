@@ -22,7 +22,8 @@ from signaling import errors as codes
 from signaling.errors import REQUEST_INVALID, ProtocolError, http_status
 from signaling.schema import convert
 
-from .appkeys import GATE, STORE
+from .access import Admission
+from .appkeys import GATE, PERSON_REQUESTS, STORE
 from .errors import AuthError, StoreUnavailable, ZvonokError
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,14 @@ def bearer_token(request: web.Request) -> str:
     return token.strip()
 
 
+async def signed_in(request: web.Request) -> Admission:
+    """The caller, admitted by their token; their request counts as one of
+    the few a person may have in progress (``http.too_many_requests``)."""
+    admission = await request.app[GATE].admit(bearer_token(request))
+    request.app[PERSON_REQUESTS].take(request, admission.token.oid)
+    return admission
+
+
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """The process is up and serving."""
@@ -157,5 +166,5 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/api/v1/me")
 async def me(request: web.Request) -> web.Response:
     """The caller's person, roles, classes and (for a parent) children."""
-    admission = await request.app[GATE].admit(bearer_token(request))
+    admission = await signed_in(request)
     return json_response(admission.profile_json())

@@ -14,16 +14,16 @@ from signaling import http as bodies
 from signaling.fields import MAX_KEY
 from signaling.http import PostedAck
 
-from .appkeys import CHATS, GATE
+from .appkeys import CHATS
 from .chats.model import Ack
-from .http_api import bearer_token, invalid, json_response, read_body, read_query
+from .http_api import invalid, json_response, read_body, read_query, signed_in
 
 routes = web.RouteTableDef()
 
 
 async def caller(request: web.Request) -> int:
-    admission = await request.app[GATE].admit(bearer_token(request))
-    return admission.token.oid
+    """The signed-in caller's oid (:func:`~server.http_api.signed_in`)."""
+    return (await signed_in(request)).token.oid
 
 
 def ack_json(ack: Ack) -> PostedAck:

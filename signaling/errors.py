@@ -140,6 +140,14 @@ SLOW_CONSUMER: Final = _code(
     http=None,
     close=CloseCode.TOO_MANY_REQUESTS,
 )
+SESSION_TOO_MANY: Final = _code(
+    "session.too_many",
+    "session",
+    "(close reason) the person's oldest session, closed for a newer one past the server's "
+    "limit of sessions per person",
+    http=None,
+    close=CloseCode.TOO_MANY_REQUESTS,
+)
 SERVER_SHUTDOWN: Final = _code(
     "server.shutdown",
     "session",
@@ -412,6 +420,25 @@ REQUEST_INVALID: Final = _code(
     "http",
     "the request is malformed: a body that is not the JSON object the endpoint takes, a field "
     "missing or out of its limits (the message names it), a bad query value or header",
+)
+HTTP_BODY_TIMEOUT: Final = _code(
+    "http.body_timeout",
+    "http",
+    "the request's body did not arrive within `http.body_timeout` seconds",
+    http=408,
+)
+HTTP_TOO_MANY_REQUESTS: Final = _code(
+    "http.too_many_requests",
+    "http",
+    "the caller has as many HTTP requests in progress as a person may; `retry_after` says when "
+    "to try again",
+    http=429,
+)
+ROSTER_TOO_LARGE: Final = _code(
+    "roster.too_large",
+    "http",
+    "a roster file larger than the upload limit; `limit` says how many bytes fit",
+    http=413,
 )
 SETTINGS_INVALID: Final = _code(
     "settings.invalid", "http", "school settings with a value out of range or unknown"

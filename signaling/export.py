@@ -391,9 +391,11 @@ _STATUSES: Mapping[int, str] = {
     401: "no token, a malformed `Authorization` header, or a refused token",
     403: "the token is good but the caller may not do this",
     404: "not found (or not the caller's: the two look the same)",
+    408: "the request's body did not arrive in time",
     409: "the request contradicts stored state",
+    413: "the body is over the endpoint's limit",
     422: "a body that parses but cannot be used",
-    429: "too many changes; `Retry-After` and `retry_after` say when to try again",
+    429: "too many at once; `Retry-After` and `retry_after` say when to try again",
     500: "an unexpected fault; details are in the server log only",
     503: "storage is unavailable; retry later",
 }

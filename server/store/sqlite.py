@@ -34,7 +34,7 @@ from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import MAX_OID, RosterDocument
-from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
+from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.roster.views import build_directory, build_profile
@@ -349,27 +349,33 @@ class SqliteStore:
         can change them between the diff, the check of an admin's upload and
         the writes.  The roster chats and the audit rows follow in the same
         transaction; the chats' membership changes are the report's ``chats``.
+        An admin's refused upload leaves its ``roster.refused`` rows
+        (:meth:`audit_roster_refusal`) once the import is rolled back.
         """
         try:
-            async with self.transaction() as db:
-                changes, chats = await roster_import.import_document(db, doc, importer, time.time())
-        except RosterOutsideSchool as exc:
-            if importer is not None:
+            try:
                 async with self.transaction() as db:
-                    await safety_sql.write_audits(
-                        db, roster_import.refusal_audit(exc, importer), time.time()
+                    changes, chats, kept = await roster_import.import_document(
+                        db, doc, importer, time.time()
                     )
+            except sqlite3.IntegrityError as exc:
+                # The file passed validation, so this is a conflict with stored
+                # rows that the diff did not foresee.  Nothing was written.
+                _log.warning("roster import refused by the database: %s", exc)
+                raise RosterError(
+                    [RosterIssue("", "the database refused the roster; nothing was written")]
+                ) from exc
+        except RosterError as exc:
+            if importer is not None and importer.admin:
+                await self.audit_roster_refusal(exc, importer)
             raise
-        except sqlite3.IntegrityError as exc:
-            # The file passed validation, so this is a conflict with stored
-            # rows that the diff did not foresee.  Nothing was written.
-            _log.warning("roster import refused by the database: %s", exc)
-            raise RosterError(
-                [RosterIssue("", f"the database refused the roster ({exc}); nothing was written")]
-            ) from exc
-        report = dataclasses.replace(changes.report, chats=tuple(chats))
+        report = dataclasses.replace(changes.report, chats=tuple(chats), kept=kept)
         _log.info("roster imported: %s; %d roster chats changed", report.summary(), len(chats))
         return report
+
+    async def audit_roster_refusal(self, error: RosterError, importer: Importer) -> None:
+        async with self.transaction() as db:
+            await roster_import.record_refusal(db, error, importer, time.time())
 
     # -- ChatStore -------------------------------------------------------------
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from media import errors as media_errors
+from server import http_limits
 from server.auth import errors as auth_errors
 from server.chats import errors as chat_errors
 from server.errors import ZvonokError
 from server.rooms import errors as room_errors
+from server.roster import errors as roster_errors
 from server.safety import errors as safety_errors
 from signaling.errors import CODES, CloseCode
 
@@ -32,7 +34,16 @@ def test_the_status_is_the_catalogues() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [auth_errors, chat_errors, room_errors, safety_errors, media_errors]
+    "module",
+    [
+        auth_errors,
+        chat_errors,
+        room_errors,
+        safety_errors,
+        media_errors,
+        roster_errors,
+        http_limits,
+    ],
 )
 def test_every_code_a_package_names_is_in_the_catalogue(module: object) -> None:
     named = {
