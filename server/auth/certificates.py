@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,9 +73,14 @@ class TrustedCertificate:
         """Trust ``certificate``'s key; :class:`ConfigError` if it cannot verify our algorithms."""
         fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
         spki = certificate_spki(certificate.public_bytes(serialization.Encoding.DER))
+        with warnings.catch_warnings():
+            # ESIA's subjects hold attributes longer than X.520 allows (a street address of
+            # 120 characters); cryptography warns and reads them all the same.
+            warnings.simplefilter("ignore", UserWarning)
+            subject = certificate.subject.rfc4514_string()
         return cls._from_spki(
             spki,
-            subject=certificate.subject.rfc4514_string(),
+            subject=subject,
             fingerprint=fingerprint,
             not_valid_after=certificate.not_valid_after_utc,
         )
