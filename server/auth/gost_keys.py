@@ -11,8 +11,9 @@ our dependencies, so the few DER structures involved are read here, strictly
   alone in a ``PUBLIC KEY`` PEM block (ESIA's test contour publishes bare
   keys) or inside a certificate;
 - the development identity provider's private key, PKCS#8 ``PrivateKeyInfo``
-  with the same algorithm identifier and an OCTET STRING holding LE(d), the
-  layout OpenSSL's gost engine writes.
+  with the same algorithm identifier and the privateKey OCTET STRING holding
+  the 32 bytes of LE(d), as OpenSSL's gost engine writes it (checked against
+  ``openssl genpkey -engine gost``: it reads ours, we read its).
 
 Only the CryptoPro-A curve is accepted, under any of its three OIDs; a key
 on another curve is a :class:`~server.errors.ConfigError`, never a guess.
@@ -181,13 +182,21 @@ def certificate_spki(certificate_der: bytes) -> bytes:
 
 
 def private_key_from_pkcs8(der: bytes) -> GostPrivateKey:
-    """The GOST key in a DER PKCS#8 PrivateKeyInfo (d as LE in an OCTET STRING, or an INTEGER)."""
+    """The GOST key in a DER PKCS#8 PrivateKeyInfo.
+
+    OpenSSL's gost engine writes the privateKey OCTET STRING as the 32 bytes
+    of LE(d) themselves; some other tools wrap them once more in an OCTET
+    STRING (LE) or an INTEGER (big-endian).  The lengths tell them apart.
+    """
     parts = list(_children(_one(der, _SEQUENCE)))
     if len(parts) < 3 or parts[0][:2] != (_INTEGER, b"\x00") or parts[2][0] != _OCTET_STRING:
         raise DerError("bad PrivateKeyInfo")
     curve = _algorithm_curve(parts[1][2])
-    inner_tag, inner, end = _read(parts[2][1], 0)
-    if end != len(parts[2][1]):
+    secret = parts[2][1]
+    if len(secret) == 32:
+        return GostPrivateKey(int.from_bytes(secret, "little"), curve)
+    inner_tag, inner, end = _read(secret, 0)
+    if end != len(secret):
         raise DerError("bad GOST private key")
     if inner_tag == _OCTET_STRING:
         d = int.from_bytes(inner, "little")
@@ -241,12 +250,11 @@ def pkcs8_from_private_key(key: GostPrivateKey, curve_oid: str = DEFAULT_CURVE_O
     """``key`` as a DER PKCS#8 PrivateKeyInfo, the body of a ``PRIVATE KEY`` PEM block."""
     if CURVES.get(curve_oid) != key.curve:
         raise ValueError(f"{curve_oid} does not name the key's curve")
-    secret = _element(_OCTET_STRING, key.d.to_bytes(32, "little"))
     return _element(
         _SEQUENCE,
         _element(_INTEGER, b"\x00")
         + _algorithm_identifier(curve_oid)
-        + _element(_OCTET_STRING, secret),
+        + _element(_OCTET_STRING, key.d.to_bytes(32, "little")),
     )
 
 

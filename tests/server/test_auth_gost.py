@@ -10,6 +10,7 @@ verification written here with fastecdsa's point arithmetic.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import gostcrypto
 import pytest
@@ -23,6 +24,7 @@ from server.auth.gost_keys import (
     CURVES,
     DerError,
     UnsupportedKey,
+    pem_blocks,
     pkcs8_from_private_key,
     private_key_from_pkcs8,
     public_key_from_spki,
@@ -49,7 +51,7 @@ def test_streebog_matches_the_standards_examples(message: bytes, digest: str) ->
 
 def test_the_fast_streebog_is_in_use() -> None:
     # librhash is on Debian with cmake; without it every GOST check costs 5 ms more.
-    assert streebog.IMPLEMENTATION == "librhash"
+    assert streebog.IMPLEMENTATION == "librhash", "install Debian's librhash0 (or librhash1)"
 
 
 @settings(max_examples=60, deadline=None)
@@ -240,3 +242,28 @@ def test_a_truncated_key_is_refused(private_key: GostPrivateKey) -> None:
             public_key_from_spki(spki[:cut])
     with pytest.raises(DerError):
         public_key_from_spki(spki + b"\x00")
+
+
+# --- what OpenSSL's gost engine made (tests/data/gost-openssl/README.md) ------------------
+
+OPENSSL = Path(__file__).resolve().parent.parent / "data" / "gost-openssl"
+
+
+def test_a_key_and_signature_made_by_openssls_gost_engine() -> None:
+    private = private_key_from_pkcs8(pem_blocks((OPENSSL / "key.pem").read_bytes())[0].der)
+    public = public_key_from_spki(pem_blocks((OPENSSL / "pub.pem").read_bytes())[0].der)
+    message = (OPENSSL / "msg.txt").read_bytes()
+    signature = (OPENSSL / "msg.sig").read_bytes()
+
+    assert private.public_key == public
+    assert gost.verify(public, message, signature)
+    assert gostcrypto_verify(public, message, signature)
+    assert not gost.verify(public, message + b".", signature)
+    assert not gost.verify(public, message, signature[32:] + signature[:32])  # r, s swapped
+    # And what we write is what the engine wrote (its layout, its curve OID).
+    der = pem_blocks((OPENSSL / "key.pem").read_bytes())[0].der
+    assert pkcs8_from_private_key(private, "1.2.643.2.2.35.1") == der
+    assert (
+        spki_from_public_key(public, "1.2.643.2.2.35.1")
+        == pem_blocks((OPENSSL / "pub.pem").read_bytes())[0].der
+    )
