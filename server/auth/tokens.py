@@ -243,7 +243,7 @@ class TokenVerifier:
             if not self._known(key):
                 if jws.alg == GOST_ALG and self._pool is not None:
                     self._check_header(jws)
-                    found = await self._gost_in_pool(key, jws)
+                    found = await self._gost_in_pool(self._pool, key, jws)
                 else:
                     found = self._signer_found(token, jws)
                 if not self._known(key):  # another caller may have settled it meanwhile
@@ -314,11 +314,11 @@ class TokenVerifier:
             raise refusal(errors.MALFORMED) from exc
         return False
 
-    async def _gost_in_pool(self, key: bytes, jws: CompactJWS) -> bool:
-        assert self._pool is not None  # noqa: S101 - checked by the caller
+    async def _gost_in_pool(self, pool: SignaturePool, key: bytes, jws: CompactJWS) -> bool:
+        """Whether a trusted GOST key made ``jws``'s signature, asked of the worker pool."""
         pending = self._inflight.get(key)
         if pending is None:
-            pending = self._pool.submit(self._gost, jws.signing_input, jws.signature)
+            pending = pool.submit(self._gost, jws.signing_input, jws.signature)
             self.signature_checks += 1
             self._inflight[key] = pending
             pending.add_done_callback(lambda _: self._inflight.pop(key, None))
