@@ -62,26 +62,35 @@ def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str,
 
 
 @contextlib.contextmanager
-def running(target: str, classes: int, synchronous: str = "FULL") -> Iterator[Server]:
+def running(
+    target: str,
+    classes: int,
+    synchronous: str = "FULL",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """Start ``target`` ("zvonok" or "baseline") on a free port; stop it on exit.
 
     Zvonok gets a fresh database (SQLite ``synchronous`` as given) with a
     generated roster of ``classes`` classes, and a dev identity provider whose
     keys are made here first so the load generator can sign tokens the server
-    accepts.  Everything lives in a temporary directory, removed afterwards.
+    accepts.  ``extra_env`` adds settings (``ZVONOK_DEV_IDP_ALGORITHM`` also
+    chooses the key made here).  Everything lives in a temporary directory,
+    removed afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp:
-        yield from _running(target, Path(tmp), classes, synchronous)
+        yield from _running(target, Path(tmp), classes, synchronous, extra_env or {})
 
 
-def _running(target: str, workdir: Path, classes: int, synchronous: str) -> Iterator[Server]:
+def _running(
+    target: str, workdir: Path, classes: int, synchronous: str, extra_env: dict[str, str]
+) -> Iterator[Server]:
     port = free_port()
     log = (workdir / f"{target}.log").open("wb")
     idp_dir: str | None = None
     if target == "zvonok":
-        env = zvonok_env(port, workdir, synchronous)
+        env = {**zvonok_env(port, workdir, synchronous), **extra_env}
         idp_dir = env["ZVONOK_DEV_IDP_DIRECTORY"]
-        _make_idp(Path(idp_dir))
+        _make_idp(Path(idp_dir), env.get("ZVONOK_DEV_IDP_ALGORITHM", "RS256"))
         roster = workdir / "roster.json"
         write_roster(roster, classes)
         imported = subprocess.run(  # noqa: S603 (our own interpreter and module)
@@ -116,13 +125,13 @@ def _running(target: str, workdir: Path, classes: int, synchronous: str) -> Iter
         log.close()
 
 
-def _make_idp(directory: Path) -> None:
+def _make_idp(directory: Path, algorithm: str = "RS256") -> None:
     from server.auth import DevIdentityProvider
     from server.clock import SystemClock
     from server.config import DEV_ISSUER
 
     DevIdentityProvider.load_or_create(
-        directory, issuer=DEV_ISSUER, client_id="ZVONOK", clock=SystemClock()
+        directory, issuer=DEV_ISSUER, client_id="ZVONOK", clock=SystemClock(), algorithm=algorithm
     )
 
 

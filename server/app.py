@@ -39,6 +39,8 @@ from .appkeys import (
     STORE,
 )
 from .auth import DevIdentityProvider, TokenVerifier
+from .auth.esia import GOST_ALG
+from .auth.offload import SignaturePool
 from .bus import LocalBus
 from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
@@ -151,6 +153,7 @@ def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
         issuer=config.esia.issuer,
         client_id=config.esia.client_id,
         clock=clock,
+        algorithm=config.dev_idp.algorithm,
     )
 
 
@@ -182,15 +185,27 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
             certificates.append(path.read_bytes())
         except OSError as exc:
             raise ConfigError(f"cannot read ESIA certificate {path}: {exc.strerror}") from exc
-    verifier = TokenVerifier(
-        issuer=config.esia.issuer,
-        client_id=config.esia.client_id,
-        certificates=certificates,
-        clock=clock,
-        leeway=config.esia.leeway,
-    )
-    app[GATE] = AccessGate(verifier, app[STORE])
-    yield
+    pool = None
+    if GOST_ALG in config.esia.algorithms and config.esia.verify_workers > 0:
+        pool = SignaturePool(workers=config.esia.verify_workers, queue=config.esia.verify_queue)
+    try:
+        verifier = TokenVerifier(
+            issuer=config.esia.issuer,
+            client_id=config.esia.client_id,
+            certificates=certificates,
+            clock=clock,
+            leeway=config.esia.leeway,
+            algorithms=config.esia.algorithms,
+            cache_size=config.esia.verified_cache,
+            pool=pool,
+        )
+        if pool is not None:
+            await pool.start()
+        app[GATE] = AccessGate(verifier, app[STORE])
+        yield
+    finally:
+        if pool is not None:
+            await pool.close()
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:

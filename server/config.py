@@ -61,6 +61,14 @@ class EsiaConfig:
     certificates: tuple[Path, ...] = ()
     leeway: float = 30.0
     expiry_warning: float = 60.0
+    # The JWS algorithms accepted; ESIA signs with GOST3410_2012_256 (docs/auth.md).
+    algorithms: tuple[str, ...] = ("RS256",)
+    # GOST checks run in this many worker processes (0: on the event loop).
+    verify_workers: int = 1
+    # Checks outstanding at once; past it a sign-in is answered auth.busy (retry).
+    verify_queue: int = 1000
+    # Tokens remembered as verified until they expire (0: none, each use verified again).
+    verified_cache: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class DevIdpConfig:
     enabled: bool = True
     directory: Path = Path("var/dev-idp")
     token_lifetime: float = 3600.0
+    algorithm: str = "RS256"  # or GOST3410_2012_256, as ESIA; must be in [esia] algorithms
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,17 @@ class Config:
             raise ConfigError("media: turn_ttl >= 60, keyframe_interval and speaker_interval > 0")
         if self.rooms.grace < 0 or self.rooms.max_participants < 2:
             raise ConfigError("rooms: grace >= 0, max_participants >= 2")
+        e = self.esia
+        if not e.algorithms or e.verify_workers < 0 or e.verify_queue < 1 or e.verified_cache < 0:
+            raise ConfigError(
+                "esia: algorithms not empty, verify_workers >= 0, verify_queue >= 1, "
+                "verified_cache >= 0"
+            )
+        if self.dev_idp.enabled and self.dev_idp.algorithm not in e.algorithms:
+            raise ConfigError(
+                f"dev_idp: algorithm {self.dev_idp.algorithm!r} is not among [esia] algorithms "
+                f"{list(e.algorithms)}; add it (ZVONOK_ESIA_ALGORITHMS)"
+            )
         if self.mode not in ("embedded", "production"):
             raise ConfigError(f"mode: expected 'embedded' or 'production', got {self.mode!r}")
         if self.mode == "production":

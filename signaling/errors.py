@@ -165,6 +165,13 @@ SERVER_INTERNAL: Final = _code(
 STORE_UNAVAILABLE: Final = _code(
     "store.unavailable", "session", "the database is unreachable; retry later", http=503
 )
+AUTH_BUSY: Final = _code(
+    "auth.busy",
+    "session",
+    "too many sign-ins are being verified at once: not a refusal of the token; the `hello` "
+    "(or the request) may be retried after `retry_after`, and the socket stays open",
+    http=503,
+)
 AUTH_PERSON_MISMATCH: Final = _code(
     "auth.person_mismatch", "session", "`reauth` with a token for another person", http=None
 )

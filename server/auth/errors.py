@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from server.errors import AuthError
+from server.errors import AuthError, ZvonokError
 from signaling import errors as wire
 
 MALFORMED: Final = wire.AUTH_MALFORMED
@@ -74,3 +74,26 @@ CODES: Final[tuple[str, ...]] = tuple(MESSAGES)
 def refusal(code: str) -> AuthError:
     """The :class:`AuthError` for ``code``, with its fixed, client-safe message."""
     return AuthError(code, MESSAGES[code])
+
+
+BUSY: Final = wire.AUTH_BUSY
+"""Too many sign-ins are being verified at once; not a refusal of the token, retry shortly."""
+
+BUSY_RETRY_AFTER: Final = 1.0
+"""Seconds after which a sign-in refused with ``auth.busy`` may be retried."""
+
+
+class VerifierBusy(ZvonokError):
+    """The token could not be checked now (the bounded queue of checks is full): retry.
+
+    Not an :class:`AuthError`: on the WebSocket the ``hello`` gets an ``error``
+    frame and the connection stays open for a retried ``hello``; over HTTP it is a 503.
+    """
+
+    http_status = 503
+    retry_after = BUSY_RETRY_AFTER
+
+
+def busy() -> VerifierBusy:
+    """The error for a full verification queue."""
+    return VerifierBusy(BUSY, "too many sign-ins are being checked; retry in a second")
