@@ -1,8 +1,13 @@
-"""The aiohttp application: wiring of config, clock, store, identity and routes.
+"""The aiohttp application: wiring, and nothing else.
 
-App-wide resources are opened and closed in ``cleanup_ctx`` and stored under
-typed :class:`aiohttp.web.AppKey` keys.  :func:`make_app` is what both
-``zvonok serve`` and the tests call, so the tests run the real wiring.
+App-wide resources are built here, opened and closed in ``cleanup_ctx`` and
+stored under typed :class:`aiohttp.web.AppKey` keys: the store, the
+identity gate, the bus, the send limits and the guard they feed, the chat,
+safety and room services, the SFU.  The routes are each feature's own
+(``server/chats/http.py``, ``server/safety/http.py``,
+``server/rooms/http.py``), the WebSocket endpoint is ``server/ws.py``.
+:func:`make_app` is what both ``zvonok serve`` and the tests call, so the
+tests run the real wiring.
 """
 
 from __future__ import annotations
@@ -19,22 +24,13 @@ from signaling.rooms import IceServer
 from .access import AccessGate
 from .appkeys import (
     BUS,
-    CHATS,
     CLOCK,
     CONFIG,
     DEV_IDP,
     GATE,
-    MODERATION,
+    GUARD,
     PENDING,
-    PEOPLE,
     PERSON_REQUESTS,
-    PRESENCE,
-    REPORTS,
-    ROOM_CONTROLS,
-    ROOM_MEDIA,
-    ROOMS,
-    ROSTER_WATCH,
-    SCHOOLS,
     SESSIONS,
     STORE,
 )
@@ -42,38 +38,38 @@ from .auth import DevIdentityProvider, TokenVerifier
 from .auth.esia import GOST_ALG
 from .auth.offload import SignaturePool
 from .bus import LocalBus
+from .chats.http import routes as chat_routes
+from .chats.keys import CHATS, PRESENCE, ROSTER_WATCH
 from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
 from .config import Config
-from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
 from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
-from .http_chats import routes as chat_routes
 from .http_limits import PersonRequests, body_deadline
-from .http_rooms import routes as room_routes
-from .http_safety import routes as safety_routes
 from .logsafety import RequestLog, install
+from .policy.guard import Guard
+from .policy.limits import SendLimits
 from .preauth import PendingConnections
 from .rooms.controls import Controls
+from .rooms.http import routes as room_routes
+from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOMS
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
 from .roster.demo import seed_demo
+from .safety.http import routes as safety_routes
+from .safety.keys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
 from .safety.schools import Schools
 from .sessions import Sessions
 from .store import create_store
-from .wsbatch import batch_writer
+from .ws import websocket
 
 log = logging.getLogger(__name__)
-
-HARD_FRAME_FACTOR = 4
-"""Frames up to this many times ``max_frame`` are read and answered with
-``frame.too_large``; larger ones make aiohttp close the socket with 1009."""
 
 MAX_LINE = 8190  # bytes of a request line: longer ones get 400
 MAX_FIELD = 8190  # bytes of one header (a whole ESIA token fits with room to spare)
@@ -209,18 +205,24 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
+    """The bus, the send limits, the guard, and the chat and safety services."""
     bus = LocalBus()
     app[BUS] = bus
     config, clock, store = app[CONFIG], app[CLOCK], app[STORE]
-    chats = ChatService(store, bus, clock, config.chat, max_text=config.protocol.max_text)
+    limits = SendLimits(config.chat, clock)
+    guard = Guard(store, clock, limits=limits, bus=bus)
+    app[GUARD] = guard
+    chats = ChatService(
+        store, bus, clock, config.chat, max_text=config.protocol.max_text, guard=guard
+    )
     app[CHATS] = chats
     app[PRESENCE] = Presence(store, bus, clock)
     watch = RosterWatch(store, chats, poll=config.safety.roster_poll)
     app[ROSTER_WATCH] = watch
     app[MODERATION] = Moderation(store, chats, clock)
-    app[REPORTS] = Reports(store, bus, chats.guard, clock)
-    app[PEOPLE] = People(store, chats.guard)
-    app[SCHOOLS] = Schools(store, chats.guard, clock, config.safety, on_roster_change=watch.poke)
+    app[REPORTS] = Reports(store, bus, guard, clock)
+    app[PEOPLE] = People(store, guard)
+    app[SCHOOLS] = Schools(store, guard, clock, config.safety, on_roster_change=watch.poke)
     await watch.start()
     try:
         yield
@@ -240,10 +242,10 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     def ice(person: int, now: float) -> list[IceServer]:
         return ice_servers(config.media, person, now)
 
-    chats = app[CHATS]
-    rooms = RoomService(app[STORE], chats.guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
+    chats, guard = app[CHATS], app[GUARD]
+    rooms = RoomService(app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
     app[ROOMS] = rooms
-    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], chats.guard, chats, clock)
+    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     await rooms.open()
     try:
@@ -256,38 +258,3 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_sessions(app: web.Application) -> None:
     await app[SESSIONS].shutdown()
-
-
-async def websocket(request: web.Request) -> web.WebSocketResponse:
-    """``GET /ws``: the one WebSocket endpoint (see docs/protocol.md)."""
-    app = request.app
-    config = app[CONFIG]
-    accepted_at = app[CLOCK].monotonic()  # before the handshake completes, so tests can count on it
-    ws = web.WebSocketResponse(
-        autoping=False,  # the connection answers pings itself and counts pongs as liveness
-        compress=False,
-        max_msg_size=config.protocol.max_frame * HARD_FRAME_FACTOR,
-        timeout=CLOSE_TIMEOUT,
-    )
-    await ws.prepare(request)
-    connection = Connection(
-        ws,
-        request.transport,
-        writer=batch_writer(request, ws),
-        gate=app[GATE],
-        clock=app[CLOCK],
-        protocol=config.protocol,
-        esia=config.esia,
-        sessions=app[SESSIONS],
-        accepted_at=accepted_at,
-        chats=app[CHATS],
-        presence=app[PRESENCE],
-        safety=SafetyServices(app[MODERATION], app[REPORTS], app[PEOPLE]),
-        rooms=RoomServices(app[ROOMS], app[ROOM_CONTROLS]),
-        store=app[STORE],
-        bus=app[BUS],
-        chat_config=config.chat,
-        pending=app[PENDING],
-    )
-    await connection.run()
-    return ws

@@ -20,6 +20,7 @@ from msgspec import inspect as mi
 
 from signaling import errors as codes
 from signaling.errors import REQUEST_INVALID, ProtocolError, http_status
+from signaling.fields import MAX_KEY
 from signaling.schema import convert
 
 from .access import Admission
@@ -145,6 +146,19 @@ async def signed_in(request: web.Request) -> Admission:
     admission = await request.app[GATE].admit(bearer_token(request))
     request.app[PERSON_REQUESTS].take(request, admission.token.oid)
     return admission
+
+
+async def caller(request: web.Request) -> int:
+    """The signed-in caller's oid (:func:`signed_in`)."""
+    return (await signed_in(request)).token.oid
+
+
+def optional_key(request: web.Request) -> str | None:
+    """The request's ``Idempotency-Key`` header, if it has one (at most ``MAX_KEY``)."""
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > MAX_KEY:
+        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+    return key
 
 
 @routes.get("/healthz")

@@ -9,13 +9,13 @@ request's id.
 from __future__ import annotations
 
 from server.dispatch import handles
+from server.errors import chats as e
+from server.model.chats import Ack
 from signaling import chat as wire
 from signaling.codec import RequestId
 from signaling.schema import given
 
-from . import errors as e
 from .feed import ChatFeed
-from .model import Ack
 from .presence import Presence
 from .service import ChatService
 

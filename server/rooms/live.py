@@ -17,13 +17,13 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from server.model.rooms import RoomKind, RoomRecord, RoomRole
 from signaling import rooms as wire
 from signaling.codec import RequestId, encode
 from signaling.messages import Message
 from signaling.rooms import Waiting
 
 from .media import Source
-from .model import RoomKind, RoomRecord, RoomRole
 
 
 class RoomSink(Protocol):

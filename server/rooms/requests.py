@@ -14,14 +14,14 @@ import logging
 
 from server.dispatch import handles
 from server.errors import ZvonokError
+from server.errors import rooms as e
+from server.model.rooms import RoomKind
 from signaling import rooms as wire
 from signaling.codec import RequestId
 
-from . import errors as e
 from .controls import Controls
 from .live import RoomSink
 from .media import IceCandidate, TrackSpec
-from .model import RoomKind
 from .rtc import MediaRequests
 from .service import RoomService
 

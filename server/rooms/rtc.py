@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import errors as e
+from server.errors import rooms as e
+
 from .live import RoomSink
 from .media import IceCandidate, PeerRole, Source, TrackSpec
 from .service import RoomService

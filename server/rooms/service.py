@@ -29,16 +29,23 @@ from server.chats.service import ChatService
 from server.clock import Clock
 from server.config import RoomsConfig
 from server.errors import ZvonokError
-from server.roster.model import Profile
-from server.safety.guard import Guard
-from server.safety.policy import Action as PolicyAction
-from server.safety.policy import (
+from server.errors import rooms as e
+from server.model.rooms import (
+    AttendanceRow,
+    RoomKind,
+    RoomRecord,
+    RoomRole,
+)
+from server.policy.guard import Guard
+from server.policy.policy import Action as PolicyAction
+from server.policy.policy import (
     ClassPlace,
     Relation,
     class_relations,
     may_in_class,
     may_in_school,
 )
+from server.roster.model import Profile
 from server.store.base import Store
 from signaling.errors import SERVER_SHUTDOWN
 from signaling.fields import TrackChange
@@ -55,17 +62,9 @@ from signaling.rooms import (
 )
 from signaling.rooms import RoomRecord as RoomJson
 
-from . import errors as e
 from .live import Participant, Room, RoomSink, Waiter
 from .media import RoomMedia, TrackInfo
-from .model import (
-    HOST_ACTION,
-    JOIN_ACTION,
-    AttendanceRow,
-    RoomKind,
-    RoomRecord,
-    RoomRole,
-)
+from .rights import HOST_ACTION, JOIN_ACTION, place_of
 
 log = logging.getLogger(__name__)
 
@@ -532,7 +531,9 @@ class RoomService:
         if not record.hosts(oid):
             return False
         profile = await self._guard.profile(oid)
-        return profile is not None and may_in_class(profile, HOST_ACTION[record.kind], record.place)
+        return profile is not None and may_in_class(
+            profile, HOST_ACTION[record.kind], place_of(record)
+        )
 
     def find(self, oid: int, room_id: str, sink: RoomSink) -> tuple[Room, Participant]:
         """Like :meth:`acting` without the lock (for media requests)."""
@@ -634,7 +635,7 @@ class RoomService:
 def may_enter(profile: Profile, record: RoomRecord) -> bool:
     """Whether the policy lets this person join (or host) the room's class's
     rooms of its kind."""
-    place = record.place
+    place = place_of(record)
     return may_in_class(profile, JOIN_ACTION[record.kind], place) or may_in_class(
         profile, HOST_ACTION[record.kind], place
     )
@@ -644,7 +645,7 @@ def base_role(profile: Profile, record: RoomRecord) -> RoomRole:
     """What the person is in this room, host and co-host aside: the school's
     staff first (they never wait), then a student of the class (lessons) or
     a parent of one (meetings)."""
-    relations = class_relations(profile, record.place)
+    relations = class_relations(profile, place_of(record))
     if Relation.STAFF_OF_SCHOOL in relations:
         return RoomRole.STAFF
     if record.kind is RoomKind.MEETING:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chats import errors as ce
+from server.errors import chats as ce
+from server.policy.guard import Guard, schools_of
+from server.policy.policy import DEFAULT_OVERSIGHT_AGE, may_find, may_oversee
+from server.policy.settings import parse_settings
 from server.roster.model import Person, Role, collation_key
 from server.roster.model import SchoolRole as RosterRole
 from server.store.base import Store
 from signaling.messages import SchoolRole
 from signaling.safety import PersonFound
-
-from .guard import Guard, schools_of
-from .policy import DEFAULT_OVERSIGHT_AGE, may_find, may_oversee
-from .settings import parse_settings
 
 MAX_FOUND = 50
 MAX_CANDIDATES = 500  # name matches looked at per search, before the rules

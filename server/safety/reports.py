@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from server.bus import Bus, person_topic
 from server.clock import Clock
+from server.errors import safety as se
+from server.model.safety import AuditRecord, Outcome, Report
+from server.policy.guard import Guard
 from server.store.base import Store
 from signaling.codec import encode
 from signaling.safety import Report as ReportJson
 from signaling.safety import ReportNew, ReportResolved
-
-from . import errors as se
-from .guard import Guard
-from .model import AuditRecord, Outcome, Report
 
 MAX_LISTED = 200
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from server.chats.requests import ack_message
 from server.dispatch import handles
+from server.model.safety import Outcome
 from signaling import safety as wire
 from signaling.chat import AckMsg
 from signaling.codec import RequestId
 from signaling.schema import given
 
-from .model import Outcome
 from .moderation import Moderation
 from .people import People
 from .reports import Reports

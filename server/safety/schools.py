@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from server.chats import errors as ce
 from server.clock import Clock
 from server.config import SafetyConfig
 from server.errors import ZvonokError
+from server.errors import chats as ce
+from server.errors import safety as se
+from server.model.safety import AuditEntry, AuditRecord
+from server.policy.filter import ContentFilter, has_link
+from server.policy.guard import Guard
+from server.policy.policy import Action, may_in_school
+from server.policy.settings import SchoolSettings, parse_settings, strictest
 from server.ratelimit import TokenBucket
 from server.roster.authority import Importer, school_admin
 from server.roster.diff import ImportReport
@@ -30,13 +36,6 @@ from server.roster.errors import (
 from server.roster.model import Profile
 from server.roster.reach import reach_of
 from server.store.base import Store
-
-from . import errors as se
-from .filter import ContentFilter, has_link
-from .guard import Guard
-from .model import AuditEntry, AuditRecord
-from .policy import Action, may_in_school
-from .settings import SchoolSettings, parse_settings, strictest
 
 MAX_AUDIT_PAGE = 500
 MAX_ISSUES = 100

@@ -16,19 +16,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
-from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.chats import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
+from server.model.rooms import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.safety import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.errors import RosterError
 from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
-from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 
 
 class ChatStore(Protocol):
-    """Chats, their members and their event logs (see server/chats/model.py).
+    """Chats, their members and their event logs (see server/model/chats.py).
 
     Every mutating method runs in one write transaction: it checks what it
     must (membership, authorship, the idempotency key), takes the chat's

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.chats.errors import (
+from server.errors import ForbiddenError, ZvonokError
+from server.errors.chats import (
     CHAT_INVALID,
     IDEMPOTENCY_CONFLICT,
     MESSAGE_DELETED,
@@ -36,7 +37,8 @@ from server.chats.errors import (
     message_not_found,
     not_owner,
 )
-from server.chats.model import (
+from server.errors.safety import Muted, announcements_only
+from server.model.chats import (
     ROSTER_KINDS,
     Ack,
     ChatEvent,
@@ -50,8 +52,6 @@ from server.chats.model import (
     parents_chat_id,
     staff_chat_id,
 )
-from server.errors import ForbiddenError, ZvonokError
-from server.safety.errors import Muted, announcements_only
 
 from .sql import SqlConnection, fetch_in
 

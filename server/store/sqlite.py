@@ -28,9 +28,11 @@ from typing import Any
 
 import aiosqlite
 
-from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
 from server.errors import ConfigError, StoreUnavailable
-from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.chats import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
+from server.model.rooms import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.safety import AuditEntry, AuditRecord, ChatFacts, Report
+from server.model.safety import Outcome as ReportOutcome
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import MAX_OID, RosterDocument
@@ -38,8 +40,6 @@ from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.roster.views import build_directory, build_profile
-from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
-from server.safety.model import Outcome as ReportOutcome
 
 from . import chat_sql, rooms_sql, roster_import, roster_sql, safety_sql
 from .batch_writer import BatchWriter, Outcome, ThreadSession

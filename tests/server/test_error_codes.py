@@ -10,11 +10,11 @@ import pytest
 from media import errors as media_errors
 from server import http_limits
 from server.auth import errors as auth_errors
-from server.chats import errors as chat_errors
 from server.errors import ZvonokError
-from server.rooms import errors as room_errors
+from server.errors import chats as chat_errors
+from server.errors import rooms as room_errors
+from server.errors import safety as safety_errors
 from server.roster import errors as roster_errors
-from server.safety import errors as safety_errors
 from signaling.errors import CODES, CloseCode
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -177,7 +177,7 @@ def test_server_only_chat_types_are_refused_from_a_client() -> None:
 
 
 def test_chat_event_mirrors_the_models_to_json() -> None:
-    from server.chats.model import ChatEvent, EventKind
+    from server.model.chats import ChatEvent, EventKind
 
     event = ChatEvent("class:5a", 43, EventKind.MESSAGE, 7, 1.5, {"id": 43, "text": "x"})
     message = c.ChatEventMsg(**event.to_json())

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.appkeys import CLOCK
+from server.http_api import caller, json_response, optional_key, read_body, read_query
+from server.model.rooms import RoomKind
 from signaling import http as bodies
 
-from .appkeys import CLOCK, ROOMS
-from .http_api import json_response, read_body, read_query
-from .http_chats import caller, optional_key
-from .rooms.attendance import attendance_csv
-from .rooms.model import RoomKind
+from .attendance import attendance_csv
+from .keys import ROOMS
 
 routes = web.RouteTableDef()
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.chats.http import ack_json
+from server.errors import ZvonokError
+from server.http_api import (
+    caller,
+    invalid,
+    json_object,
+    json_response,
+    optional_key,
+    read_body,
+    read_query,
+)
+from server.model.chats import Ack
+from server.model.safety import Outcome
 from signaling import http as bodies
 from signaling.errors import ROSTER_TOO_LARGE
 
-from .appkeys import MODERATION, PEOPLE, REPORTS, SCHOOLS
-from .chats.model import Ack
-from .errors import ZvonokError
-from .http_api import invalid, json_object, json_response, read_body, read_query
-from .http_chats import ack_json, caller, optional_key
-from .safety.model import Outcome
+from .keys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 
 routes = web.RouteTableDef()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from server.chats.model import ChatKind
+from server.model.chats import ChatKind
 from signaling.safety import Report as ReportJson
 
 

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.http_api import caller, invalid, json_response, read_body, read_query
+from server.model.chats import Ack
 from signaling import http as bodies
 from signaling.fields import MAX_KEY
 from signaling.http import PostedAck
 
-from .appkeys import CHATS
-from .chats.model import Ack
-from .http_api import invalid, json_response, read_body, read_query, signed_in
+from .keys import CHATS
 
 routes = web.RouteTableDef()
-
-
-async def caller(request: web.Request) -> int:
-    """The signed-in caller's oid (:func:`~server.http_api.signed_in`)."""
-    return (await signed_in(request)).token.oid
 
 
 def ack_json(ack: Ack) -> PostedAck:
@@ -66,14 +61,6 @@ async def history(request: web.Request) -> web.Response:
         limit=50 if query.limit is None else query.limit,
     )
     return json_response({"chat": chat_id, "events": [e.to_json() for e in events], "more": more})
-
-
-def optional_key(request: web.Request) -> str | None:
-    """The request's ``Idempotency-Key`` header, if it has one (at most ``MAX_KEY``)."""
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None and len(key) > MAX_KEY:
-        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
-    return key
 
 
 @routes.post("/api/v1/chats/{chat}/messages")
