@@ -15,6 +15,7 @@ from server.errors import ConfigError, StoreUnavailable
 from server.store import SqliteStore, create_store
 from server.store.errors import MigrationError
 from server.store.migrate import Migration, bundled_migrations, check_sequence
+from server.store.sql import SQLITE
 from server.store.sqlite import split_statements
 
 INSERT_PERSON = (
@@ -57,7 +58,7 @@ async def test_synchronous_and_foreign_keys_are_set(tmp_path: Path) -> None:
 async def test_migrations_are_recorded_and_reopening_is_a_no_op(store: SqliteStore) -> None:
     expected = [
         (m.version, m.name, hashlib.sha256(m.sql.encode()).hexdigest())
-        for m in bundled_migrations()
+        for m in bundled_migrations(SQLITE)
     ]
     before = query(store.path, "SELECT version, name, checksum, applied_at FROM schema_migrations")
     assert [row[:3] for row in before] == expected
@@ -87,7 +88,7 @@ async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None
 
 async def test_an_edited_migration_is_refused(store: SqliteStore) -> None:
     await store.close()
-    roster = bundled_migrations()[0]
+    roster = bundled_migrations(SQLITE)[0]
     edited = Migration(1, "roster", roster.sql + "\n-- an innocent comment\n")
 
     with pytest.raises(MigrationError, match="changed after it was applied"):
@@ -95,7 +96,7 @@ async def test_an_edited_migration_is_refused(store: SqliteStore) -> None:
 
 
 async def test_a_database_from_a_newer_server_is_refused(store: SqliteStore) -> None:
-    future = len(bundled_migrations()) + 1
+    future = len(bundled_migrations(SQLITE)) + 1
     async with store.transaction() as db:
         await db.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, 'future', 'x')",
@@ -110,8 +111,8 @@ async def test_a_database_from_a_newer_server_is_refused(store: SqliteStore) -> 
 
 
 def test_migrations_must_be_numbered_without_gaps() -> None:
-    assert [m.version for m in bundled_migrations()] == list(
-        range(1, len(bundled_migrations()) + 1)
+    assert [m.version for m in bundled_migrations(SQLITE)] == list(
+        range(1, len(bundled_migrations(SQLITE)) + 1)
     )
     with pytest.raises(MigrationError, match="expected 0002, found 0003_c"):
         check_sequence([Migration(1, "a", ""), Migration(3, "c", "")])
@@ -234,7 +235,12 @@ def test_create_store_accepts_absolute_and_relative_sqlite_dsns(tmp_path: Path) 
 @pytest.mark.parametrize(
     "dsn",
     [
-        "postgresql://zvonok@localhost/zvonok",
+        "postgresql://zvonok:secret@localhost/zvonok",  # a password belongs elsewhere
+        "postgresql://zvonok@localhost/",
+        "postgresql://zvonok@localhost/zvonok?pool=0",
+        "postgresql://zvonok@localhost/zvonok?password=secret",
+        "postgresql://zvonok@localhost/zvonok?sslmode=sometimes",
+        "mysql://zvonok@localhost/zvonok",
         "/var/lib/zvonok.db",
         "sqlite://host/z.db",
         "sqlite:",
