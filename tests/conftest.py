@@ -48,9 +48,10 @@ ENGINES = ("sqlite", "postgresql")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run what uses ``database`` on SQLite, and on PostgreSQL too where marked."""
-    if "database" in metafunc.fixturenames:
-        both = metafunc.definition.get_closest_marker("both_engines") is not None
-        metafunc.parametrize("database", ENGINES if both else ENGINES[:1], indirect=True)
+    both = metafunc.definition.get_closest_marker("both_engines") is not None
+    for name in ("database", "empty_database"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, ENGINES if both else ENGINES[:1], indirect=True)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,19 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         return
     server: PostgresServer = request.getfixturevalue("postgres")
     name = await server.create_database()
+    yield Database("postgresql", server.dsn(name))
+    await server.drop_database(name)
+
+
+@pytest.fixture
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """As ``database``, without the schema: for tests of migrations."""
+    if request.param == "sqlite":
+        path = tmp_path / "empty.db"
+        yield Database("sqlite", f"sqlite:{path}", path)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = await server.create_database(migrated=False)
     yield Database("postgresql", server.dsn(name))
     await server.drop_database(name)
 

@@ -93,7 +93,7 @@ class PostgresServer:
         argv = [str(self.bindir / command[0]), *command[1:]]
         if self._as_postgres:
             argv = ["runuser", "-u", "postgres", "--", *argv]
-        result = subprocess.run(  # noqa: S603 - our own arguments
+        result = subprocess.run(
             argv, capture_output=True, text=True, timeout=START_TIMEOUT, check=False
         )
         if result.returncode != 0:
