@@ -35,6 +35,12 @@ from server.store.postgres import PostgresStore, parse_dsn
 from tests.serverproc import free_port
 
 USER = "zvonok"
+SECRET_USER = "zvonok_secret"  # the one role that must give a password
+SECRET = "correct horse battery staple"
+HBA = f"""local all all trust
+host all {SECRET_USER} 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+"""
 TEMPLATE = "zvonok_template"
 START_TIMEOUT = 60
 MISSING = (
@@ -86,8 +92,8 @@ class PostgresServer:
         self._names = itertools.count(1)
         self._as_postgres = os.geteuid() == 0
 
-    def dsn(self, database: str) -> str:
-        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+    def dsn(self, database: str, user: str = USER) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *command: str) -> None:
         argv = [str(self.bindir / command[0]), *command[1:]]
@@ -115,6 +121,11 @@ class PostgresServer:
             "--locale=C",
             "--no-sync",
         )
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(HBA)
+        if self._as_postgres:
+            entry = pwd.getpwnam("postgres")
+            os.chown(hba, entry.pw_uid, entry.pw_gid)
         options = " ".join(f"-c {name}={value}" for name, value in SETTINGS.items())
         options += f" -p {self.port} -k {self.root}"
         self._run(
@@ -136,6 +147,7 @@ class PostgresServer:
         connection = await asyncpg.connect(self.dsn("postgres"))
         try:
             await connection.execute(f"CREATE DATABASE {TEMPLATE}")
+            await connection.execute(f"CREATE ROLE {SECRET_USER} LOGIN PASSWORD '{SECRET}'")
         finally:
             await connection.close()
         store = PostgresStore(parse_dsn(self.dsn(TEMPLATE)))
@@ -151,13 +163,13 @@ class PostgresServer:
         path = self.root / "server.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    async def create_database(self, *, migrated: bool = True) -> str:
+    async def create_database(self, *, migrated: bool = True, owner: str = USER) -> str:
         """A new database, migrated (from the template) or empty; its name."""
         name = f"test_{os.getpid()}_{next(self._names)}"
         template = TEMPLATE if migrated else "template0"
         connection = await asyncpg.connect(self.dsn("postgres"))
         try:
-            await connection.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+            await connection.execute(f"CREATE DATABASE {name} TEMPLATE {template} OWNER {owner}")
         finally:
             await connection.close()
         return name
