@@ -41,6 +41,7 @@ class Dialect:
     name: str
     for_update: str
     tables: str
+    columns: str  # a table's columns in order, the table's name bound to ``?``
     # Takes a lock named by one BIGINT until the transaction ends; None where
     # a write transaction excludes every other already.
     exclusive: str | None
@@ -54,6 +55,7 @@ SQLITE = Dialect(
     name="sqlite",
     for_update="",
     tables="SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    columns="SELECT name FROM pragma_table_info(?) ORDER BY cid",
     exclusive=None,
     concurrent_writers=False,
 )
@@ -64,6 +66,10 @@ POSTGRESQL = Dialect(
     tables=(
         "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
         "ORDER BY tablename"
+    ),
+    columns=(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position"
     ),
     exclusive="SELECT pg_advisory_xact_lock(?)",
     concurrent_writers=True,

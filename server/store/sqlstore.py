@@ -151,6 +151,13 @@ class SqlStore:
         """A write transaction as a block, run once (for tests and tools)."""
         return self.engine.transaction()
 
+    async def schema_version(self) -> int:
+        """The newest migration applied to the database."""
+        rows = await self.engine.read(
+            lambda db: db.fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        )
+        return int(rows[0][0])
+
     async def ping(self) -> None:
         await self.engine.read(lambda db: db.fetchall("SELECT COUNT(*) FROM schema_migrations"))
 
