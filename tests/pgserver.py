@@ -49,7 +49,7 @@ MISSING = (
     "The PostgreSQL tests are never skipped."
 )
 
-SETTINGS = {
+TEST_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "fsync": "off",
     "synchronous_commit": "off",
@@ -84,8 +84,11 @@ def find_bindir() -> Path:
 class PostgresServer:
     """A PostgreSQL server in its own temporary directory, on a free port."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(
+        self, bindir: Path | None = None, settings: dict[str, str] | None = None
+    ) -> None:
         self.bindir = bindir or find_bindir()
+        self.settings = TEST_SETTINGS if settings is None else settings
         self.root = Path(tempfile.mkdtemp(prefix="zvonok-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -126,7 +129,7 @@ class PostgresServer:
         if self._as_postgres:
             entry = pwd.getpwnam("postgres")
             os.chown(hba, entry.pw_uid, entry.pw_gid)
-        options = " ".join(f"-c {name}={value}" for name, value in SETTINGS.items())
+        options = " ".join(f"-c {name}={value}" for name, value in self.settings.items())
         options += f" -p {self.port} -k {self.root}"
         self._run(
             "pg_ctl",

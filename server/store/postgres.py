@@ -103,8 +103,8 @@ def parse_dsn(dsn: str) -> PostgresConfig:
             pool = int(options["pool"][-1])
         except ValueError:
             pool = 0
-        if pool < 1:
-            raise ConfigError("pool must be a whole number of connections, at least 1")
+        if pool < 2:
+            raise ConfigError("pool must be a whole number of connections, at least 2")
     passfile = Path(options["passfile"][-1]) if "passfile" in options else None
     sslmode: SslMode | None = None
     if "sslmode" in options:
@@ -185,6 +185,10 @@ class PostgresEngine:
     """The :class:`~server.store.engine.Engine` of a PostgreSQL database."""
 
     dialect: Dialect = POSTGRESQL
+    # Batches of posts to different chats commit side by side, each on a
+    # connection of its own: a batch spends most of its time waiting for
+    # round trips, not for the database.
+    batch_lanes = 1
 
     def __init__(self, config: PostgresConfig) -> None:
         self.config = config
