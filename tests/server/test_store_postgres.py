@@ -116,7 +116,8 @@ async def test_a_deadlock_is_run_again_and_both_transactions_commit(
             nodes[1].engine.write(crossing(second, first)),
         )
 
-    assert sorted(attempts.values()) == [1, 2]  # one was the deadlock's victim, once
+    # One was the deadlock's victim, once.
+    assert sorted(attempts.values()) == [1, 2], attempts
 
 
 async def test_two_nodes_migrating_at_once_apply_each_migration_once(
