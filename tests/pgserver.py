@@ -84,9 +84,7 @@ def find_bindir() -> Path:
 class PostgresServer:
     """A PostgreSQL server in its own temporary directory, on a free port."""
 
-    def __init__(
-        self, bindir: Path | None = None, settings: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir or find_bindir()
         self.settings = TEST_SETTINGS if settings is None else settings
         self.root = Path(tempfile.mkdtemp(prefix="zvonok-pg-"))
