@@ -264,10 +264,19 @@ class PostgresEngine:
         raise AssertionError("unreachable")  # pragma: no cover - for mypy
 
     async def write(self, function: Callable[[SqlConnection], Awaitable[T]]) -> T:
+        raced_on_a_key = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.transaction() as db:
                     return await function(db)
+            except IntegrityViolation as exc:
+                # A unique key another transaction took between our read and
+                # our write (one idempotency key sent through two nodes):
+                # once more, and the read finds it.  Twice is a real conflict.
+                if raced_on_a_key or not isinstance(exc.__cause__, asyncpg.UniqueViolationError):
+                    raise
+                raced_on_a_key = True
+                _log.info("a transaction lost a race for a unique key; running it again")
             except _LostRace as race:
                 if attempt == MAX_ATTEMPTS:
                     _log.warning("a transaction lost %d races in a row: %s", attempt, race)

@@ -191,3 +191,31 @@ async def test_an_unreachable_server_is_unavailable_and_logs_no_password(
         await store.open()
     assert SECRET not in caplog.text
     assert "127.0.0.1" in repr(store) and SECRET not in repr(store)
+
+
+async def test_one_key_through_two_nodes_at_once_is_stored_once(
+    nodes: tuple[SqlStore, SqlStore],
+) -> None:
+    """A client that retries through another node while its first request is
+    still in flight: both get the one ack, one of them as a duplicate."""
+    first = await nodes[0].post(
+        chat_id=CHATS[0], author=TEACHERS[0], text="x", reply_to=None, key="m", now=1.0
+    )
+    for round_no in range(30):
+        key = f"edit-{round_no}"
+        async with asyncio.timeout(30):
+            acks = await asyncio.gather(
+                *(
+                    store.edit(
+                        chat_id=CHATS[0],
+                        author=TEACHERS[0],
+                        message_id=first.event.seq,
+                        text=f"правка {round_no}",
+                        key=key,
+                        now=2.0,
+                    )
+                    for store in nodes
+                )
+            )
+        assert sorted(ack.duplicate for ack in acks) == [False, True], acks
+        assert acks[0].event == acks[1].event
