@@ -43,12 +43,6 @@ class Engine(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    @property
-    def batch_lanes(self) -> int:
-        """How many batches of posts may commit at once (each chat always in
-        the same one, so a chat's posts keep the order they came in)."""
-        ...
-
     async def open(self, migrations: tuple[Migration, ...] | None) -> None:
         """Connect and bring the schema up to ``migrations`` (the bundled
         ones for ``None``), serialised with every other server doing so."""

@@ -54,6 +54,9 @@ SslMode = Literal["disable", "prefer", "allow", "require", "verify-ca", "verify-
 SSL_MODES: tuple[SslMode, ...] = get_args(SslMode)
 
 MIGRATION_LOCK = "migrations"
+_SAVEPOINT = "SAVEPOINT post"
+_RELEASE = "RELEASE SAVEPOINT post"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT post"
 DEFAULT_POOL = 10
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 60.0
@@ -185,10 +188,6 @@ class PostgresEngine:
     """The :class:`~server.store.engine.Engine` of a PostgreSQL database."""
 
     dialect: Dialect = POSTGRESQL
-    # Batches of posts to different chats commit side by side, each on a
-    # connection of its own: a batch spends most of its time waiting for
-    # round trips, not for the database.
-    batch_lanes = 1
 
     def __init__(self, config: PostgresConfig) -> None:
         self.config = config
@@ -297,13 +296,22 @@ class PostgresEngine:
         async def batch(db: SqlConnection) -> list[Outcome]:
             if not isinstance(db, PostgresSession):  # pragma: no cover
                 raise TypeError("a PostgreSQL batch runs on a PostgreSQL session")
-            return [await self._savepointed(db, job) for job in jobs]
+            outcomes = []
+            for index, job in enumerate(jobs):
+                # One round trip per savepoint: the previous job's is
+                # released as this one's is made (the commit releases the last).
+                await db.connection.execute(
+                    _SAVEPOINT if index == 0 else f"{_RELEASE}; {_SAVEPOINT}"
+                )
+                outcomes.append(await self._savepointed(db, job))
+            return outcomes
 
         return await self.write(batch)
 
     @staticmethod
     async def _savepointed(db: PostgresSession, job: Job) -> Outcome:
-        """Run ``job`` in a savepoint: a refusal undoes its writes alone.
+        """Run ``job`` inside the savepoint just made: a refusal undoes its
+        writes alone.
 
         A job that breaks a unique key lost a race with another node's
         transaction (the same idempotency key sent to both): by the time
@@ -312,13 +320,14 @@ class PostgresEngine:
         """
         for attempt in (1, 2):
             try:
-                async with db.connection.transaction():
-                    result = await job(db)
+                result = await job(db)
             except ZvonokError as refusal:
+                await db.connection.execute(_ROLLBACK_TO)
                 return None, refusal
             except asyncpg.UniqueViolationError:
                 if attempt == 2:
                     raise
+                await db.connection.execute(_ROLLBACK_TO)
                 continue
             return result, None
         raise AssertionError("unreachable")  # pragma: no cover

@@ -148,7 +148,6 @@ class SqliteEngine:
     """
 
     dialect: Dialect = SQLITE
-    batch_lanes = 1  # one writer: a second batch would only wait for the first
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         if synchronous.upper() not in SYNCHRONOUS_MODES:

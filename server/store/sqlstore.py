@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -123,9 +122,7 @@ class SqlStore:
     def __init__(self, engine: Engine, *, migrations: tuple[Migration, ...] | None = None) -> None:
         self.engine = engine
         self._migrations = migrations
-        self._lanes: list[GroupCommit[SqlConnection]] = [
-            GroupCommit(self._run_batch) for _ in range(engine.batch_lanes)
-        ]
+        self._posts: GroupCommit[SqlConnection] = GroupCommit(self._run_batch)
 
     @property
     def dialect(self) -> Dialect:
@@ -147,8 +144,7 @@ class SqlStore:
 
     async def close(self) -> None:
         """Wait for queued posts to be committed, then disconnect."""
-        for lane in self._lanes:
-            await lane.close()
+        await self._posts.close()
         await self.engine.close()
 
     def transaction(self) -> AbstractAsyncContextManager[SqlConnection]:
@@ -269,8 +265,7 @@ class SqlStore:
         moderator: bool = False,
     ) -> Ack:
         """Posts that arrive while a commit runs share the next one (group
-        commit), each in a savepoint of its own; the engine may run a few
-        such batches side by side, for different chats."""
+        commit), each in a savepoint of its own."""
 
         async def job(db: SqlConnection) -> Ack:
             return await chat_sql.post(
@@ -284,9 +279,7 @@ class SqlStore:
                 moderator=moderator,
             )
 
-        # A chat's lane is the same on every node and for every post.
-        lane = self._lanes[zlib.crc32(chat_id.encode()) % len(self._lanes)]
-        return await lane.run(_Post(chat_id, job))
+        return await self._posts.run(_Post(chat_id, job))
 
     async def _run_batch(
         self, jobs: list[Callable[[SqlConnection], Awaitable[Any]]]

@@ -13,8 +13,9 @@ from contextlib import suppress
 
 import pytest
 
-from server.errors import StoreUnavailable
+from server.errors import StoreUnavailable, ZvonokError
 from server.store import SqlStore
+from server.store.engine import Job
 from server.store.errors import IntegrityViolation, MigrationError
 from server.store.migrate import Migration, bundled_migrations
 from server.store.sql import SqlConnection, table_names
@@ -168,3 +169,32 @@ async def test_close_is_idempotent_and_a_closed_store_is_unavailable(store: SqlS
     with pytest.raises(StoreUnavailable):
         async with store.transaction():
             pass
+
+
+async def test_a_batch_keeps_its_jobs_apart_with_savepoints(store: SqlStore) -> None:
+    """A job refused after it wrote takes back its own writes, not the others'."""
+
+    def job(oid: int, refuse: bool = False) -> Job:
+        async def run(db: SqlConnection) -> int:
+            await db.execute(INSERT_PERSON, (oid,))
+            if refuse:
+                raise ZvonokError("test.refused", "refused after a write")
+            return oid
+
+        return run
+
+    outcomes = await store.engine.run_batch([job(1), job(2, refuse=True), job(3), job(4, True)])
+
+    assert [result for result, _ in outcomes] == [1, None, 3, None]
+    assert [error.code if error else None for _, error in outcomes] == [
+        None,
+        "test.refused",
+        None,
+        "test.refused",
+    ]
+    assert [await store.person(oid) is not None for oid in (1, 2, 3, 4)] == [
+        True,
+        False,
+        True,
+        False,
+    ]

@@ -219,3 +219,26 @@ async def test_one_key_through_two_nodes_at_once_is_stored_once(
             )
         assert sorted(ack.duplicate for ack in acks) == [False, True], acks
         assert acks[0].event == acks[1].event
+
+
+async def test_one_post_key_through_two_nodes_at_once_is_one_message(
+    nodes: tuple[SqlStore, SqlStore],
+) -> None:
+    for round_no in range(30):
+        key = f"post-{round_no}"
+        async with asyncio.timeout(30):
+            acks = await asyncio.gather(
+                *(
+                    store.post(
+                        chat_id=CHATS[2],
+                        author=TEACHERS[1],
+                        text="раз",
+                        reply_to=None,
+                        key=key,
+                        now=3.0,
+                    )
+                    for store in nodes
+                )
+            )
+        assert sorted(ack.duplicate for ack in acks) == [False, True], acks
+        assert acks[0].event == acks[1].event
