@@ -222,7 +222,7 @@ def _postgres_version() -> str:
 
 def _chat_run(target: Target, mode: Mode, args: argparse.Namespace, store: str) -> Outcome:
     classes = make_roster(args.classes)[1]
-    with running(target, args.classes, args.synchronous, store or "sqlite") as server:
+    with running(target, args.classes, args.synchronous, store=store or "sqlite") as server:
         shares = _split(classes, args.procs or 1)
         specs = [
             WorkerSpec(

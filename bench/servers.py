@@ -67,9 +67,7 @@ POSTGRES_SETTINGS = {
 }
 
 
-def zvonok_env(
-    port: int, workdir: Path, synchronous: str = "FULL", database: str | None = None
-) -> dict[str, str]:
+def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str, str]:
     """The environment for ``python -m server``: a private database, raised limits."""
     env = dict(os.environ)
     query = "" if synchronous == "FULL" else f"?synchronous={synchronous}"
@@ -77,7 +75,7 @@ def zvonok_env(
         {
             "ZVONOK_HTTP_HOST": "127.0.0.1",
             "ZVONOK_HTTP_PORT": str(port),
-            "ZVONOK_STORAGE_DATABASE": database or f"sqlite://{workdir / 'zvonok.db'}{query}",
+            "ZVONOK_STORAGE_DATABASE": f"sqlite://{workdir / 'zvonok.db'}{query}",
             "ZVONOK_STORAGE_SEED_DEMO": "false",
             "ZVONOK_DEV_IDP_DIRECTORY": str(workdir / "dev-idp"),
             "ZVONOK_LOG_LEVEL": "WARNING",
@@ -97,7 +95,11 @@ def zvonok_env(
 
 @contextlib.contextmanager
 def running(
-    target: str, classes: int, synchronous: str = "FULL", store: str = "sqlite"
+    target: str,
+    classes: int,
+    synchronous: str = "FULL",
+    extra_env: dict[str, str] | None = None,
+    store: str = "sqlite",
 ) -> Iterator[Server]:
     """Start ``target`` ("zvonok" or "baseline") on a free port; stop it on exit.
 
@@ -105,16 +107,19 @@ def running(
     ``store`` "postgresql", a PostgreSQL server of its own started here with
     :data:`POSTGRES_SETTINGS`) with a generated roster of ``classes``
     classes, and a dev identity provider whose keys are made here first so
-    the load generator can sign tokens the server accepts.  Everything lives
-    in a temporary directory, removed afterwards.
+    the load generator can sign tokens the server accepts.  ``extra_env``
+    adds settings (``ZVONOK_DEV_IDP_ALGORITHM`` also chooses the key made
+    here).  Everything lives in a temporary directory, removed afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp:
+        env = extra_env or {}
         if store == "postgresql" and target == "zvonok":
             with _postgres() as (database, postmaster):
-                for server in _running(target, Path(tmp), classes, synchronous, database):
+                env = {**env, "ZVONOK_STORAGE_DATABASE": database}
+                for server in _running(target, Path(tmp), classes, synchronous, env):
                     yield dataclasses.replace(server, database_pid=postmaster)
         else:
-            yield from _running(target, Path(tmp), classes, synchronous, None)
+            yield from _running(target, Path(tmp), classes, synchronous, env)
 
 
 @contextlib.contextmanager
@@ -136,15 +141,15 @@ def _postgres() -> Iterator[tuple[str, int]]:
 
 
 def _running(
-    target: str, workdir: Path, classes: int, synchronous: str, database: str | None
+    target: str, workdir: Path, classes: int, synchronous: str, extra_env: dict[str, str]
 ) -> Iterator[Server]:
     port = free_port()
     log = (workdir / f"{target}.log").open("wb")
     idp_dir: str | None = None
     if target == "zvonok":
-        env = zvonok_env(port, workdir, synchronous, database)
+        env = {**zvonok_env(port, workdir, synchronous), **extra_env}
         idp_dir = env["ZVONOK_DEV_IDP_DIRECTORY"]
-        _make_idp(Path(idp_dir))
+        _make_idp(Path(idp_dir), env.get("ZVONOK_DEV_IDP_ALGORITHM", "RS256"))
         roster = workdir / "roster.json"
         write_roster(roster, classes)
         imported = subprocess.run(  # noqa: S603 (our own interpreter and module)
@@ -179,13 +184,13 @@ def _running(
         log.close()
 
 
-def _make_idp(directory: Path) -> None:
+def _make_idp(directory: Path, algorithm: str = "RS256") -> None:
     from server.auth import DevIdentityProvider
     from server.clock import SystemClock
     from server.config import DEV_ISSUER
 
     DevIdentityProvider.load_or_create(
-        directory, issuer=DEV_ISSUER, client_id="ZVONOK", clock=SystemClock()
+        directory, issuer=DEV_ISSUER, client_id="ZVONOK", clock=SystemClock(), algorithm=algorithm
     )
 
 

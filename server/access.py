@@ -34,7 +34,7 @@ class AccessGate:
 
     async def admit(self, raw_token: str) -> Admission:
         """Return the admission, or raise AuthError / ForbiddenError with a code."""
-        token = self._verifier.verify(raw_token)
+        token = await self._verifier.verify_async(raw_token)
         profile = await self._store.profile(token.oid)
         if profile is None:
             raise ForbiddenError(

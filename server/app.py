@@ -26,6 +26,7 @@ from .appkeys import (
     MODERATION,
     PENDING,
     PEOPLE,
+    PERSON_REQUESTS,
     PRESENCE,
     REPORTS,
     RETENTION,
@@ -38,6 +39,8 @@ from .appkeys import (
     STORE,
 )
 from .auth import DevIdentityProvider, TokenVerifier
+from .auth.esia import GOST_ALG
+from .auth.offload import SignaturePool
 from .bus import LocalBus
 from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
@@ -46,9 +49,10 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
-from .http_api import error_middleware
+from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
 from .http_chats import routes as chat_routes
+from .http_limits import PersonRequests, body_deadline
 from .http_rooms import routes as room_routes
 from .http_safety import routes as safety_routes
 from .logsafety import RequestLog, install
@@ -109,15 +113,21 @@ def make_app(
     """
     config.validate()
     install()  # wherever the server runs, no log record holds a token
+    person_requests = PersonRequests(config.http.max_person_requests)
     app = web.Application(
-        middlewares=[error_middleware],
+        middlewares=[
+            error_middleware,
+            person_requests.middleware(),
+            body_deadline(config.http.body_timeout, error_response),
+        ],
         client_max_size=1024 * 1024,
         handler_args=handler_args(config),
     )
     app[CONFIG] = config
     app[PENDING] = PendingConnections(config.http.max_pending)
+    app[PERSON_REQUESTS] = person_requests
     app[CLOCK] = clock or SystemClock()
-    app[SESSIONS] = Sessions()
+    app[SESSIONS] = Sessions(max_per_person=config.protocol.max_sessions)
     if media is not None:
         app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
@@ -144,6 +154,7 @@ def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
         issuer=config.esia.issuer,
         client_id=config.esia.client_id,
         clock=clock,
+        algorithm=config.dev_idp.algorithm,
     )
 
 
@@ -178,15 +189,27 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
             certificates.append(path.read_bytes())
         except OSError as exc:
             raise ConfigError(f"cannot read ESIA certificate {path}: {exc.strerror}") from exc
-    verifier = TokenVerifier(
-        issuer=config.esia.issuer,
-        client_id=config.esia.client_id,
-        certificates=certificates,
-        clock=clock,
-        leeway=config.esia.leeway,
-    )
-    app[GATE] = AccessGate(verifier, app[STORE])
-    yield
+    pool = None
+    if GOST_ALG in config.esia.algorithms and config.esia.verify_workers > 0:
+        pool = SignaturePool(workers=config.esia.verify_workers, queue=config.esia.verify_queue)
+    try:
+        verifier = TokenVerifier(
+            issuer=config.esia.issuer,
+            client_id=config.esia.client_id,
+            certificates=certificates,
+            clock=clock,
+            leeway=config.esia.leeway,
+            algorithms=config.esia.algorithms,
+            cache_size=config.esia.verified_cache,
+            pool=pool,
+        )
+        if pool is not None:
+            await pool.start()
+        app[GATE] = AccessGate(verifier, app[STORE])
+        yield
+    finally:
+        if pool is not None:
+            await pool.close()
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
@@ -201,7 +224,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     app[MODERATION] = Moderation(store, chats, clock)
     app[REPORTS] = Reports(store, bus, chats.guard, clock)
     app[PEOPLE] = People(store, chats.guard)
-    app[SCHOOLS] = Schools(store, chats.guard, clock, on_roster_change=watch.poke)
+    app[SCHOOLS] = Schools(store, chats.guard, clock, config.safety, on_roster_change=watch.poke)
     await watch.start()
     try:
         yield

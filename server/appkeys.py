@@ -12,6 +12,7 @@ from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock
 from .config import Config
+from .http_limits import PersonRequests
 from .preauth import PendingConnections
 from .retention import RetentionSweep
 from .rooms.controls import Controls
@@ -43,3 +44,4 @@ ROOM_MEDIA = web.AppKey("room_media", RoomMedia)
 ROOMS = web.AppKey("rooms", RoomService)
 ROOM_CONTROLS = web.AppKey("room_controls", Controls)
 PENDING = web.AppKey("pending", PendingConnections)
+PERSON_REQUESTS = web.AppKey("person_requests", PersonRequests)

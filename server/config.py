@@ -40,6 +40,12 @@ class HttpConfig:
     # Connections not yet signed in (no welcomed hello) held at once; past it
     # the oldest of them is closed.
     max_pending: int = 1000
+    # Seconds a request's whole body has to arrive in, from the start of its
+    # handler; then it is refused (408 http.body_timeout) and the connection
+    # closed.  A 16 MiB roster file needs about 2.2 Mbit/s to make it.
+    body_timeout: float = 60.0
+    # HTTP requests of one signed-in person in progress at once, on this node.
+    max_person_requests: int = 8
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,14 @@ class EsiaConfig:
     certificates: tuple[Path, ...] = ()
     leeway: float = 30.0
     expiry_warning: float = 60.0
+    # The JWS algorithms accepted; ESIA signs with GOST3410_2012_256 (docs/auth.md).
+    algorithms: tuple[str, ...] = ("RS256",)
+    # GOST checks run in this many worker processes (0: on the event loop).
+    verify_workers: int = 1
+    # Checks outstanding at once; past it a sign-in is answered auth.busy (retry).
+    verify_queue: int = 1000
+    # Tokens remembered as verified until they expire (0: none, each use verified again).
+    verified_cache: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class DevIdpConfig:
     enabled: bool = True
     directory: Path = Path("var/dev-idp")
     token_lifetime: float = 3600.0
+    algorithm: str = "RS256"  # or GOST3410_2012_256, as ESIA; must be in [esia] algorithms
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,9 @@ class ProtocolConfig:
     frame_burst: int = 60
     max_protocol_errors: int = 10
     outbound_queue: int = 256
+    # Signed-in WebSocket sessions of one person at once, on this node; a
+    # new one past it closes that person's oldest (session.too_many).
+    max_sessions: int = 12
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,10 @@ class ChatConfig:
 @dataclass(frozen=True)
 class SafetyConfig:
     roster_poll: float = 2.0  # seconds: how soon an import by another process reaches connections
+    # Roster uploads through the server, per person, accepted or refused:
+    # a flood cannot grow the audit log (every refusal is a row) without bound.
+    roster_uploads_per_hour: float = 60.0
+    roster_upload_burst: int = 10
 
 
 @dataclass(frozen=True)
@@ -151,8 +173,13 @@ class Config:
         s = self.storage
         if s.idempotency_retention < 3600 or s.sweep_interval <= 0:
             raise ConfigError("storage: idempotency_retention >= 3600 seconds, sweep_interval > 0")
-        if self.safety.roster_poll <= 0:
-            raise ConfigError("safety: roster_poll > 0")
+        if not 0 < h.body_timeout <= 3600 or h.max_person_requests < 1:
+            raise ConfigError("http: body_timeout in (0, 3600] seconds, max_person_requests >= 1")
+        sa = self.safety
+        if sa.roster_poll <= 0 or sa.roster_uploads_per_hour <= 0 or sa.roster_upload_burst < 1:
+            raise ConfigError(
+                "safety: roster_poll > 0, roster_uploads_per_hour > 0, roster_upload_burst >= 1"
+            )
         m = self.media
         if m.turn_urls and not m.turn_secret:
             raise ConfigError("media: turn_urls need turn_secret (coturn's static-auth-secret)")
@@ -160,6 +187,17 @@ class Config:
             raise ConfigError("media: turn_ttl >= 60, keyframe_interval and speaker_interval > 0")
         if self.rooms.grace < 0 or self.rooms.max_participants < 2:
             raise ConfigError("rooms: grace >= 0, max_participants >= 2")
+        e = self.esia
+        if not e.algorithms or e.verify_workers < 0 or e.verify_queue < 1 or e.verified_cache < 0:
+            raise ConfigError(
+                "esia: algorithms not empty, verify_workers >= 0, verify_queue >= 1, "
+                "verified_cache >= 0"
+            )
+        if self.dev_idp.enabled and self.dev_idp.algorithm not in e.algorithms:
+            raise ConfigError(
+                f"dev_idp: algorithm {self.dev_idp.algorithm!r} is not among [esia] algorithms "
+                f"{list(e.algorithms)}; add it (ZVONOK_ESIA_ALGORITHMS)"
+            )
         if self.mode not in ("embedded", "production"):
             raise ConfigError(f"mode: expected 'embedded' or 'production', got {self.mode!r}")
         if self.mode == "production":
@@ -181,6 +219,8 @@ class Config:
             raise ConfigError("protocol: max_frame >= 1024, heartbeat and hello_timeout > 0")
         if p.outbound_queue < 8 or p.frame_burst < 1 or p.frames_per_second <= 0:
             raise ConfigError("protocol: outbound_queue >= 8, frame_burst >= 1, rate > 0")
+        if p.max_sessions < 1:
+            raise ConfigError("protocol: max_sessions >= 1")
         c = self.chat
         rates = [v for k, v in dataclasses.asdict(c).items() if k.endswith("per_second")]
         counts = [v for k, v in dataclasses.asdict(c).items() if k.endswith("burst")]

@@ -228,6 +228,18 @@ class Connection:
     async def shutdown(self) -> None:
         await self.close(CloseCode.GOING_AWAY, codes.SERVER_SHUTDOWN, "the server is restarting")
 
+    def displace(self) -> None:
+        """Close, without waiting: the person opened a newer session past
+        ``protocol.max_sessions`` (:class:`~server.sessions.Sessions`)."""
+        limit = self._cfg.max_sessions
+        self._spawn(
+            self.close(
+                CloseCode.TOO_MANY_REQUESTS,
+                codes.SESSION_TOO_MANY,
+                f"more than {limit} sessions of one person: this, the oldest, is closed",
+            )
+        )
+
     def send(self, message: Message, request_id: RequestId | None = None) -> None:
         """Queue a message for the client without waiting (see :meth:`push`)."""
         self.push(encode(message, request_id))

@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .appkeys import GATE, STORE
+from .access import Admission
+from .appkeys import GATE, PERSON_REQUESTS, STORE
 from .errors import AuthError, StoreUnavailable, ZvonokError
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,14 @@ def bearer_token(request: web.Request) -> str:
     return token.strip()
 
 
+async def signed_in(request: web.Request) -> Admission:
+    """The caller, admitted by their token; their request counts as one of
+    the few a person may have in progress (``http.too_many_requests``)."""
+    admission = await request.app[GATE].admit(bearer_token(request))
+    request.app[PERSON_REQUESTS].take(request, admission.token.oid)
+    return admission
+
+
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """The process is up and serving."""
@@ -89,5 +98,5 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/api/v1/me")
 async def me(request: web.Request) -> web.Response:
     """The caller's person, roles, classes and (for a parent) children."""
-    admission = await request.app[GATE].admit(bearer_token(request))
+    admission = await signed_in(request)
     return json_response(admission.profile.to_json())

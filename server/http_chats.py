@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .appkeys import CHATS, GATE
+from .appkeys import CHATS
 from .chats.model import Ack
 from .errors import ZvonokError
-from .http_api import bearer_token, json_response
+from .http_api import json_response, signed_in
 
 routes = web.RouteTableDef()
 
@@ -26,8 +26,8 @@ MAX_SAFE_INT = 2**53 - 1
 
 
 async def caller(request: web.Request) -> int:
-    admission = await request.app[GATE].admit(bearer_token(request))
-    return admission.token.oid
+    """The signed-in caller's oid (:func:`~server.http_api.signed_in`)."""
+    return (await signed_in(request)).token.oid
 
 
 def invalid(message: str) -> ZvonokError:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .appkeys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 from .chats.model import Ack
+from .errors import ZvonokError
 from .http_api import json_response
 from .http_chats import ack_json, caller, int_field, invalid, json_body, optional_key, query_int
 from .safety.model import Outcome
@@ -21,6 +22,35 @@ routes = web.RouteTableDef()
 
 MAX_ROSTER_UPLOAD = 16 * 1024 * 1024
 MAX_REASON = 1000
+ROSTER_TOO_LARGE = "roster.too_large"
+
+
+class UploadTooLarge(ZvonokError):
+    """A body over the endpoint's limit (413); ``limit`` says how many bytes fit."""
+
+    http_status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(ROSTER_TOO_LARGE, f"a roster file is at most {limit} bytes")
+        self.limit = limit
+
+    def to_json(self) -> dict[str, str | float]:
+        return {**super().to_json(), "limit": self.limit}
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, however many chunks it comes in, or :class:`UploadTooLarge`.
+
+    The app's ``client_max_size`` is sized for JSON requests; a roster file
+    may be larger, so the request is read under its own limit.  A declared
+    length over it is refused before a byte is read.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadTooLarge(limit)
+    try:
+        return await request.clone(client_max_size=limit).read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise UploadTooLarge(limit) from exc
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
@@ -163,12 +193,14 @@ async def audit_log(request: web.Request) -> web.Response:
 async def import_roster(request: web.Request) -> web.Response:
     """Import a roster file (docs/roster.md) for schools the caller administers."""
     oid = await caller(request)
-    if request.content_length is not None and request.content_length > MAX_ROSTER_UPLOAD:
-        raise invalid(f"a roster file is at most {MAX_ROSTER_UPLOAD} bytes")
-    raw = await request.content.read(MAX_ROSTER_UPLOAD + 1)
-    if len(raw) > MAX_ROSTER_UPLOAD:
-        raise invalid(f"a roster file is at most {MAX_ROSTER_UPLOAD} bytes")
-    report = await request.app[SCHOOLS].import_roster(oid, raw)
+    report = await request.app[SCHOOLS].import_roster(
+        oid, lambda: read_body(request, MAX_ROSTER_UPLOAD)
+    )
     return json_response(
-        {"changed": report.changed, "summary": report.summary(), "tables": report.to_json()}
+        {
+            "changed": report.changed,
+            "summary": report.summary(),
+            "tables": report.to_json(),
+            "kept": list(report.kept),
+        }
     )

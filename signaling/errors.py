@@ -30,6 +30,8 @@ PROTOCOL_ABUSE: Final = "protocol.abuse"
 HEARTBEAT_TIMEOUT: Final = "heartbeat.timeout"
 RATE_LIMITED: Final = "rate.limited"
 SLOW_CONSUMER: Final = "slow_consumer"
+# A person's oldest session, closed for a newer one past the server's limit.
+SESSION_TOO_MANY: Final = "session.too_many"
 SERVER_SHUTDOWN: Final = "server.shutdown"
 SERVER_INTERNAL: Final = "server.internal"
 STORE_UNAVAILABLE: Final = "store.unavailable"

@@ -7,15 +7,23 @@ ESIA's header and claims, which the ordinary :class:`TokenVerifier` checks
 against that certificate: the code path under test is the production one.
 
 The key and certificate are kept as ``key.pem`` (mode 0600) and ``cert.pem``
-in a directory, so tokens survive a restart.  The provider refuses to call
-itself ESIA: its issuer may not be a ``gosuslugi.ru`` URL, so a token it
-mints can never pass a verifier configured for the real ESIA (which also
-does not trust its certificate).  Production configuration names ESIA's
-issuer and certificates and leaves this provider off.
+in a directory, so tokens survive a restart.  With ``algorithm =
+"GOST3410_2012_256"`` it signs as ESIA does in production instead, with a
+GOST R 34.10-2012 key on the CryptoPro-A curve kept as ``gost-key.pem``
+(PKCS#8, mode 0600) and published as the bare public key ``gost-public.pem``
+(``cryptography`` cannot build a GOST certificate, and ESIA's test contour
+publishes bare keys too), so the embedded default runs the production GOST path.
+
+The provider refuses to call itself ESIA: its issuer may not be a
+``gosuslugi.ru`` URL, so a token it mints can never pass a verifier
+configured for the real ESIA (which also does not trust its key).
+Production configuration names ESIA's issuer and certificates and leaves
+this provider off.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import logging
@@ -40,10 +48,20 @@ from server.auth.esia import (
     CLAIM_OID,
     CLAIM_SCOPE,
     CLAIM_SID,
+    GOST_ALG,
     HEADER_SUBJECT_TYPE,
     HEADER_VERSION,
     is_esia_host,
     jws_registry,
+)
+from server.auth.gost import GostPrivateKey
+from server.auth.gost_keys import (
+    DerError,
+    pem_blocks,
+    pem_encode,
+    pkcs8_from_private_key,
+    private_key_from_pkcs8,
+    spki_from_public_key,
 )
 from server.clock import Clock
 from server.errors import ConfigError
@@ -55,7 +73,10 @@ KEY_FILE: Final = "key.pem"
 CERT_FILE: Final = "cert.pem"
 KEY_BITS: Final = 2048
 CERT_LIFETIME: Final = datetime.timedelta(days=3650)
-_ALG: Final = "RS256"
+GOST_KEY_FILE: Final = "gost-key.pem"
+GOST_PUBLIC_FILE: Final = "gost-public.pem"
+ALGORITHMS: Final = ("RS256", GOST_ALG)
+"""What the provider can sign with."""
 
 
 class DevIdentityProvider:
@@ -63,36 +84,60 @@ class DevIdentityProvider:
 
     Build one with :meth:`load_or_create`.  ``certificate_pem`` is what a
     :class:`~server.auth.tokens.TokenVerifier` should trust to accept its
-    tokens.
+    tokens: the self-signed certificate (RSA) or the bare public key (GOST).
+    ``algorithm`` is the ``alg`` it signs with.
     """
 
-    __slots__ = ("_clock", "_key", "_registry", "certificate_pem", "client_id", "issuer")
+    __slots__ = (
+        "_clock",
+        "_gost",
+        "_key",
+        "_registry",
+        "algorithm",
+        "certificate_pem",
+        "client_id",
+        "issuer",
+    )
 
     def __init__(
         self,
         *,
-        private_key: rsa.RSAPrivateKey,
-        certificate: x509.Certificate,
+        private_key: rsa.RSAPrivateKey | GostPrivateKey,
+        certificate: x509.Certificate | None,
         issuer: str,
         client_id: str,
         clock: Clock,
     ) -> None:
         _check_identity(issuer, client_id)
-        if certificate.public_key() != private_key.public_key():
-            raise ConfigError("the development IdP's certificate does not match its key")
         self.issuer = issuer
         self.client_id = client_id
-        self.certificate_pem: bytes = certificate.public_bytes(serialization.Encoding.PEM)
-        self._key = RSAKey.import_key(_private_pem(private_key))
         self._clock = clock
-        self._registry = jws_registry([_ALG])
+        self._key: RSAKey | None = None
+        self._gost: GostPrivateKey | None = None
+        if isinstance(private_key, GostPrivateKey):
+            self.algorithm = GOST_ALG
+            self._gost = private_key
+            self.certificate_pem: bytes = _gost_public_pem(private_key)
+        else:
+            if certificate is None or certificate.public_key() != private_key.public_key():
+                raise ConfigError("the development IdP's certificate does not match its key")
+            self.algorithm = "RS256"
+            self.certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+            self._key = RSAKey.import_key(_private_pem(private_key))
+        self._registry = jws_registry([self.algorithm])
 
     def __repr__(self) -> str:
         return f"DevIdentityProvider(issuer={self.issuer!r}, client_id={self.client_id!r})"
 
     @classmethod
     def load_or_create(
-        cls, directory: Path, *, issuer: str, client_id: str, clock: Clock
+        cls,
+        directory: Path,
+        *,
+        issuer: str,
+        client_id: str,
+        clock: Clock,
+        algorithm: str = "RS256",
     ) -> DevIdentityProvider:
         """The provider whose key and certificate live in ``directory``, made if absent.
 
@@ -102,7 +147,17 @@ class DevIdentityProvider:
         :class:`ConfigError` rather than being overwritten.
         """
         _check_identity(issuer, client_id)
+        if algorithm not in ALGORITHMS:
+            raise ConfigError(f"the development IdP signs with {ALGORITHMS}, not {algorithm!r}")
         directory = Path(directory)
+        if algorithm == GOST_ALG:
+            return cls(
+                private_key=_load_or_create_gost(directory),
+                certificate=None,
+                issuer=issuer,
+                client_id=client_id,
+                clock=clock,
+            )
         key_path = directory / KEY_FILE
         cert_path = directory / CERT_FILE
         try:
@@ -144,7 +199,7 @@ class DevIdentityProvider:
         if not math.isfinite(lifetime) or lifetime <= 0:
             raise ValueError("lifetime must be a positive number of seconds")
         now = int(self._clock.time())
-        header = {HEADER_VERSION: 1, "typ": "JWT", HEADER_SUBJECT_TYPE: sbt, "alg": _ALG}
+        header = {HEADER_VERSION: 1, "typ": "JWT", HEADER_SUBJECT_TYPE: sbt, "alg": self.algorithm}
         claims = {
             "nbf": now,
             CLAIM_SCOPE: scope,
@@ -156,7 +211,95 @@ class DevIdentityProvider:
             CLAIM_CLIENT_ID: self.client_id,
         }
         payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")
+        if self._gost is not None:
+            head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+            signing_input = f"{_b64(head)}.{_b64(payload)}"
+            signature = self._gost.sign(signing_input.encode("ascii"))
+            return f"{signing_input}.{_b64(signature)}"
+        assert self._key is not None  # noqa: S101 - one of the two keys is always set
         return joserfc_jws.serialize_compact(header, payload, self._key, registry=self._registry)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _gost_public_pem(key: GostPrivateKey) -> bytes:
+    return pem_encode("PUBLIC KEY", spki_from_public_key(key.public_key))
+
+
+def _load_or_create_gost(directory: Path) -> GostPrivateKey:
+    """The GOST key in ``directory``, made (and its public key published) if absent."""
+    key_path = directory / GOST_KEY_FILE
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key = _load_gost_key(key_path)
+        if key is None:
+            key = GostPrivateKey.generate()
+            pem = pem_encode("PRIVATE KEY", pkcs8_from_private_key(key))
+            stored = _store_new_key(key_path, pem)
+            if stored is not None:  # another process made one first: use that
+                key = _load_gost_key(key_path) or key
+            else:
+                logger.info("development IdP: created a new GOST signing key in %s", key_path)
+        public_path = directory / GOST_PUBLIC_FILE
+        public = _gost_public_pem(key)
+        if not public_path.exists() or public_path.read_bytes() != public:
+            _write_public(public_path, public)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the development IdP's key in {directory}: {exc.strerror}"
+        ) from exc
+    return key
+
+
+def _load_gost_key(path: Path) -> GostPrivateKey | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        blocks = pem_blocks(data)
+        if len(blocks) != 1 or blocks[0].label != "PRIVATE KEY":
+            raise DerError("not one PRIVATE KEY block")
+        key = private_key_from_pkcs8(blocks[0].der)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path} is not a GOST R 34.10-2012 PKCS#8 key; delete it to make a new one"
+        ) from exc
+    if path.stat().st_mode & 0o077:
+        logger.warning("%s is readable by other users; it should be mode 0600", path)
+    return key
+
+
+def _store_new_key(path: Path, pem: bytes) -> Path | None:
+    """Write ``pem`` to ``path`` atomically unless it exists; the path if it already did."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+    return None
+
+
+def _write_public(path: Path, pem: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".pub-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def _check_identity(issuer: str, client_id: str) -> None:

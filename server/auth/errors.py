@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from server.errors import AuthError
+from server.errors import AuthError, ZvonokError
 
 MALFORMED: Final = "auth.malformed"
 """Not a compact JWS we can read: garbage, bad base64url, bad JSON, oversized."""
@@ -72,3 +72,26 @@ CODES: Final[tuple[str, ...]] = tuple(MESSAGES)
 def refusal(code: str) -> AuthError:
     """The :class:`AuthError` for ``code``, with its fixed, client-safe message."""
     return AuthError(code, MESSAGES[code])
+
+
+BUSY: Final = "auth.busy"
+"""Too many sign-ins are being verified at once; not a refusal of the token, retry shortly."""
+
+BUSY_RETRY_AFTER: Final = 1.0
+"""Seconds after which a sign-in refused with ``auth.busy`` may be retried."""
+
+
+class VerifierBusy(ZvonokError):
+    """The token could not be checked now (the bounded queue of checks is full): retry.
+
+    Not an :class:`AuthError`: on the WebSocket the ``hello`` gets an ``error``
+    frame and the connection stays open for a retried ``hello``; over HTTP it is a 503.
+    """
+
+    http_status = 503
+    retry_after = BUSY_RETRY_AFTER
+
+
+def busy() -> VerifierBusy:
+    """The error for a full verification queue."""
+    return VerifierBusy(BUSY, "too many sign-ins are being checked; retry in a second")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
@@ -46,29 +46,38 @@ CLAIM_CLIENT_ID: Final = "client_id"
 CLAIM_SCOPE: Final = "scope"
 
 
+GOST_ALG: Final = "GOST3410_2012_256"
+"""ESIA's ``alg`` for GOST R 34.10-2012, 256-bit key, Streebog-256 (:mod:`server.auth.gost`)."""
+
+KeyFamily = Literal["RSA", "GOST"]
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureAlgorithm:
-    """A JWS ``alg`` we know how to verify with a certificate's public key.
+    """A JWS ``alg`` we know how to verify with a trusted public key.
 
-    ``digest`` is the hash under RSASSA-PKCS1-v1_5: a signature that fails to
-    verify can still be opened with the public key to see whether that key
-    made it over some other content (see ``auth.tampered``).
+    ``family`` is the kind of key it verifies with.  ``digest`` is the hash
+    under RSASSA-PKCS1-v1_5: a signature that fails to verify can still be
+    opened with the public key to see whether that key made it over some
+    other content (see ``auth.tampered``); GOST signatures cannot be opened.
     """
 
     name: str
-    digest: type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]
+    family: KeyFamily
+    digest: type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512] | None = None
 
 
 SIGNATURE_ALGORITHMS: Final[Mapping[str, SignatureAlgorithm]] = {
-    "RS256": SignatureAlgorithm("RS256", hashes.SHA256),
-    "RS384": SignatureAlgorithm("RS384", hashes.SHA384),
-    "RS512": SignatureAlgorithm("RS512", hashes.SHA512),
+    "RS256": SignatureAlgorithm("RS256", "RSA", hashes.SHA256),
+    "RS384": SignatureAlgorithm("RS384", "RSA", hashes.SHA384),
+    "RS512": SignatureAlgorithm("RS512", "RSA", hashes.SHA512),
+    GOST_ALG: SignatureAlgorithm(GOST_ALG, "GOST"),
 }
-"""Algorithms a verifier may be configured to allow (GOST R 34.10-2012 comes later)."""
+"""Algorithms a verifier may be configured to allow."""
 
 
 def jws_registry(algorithms: Collection[str]) -> JWSRegistry:
-    """A joserfc registry that allows exactly ``algorithms``.
+    """A joserfc registry that allows exactly ``algorithms`` (the RSA ones; joserfc has no GOST).
 
     Header fields joserfc does not know, ESIA's ``ver`` and ``sbt`` among
     them, are ignored rather than refused (``strict_check_header=False``), as
@@ -78,7 +87,8 @@ def jws_registry(algorithms: Collection[str]) -> JWSRegistry:
     change how a JWS is processed, ``crit`` and ``b64``, are refused before
     joserfc sees the token (:mod:`server.auth.compact`).
     """
-    return JWSRegistry(algorithms=list(algorithms), strict_check_header=False)
+    rsa = [a for a in algorithms if SIGNATURE_ALGORITHMS[a].family == "RSA"]
+    return JWSRegistry(algorithms=rsa, strict_check_header=False)
 
 
 def is_esia_host(issuer: str) -> bool:

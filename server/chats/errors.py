@@ -37,8 +37,8 @@ class RateLimited(ZvonokError):
 
     http_status = 429
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(RATE_LIMITED, "too many messages; slow down")
+    def __init__(self, retry_after: float, message: str = "too many messages; slow down") -> None:
+        super().__init__(RATE_LIMITED, message)
         self.retry_after: float | None = retry_after
 
 
@@ -54,8 +54,8 @@ def members_fixed(kind: str) -> Conflict:
     return Conflict(CHAT_MEMBERS_FIXED, f"the members of a {kind} chat cannot be changed")
 
 
-def not_owner() -> ForbiddenError:
-    return ForbiddenError(CHAT_NOT_OWNER, "only the owner of a group may change its members")
+def not_owner(message: str = "only the owner of a group may change its members") -> ForbiddenError:
+    return ForbiddenError(CHAT_NOT_OWNER, message)
 
 
 def forbidden(message: str) -> ForbiddenError:

@@ -196,17 +196,21 @@ class ChatService:
     ) -> ChatSummary:
         summary = await self._store.chat(oid, chat_id)
         # Whose request this is comes before what it asks: a non-owner is
-        # told so (``chat.not_owner``), whoever they would add.  The store
-        # checks both again in the transaction that changes the members.
+        # told so (``chat.not_owner``), whoever they would add, and so is an
+        # owner who is no longer staff of the group's school (the roster is
+        # asked now: ownership is no right kept).  The store checks the
+        # owner and the members again in the transaction that changes them.
         facts = await self.guard.facts(chat_id, member=oid)
         if facts.kind is not ChatKind.GROUP:
             raise e.members_fixed(facts.kind.value)
+        actor = await self.guard.profile(oid)
         if facts.owner != oid:
             raise e.not_owner()
+        if actor is None or not self.guard.owns(actor, facts):
+            raise e.not_owner(
+                "the owner of a group changes its members only while staff of its school"
+            )
         if add and summary.school_id is not None:
-            actor = await self.guard.profile(oid)
-            if actor is None:
-                raise e.forbidden("you are not in the roster")
             await self.guard.check_group_members(actor, summary.school_id, add)
         change = await self._store.change_members(
             chat_id=chat_id, actor=oid, add=add, remove=remove, now=self._now()

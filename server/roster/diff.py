@@ -76,6 +76,9 @@ class ImportReport:
     chats: tuple[MembershipChange, ...] = ()
     """The membership changes the import made to roster chats (class, parents,
     staff), in the same transaction; they follow from the table changes."""
+    kept: tuple[str, ...] = ()
+    """Where an admin's file says what is not read, ``people[3]: ...``
+    (:mod:`server.roster.authority`, rules 3 and 4)."""
 
     def tables(self) -> dict[str, TableCounts]:
         """The counts by table name, in a fixed order."""
@@ -140,15 +143,19 @@ class RosterChanges:
         )
 
 
-def diff_roster(doc: RosterDocument, current: RosterRows) -> RosterChanges:
+def diff_roster(
+    doc: RosterDocument, current: RosterRows, *, name_owners: bool = True
+) -> RosterChanges:
     """The changes that make the stored rows match ``doc`` within its scope.
 
     ``current`` holds the stored rows of ``RosterScope.of(doc)`` (rows beyond
     the scope are ignored).  Raises :class:`RosterError` if a class in the
-    file already belongs to another school: class ids are permanent.
+    file already belongs to another school: class ids are permanent.  Its
+    message names that school only if ``name_owners`` (the operator's import;
+    a school's admin is not told which school has the class).
     """
     scope = RosterScope.of(doc)
-    _check_class_owners(doc, current)
+    _check_class_owners(doc, current, name_owners)
     wanted = RosterRows.from_document(doc)
 
     scoped_classes = {
@@ -191,21 +198,24 @@ def diff_roster(doc: RosterDocument, current: RosterRows) -> RosterChanges:
     )
 
 
-def _check_class_owners(doc: RosterDocument, current: RosterRows) -> None:
+def _check_class_owners(doc: RosterDocument, current: RosterRows, name_owners: bool) -> None:
     issues: list[RosterIssue] = []
+    owners: set[str] = set()
     for school_index, school in enumerate(doc.schools):
         for class_index, record in enumerate(school.classes):
             stored = current.classes.get(record.id)
             if stored is not None and stored.school_id != school.id:
+                owners.add(stored.school_id)
+                owner = f"school {stored.school_id}" if name_owners else "another school"
                 issues.append(
                     RosterIssue(
                         f"schools[{school_index}].classes[{class_index}].id",
-                        f"class {record.id} already belongs to school {stored.school_id}; "
+                        f"class {record.id} already belongs to {owner}; "
                         "a class cannot move to another school, give it a new id",
                     )
                 )
     if issues:
-        raise RosterError(issues)
+        raise RosterError(issues, schools=owners)
 
 
 def _diff_keyed(

@@ -132,6 +132,12 @@ def load_roster_file(path: Path) -> RosterDocument:
 
 def parse_roster_bytes(raw: bytes) -> RosterDocument:
     """Decode and validate the bytes of a roster file (an upload, a file)."""
+    return parse_roster(decode_roster_bytes(raw))
+
+
+def decode_roster_bytes(raw: bytes) -> object:
+    """The JSON a roster file holds, not yet validated; :class:`RosterError`
+    if it is not UTF-8 JSON (duplicate keys are reported by validation)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -144,7 +150,9 @@ def parse_roster_bytes(raw: bytes) -> RosterDocument:
         raise RosterError([RosterIssue("", message)]) from exc
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         raise RosterError([RosterIssue("", f"invalid JSON: {exc}")]) from exc
-    return parse_roster(data)
+    except RecursionError as exc:  # arrays or objects nested thousands deep
+        raise RosterError([RosterIssue("", "invalid JSON: nested too deeply")]) from exc
+    return data
 
 
 class _JsonObject(dict[str, object]):

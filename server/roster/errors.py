@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+ROSTER_INVALID = "roster.invalid"
+ROSTER_OUTSIDE_SCHOOL = "roster.outside_school"
+
 
 @dataclass(frozen=True, slots=True)
 class RosterIssue:
@@ -32,24 +35,34 @@ class RosterError(Exception):
     """A roster file was refused; nothing was written.
 
     ``str()`` lists the issues, one per line, in the order they occur in the
-    file.
+    file.  ``schools`` and ``people`` say whose facts the refused file reached
+    for: the admins of those schools, and of the schools those people belong
+    to, are told of an admin's refused upload.  ``code`` is the refusal's
+    stable code for a client.
     """
 
-    def __init__(self, issues: Iterable[RosterIssue]) -> None:
+    code = ROSTER_INVALID
+
+    def __init__(
+        self,
+        issues: Iterable[RosterIssue],
+        schools: Iterable[str] = (),
+        people: Iterable[int] = (),
+    ) -> None:
         self.issues: tuple[RosterIssue, ...] = tuple(issues)
         if not self.issues:
             raise ValueError("a RosterError needs at least one issue")
         super().__init__("\n".join(str(issue) for issue in self.issues))
+        self.schools: frozenset[str] = frozenset(schools)
+        self.people: frozenset[int] = frozenset(people)
 
 
 class RosterOutsideSchool(RosterError):
     """An upload by a school's admin would change facts that belong to other
     schools (:mod:`server.roster.authority`); nothing was written.
 
-    ``schools``: the schools whose facts it reached for, and the uploader's,
-    whose admins are told of the attempt.
+    ``schools``: the schools whose facts it reached for, whose admins are
+    told of the attempt (and so are the uploader's own).
     """
 
-    def __init__(self, issues: Iterable[RosterIssue], schools: Iterable[str]) -> None:
-        super().__init__(issues)
-        self.schools: frozenset[str] = frozenset(schools)
+    code = ROSTER_OUTSIDE_SCHOOL

@@ -239,9 +239,8 @@ class Guard:
             place = ClassPlace(facts.class_id, facts.school_id)
             return may_in_class(actor, Action.MODERATE_CLASS, place)
         if kind is ChatKind.STAFF or kind is ChatKind.GROUP:
-            if kind is ChatKind.GROUP and facts.owner == actor.person.oid:
-                # The owner moderates while still of the group's school.
-                return self._in_school(actor, facts.school_id)
+            if self.owns(actor, facts):
+                return True
             return facts.school_id is not None and may_in_school(
                 actor, Action.MODERATE_SCHOOL, facts.school_id
             )
@@ -263,13 +262,30 @@ class Guard:
             return found
         if facts.kind in (ChatKind.STAFF, ChatKind.GROUP) and facts.school_id is not None:
             found = await self._store.school_admins([facts.school_id])
-            if facts.owner is not None:
+            if facts.owner is not None and self.owns(await self.profile(facts.owner), facts):
                 found.add(facts.owner)
             return found
         schools: set[str] = set()
         for oid in facts.members:
             schools |= schools_of(await self.profile(oid))
         return await self._store.school_admins(sorted(schools))
+
+    @staticmethod
+    def owns(actor: Profile | None, facts: ChatFacts) -> bool:
+        """Whether ``actor`` holds the powers of the group's owner now: she is
+        its stored owner *and* may ``own_group`` in its school (is its staff).
+
+        Being the stored owner is no right by itself: a teacher who leaves
+        the staff and stays on the roster (as a parent, say) stays a member
+        of her groups, and loses their moderation and their members.
+        """
+        return (
+            actor is not None
+            and facts.kind is ChatKind.GROUP
+            and facts.owner == actor.person.oid
+            and facts.school_id is not None
+            and may_in_school(actor, Action.OWN_GROUP, facts.school_id)
+        )
 
     async def audit_school(self, actor: Profile, facts: ChatFacts) -> str | None:
         """The school whose admins read the audit row of an action in this chat."""

@@ -33,6 +33,7 @@ class Action(StrEnum):
     CREATE_GROUP = "create_group"  # in a school
     ADD_TO_GROUP = "add_to_group"  # add someone to a group of a school
     BE_ADDED_TO_GROUP = "be_added_to_group"  # be put in a group of a school
+    OWN_GROUP = "own_group"  # hold the powers of a group one made in a school
     MODERATE_CLASS = "moderate_class"  # the class and class parents' chats
     MODERATE_SCHOOL = "moderate_school"  # the staff chat and the groups
     HOST_LESSON = "host_lesson"
@@ -81,6 +82,7 @@ RULES: Mapping[Action, frozenset[Relation]] = {
     Action.CREATE_GROUP: frozenset({R.STAFF_OF_SCHOOL}),
     Action.ADD_TO_GROUP: frozenset({R.STAFF_OF_SCHOOL}),
     Action.BE_ADDED_TO_GROUP: frozenset({R.MEMBER_OF_SCHOOL}),
+    Action.OWN_GROUP: frozenset({R.STAFF_OF_SCHOOL}),
     Action.MODERATE_CLASS: frozenset({R.TEACHER_OF_CLASS, R.ADMIN_OF_SCHOOL}),
     Action.MODERATE_SCHOOL: frozenset({R.ADMIN_OF_SCHOOL}),
     Action.HOST_LESSON: frozenset({R.TEACHER_OF_CLASS, R.ADMIN_OF_SCHOOL}),
@@ -93,7 +95,13 @@ are derived (see their functions); every other action is refused."""
 
 PERSON_ACTIONS = frozenset({Action.MESSAGE, Action.REPLY, Action.FIND, Action.OVERSEE})
 SCHOOL_ACTIONS = frozenset(
-    {Action.CREATE_GROUP, Action.ADD_TO_GROUP, Action.BE_ADDED_TO_GROUP, Action.MODERATE_SCHOOL}
+    {
+        Action.CREATE_GROUP,
+        Action.ADD_TO_GROUP,
+        Action.BE_ADDED_TO_GROUP,
+        Action.OWN_GROUP,
+        Action.MODERATE_SCHOOL,
+    }
 )
 CLASS_ACTIONS = frozenset(
     {
@@ -216,8 +224,8 @@ def may_find(a: Profile, b: Profile) -> bool:
 
 
 def may_in_school(a: Profile, action: Action, school_id: str) -> bool:
-    """A school-wide action (creating and filling groups, moderating the
-    staff chat and the groups)."""
+    """A school-wide action (creating and filling groups, owning one,
+    moderating the staff chat and the groups)."""
     if action not in SCHOOL_ACTIONS:
         raise ValueError(f"{action} is not about a school")
     return _granted(action, school_relations(a, school_id))

@@ -9,17 +9,26 @@ so a student who left a class loses its chat on every open connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.chats import errors as ce
 from server.clock import Clock
+from server.config import SafetyConfig
 from server.errors import ZvonokError
-from server.roster.authority import school_admin
+from server.ratelimit import TokenBucket
+from server.roster.authority import Importer, school_admin
 from server.roster.diff import ImportReport
-from server.roster.document import RosterDocument, parse_roster_bytes
-from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
+from server.roster.document import RosterDocument, decode_roster_bytes, parse_roster
+from server.roster.errors import (
+    ROSTER_INVALID,
+    ROSTER_OUTSIDE_SCHOOL,
+    RosterError,
+    RosterIssue,
+    RosterOutsideSchool,
+)
 from server.roster.model import Profile
+from server.roster.reach import reach_of
 from server.store.base import Store
 
 from . import errors as se
@@ -31,39 +40,28 @@ from .settings import SchoolSettings, parse_settings, strictest
 
 MAX_AUDIT_PAGE = 500
 MAX_ISSUES = 100
-ROSTER_INVALID = "roster.invalid"
-ROSTER_OUTSIDE_SCHOOL = "roster.outside_school"
+MAX_UPLOADERS = 10_000  # rate buckets kept; forgetting one only grants a fresh burst
 
 
 class RosterRefused(ZvonokError):
-    """A roster upload that cannot be imported; ``issues`` name record and field."""
+    """A roster upload that cannot be imported; ``issues`` name record and field.
+
+    422 ``roster.invalid``, or 403 ``roster.outside_school`` for a file that
+    reaches past the schools the uploader administers.
+    """
 
     http_status = 422
 
-    def __init__(
-        self,
-        error: RosterError,
-        code: str = ROSTER_INVALID,
-        message: str = "the roster was refused; nothing was written",
-    ) -> None:
-        super().__init__(code, message)
+    def __init__(self, error: RosterError) -> None:
+        if isinstance(error, RosterOutsideSchool):
+            message = "the roster reaches past the schools you administer; nothing was written"
+            super().__init__(ROSTER_OUTSIDE_SCHOOL, message, http_status=403)
+        else:
+            super().__init__(ROSTER_INVALID, "the roster was refused; nothing was written")
         self.issues = [str(issue) for issue in error.issues[:MAX_ISSUES]]
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "issues": self.issues}
-
-
-class RosterOutside(RosterRefused):
-    """An upload that would change facts of other schools: refused whole."""
-
-    http_status = 403
-
-    def __init__(self, error: RosterOutsideSchool) -> None:
-        super().__init__(
-            error,
-            ROSTER_OUTSIDE_SCHOOL,
-            "the roster reaches past the schools you administer; nothing was written",
-        )
 
 
 def screen_roster_texts(document: RosterDocument, content: ContentFilter) -> list[RosterIssue]:
@@ -104,12 +102,15 @@ class Schools:
         store: Store,
         guard: Guard,
         clock: Clock,
+        config: SafetyConfig | None = None,
         *,
         on_roster_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._guard = guard
         self._clock = clock
+        self._config = config or SafetyConfig()
+        self._uploads: dict[int, TokenBucket] = {}
         self._on_roster_change = on_roster_change
 
     async def _admin(self, oid: int, school_id: str) -> Profile:
@@ -149,33 +150,49 @@ class Schools:
         limit = max(1, min(limit, MAX_AUDIT_PAGE))
         return await self._store.audit_log(school_id, after=after, limit=limit)
 
-    async def import_roster(self, oid: int, raw: bytes) -> ImportReport:
+    async def import_roster(self, oid: int, read: Callable[[], Awaitable[bytes]]) -> ImportReport:
         """Import a roster file uploaded by an admin of every school it names.
 
-        The file may change only what belongs to the schools the uploader
-        administers (:mod:`server.roster.authority`); anything else refuses
-        it whole, with every refused record named.  The store writes an
-        audit row for every change in every school it touches, in the
-        import's transaction.
+        ``read`` gives the file's bytes; it is called only once the upload is
+        within the person's rate (``rate.limited`` otherwise), so a flood
+        costs neither the reading nor audit rows.  The file may change only
+        what belongs to the schools the uploader administers
+        (:mod:`server.roster.authority`); anything else refuses it whole,
+        with every refused record named.  Every refusal is audited in the
+        uploader's schools and in every school it reached for (the schools
+        the file names, those of the people its issues point at); every
+        change, in every school it touches, in the import's transaction.
         """
+        self._take_upload(oid)
+        importer = school_admin(oid)
+        raw = await read()
         try:
-            document = parse_roster_bytes(raw)
+            data = decode_roster_bytes(raw)
         except RosterError as exc:
-            raise RosterRefused(exc) from exc
+            raise await self._refuse(importer, exc) from exc
+        try:
+            document = parse_roster(data)
+        except RosterError as exc:
+            raise await self._refuse(importer, exc, data) from exc
         if not document.schools:
-            raise ZvonokError(ROSTER_INVALID, "an upload names the schools it is for")
+            problem = RosterError([RosterIssue("schools", "an upload names the schools it is for")])
+            raise await self._refuse(importer, problem, data)
         actor = await self._guard.profile(oid)
-        for school in document.schools:
-            if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school.id):
-                raise ce.forbidden(f"only admins of school {school.id} may import its roster")
+        foreign = [
+            RosterIssue(f"schools[{index}].id", f"you are not an admin of school {school.id}")
+            for index, school in enumerate(document.schools)
+            if actor is None or not may_in_school(actor, Action.MODERATE_SCHOOL, school.id)
+        ]
+        if foreign:
+            raise await self._refuse(importer, RosterOutsideSchool(foreign, ()), data)
         words = [await self._guard.settings(school.id) for school in document.schools]
         issues = screen_roster_texts(document, ContentFilter(strictest(words).words))
         if issues:
-            raise RosterRefused(RosterError(issues))
+            raise await self._refuse(importer, RosterError(issues), data)
         try:
-            report = await self._store.import_roster(document, school_admin(oid))
-        except RosterOutsideSchool as exc:
-            raise RosterOutside(exc) from exc
+            # The store checks the file again in its transaction and audits
+            # its own refusals.
+            report = await self._store.import_roster(document, importer)
         except RosterError as exc:
             raise RosterRefused(exc) from exc
         finally:
@@ -183,3 +200,29 @@ class Schools:
         if report.chats:
             self._on_roster_change()
         return report
+
+    def _take_upload(self, oid: int) -> None:
+        bucket = self._uploads.get(oid)
+        if bucket is None:
+            if len(self._uploads) >= MAX_UPLOADERS:
+                self._uploads.clear()
+            rate = self._config.roster_uploads_per_hour / 3600.0
+            bucket = TokenBucket(rate, self._config.roster_upload_burst, self._clock)
+            self._uploads[oid] = bucket
+        wait = bucket.take()
+        if wait:
+            raise ce.RateLimited(round(wait, 3), "too many roster uploads; try again later")
+
+    async def _refuse(
+        self, importer: Importer, error: RosterError, data: object = None
+    ) -> RosterRefused:
+        """Audit a refusal made before the store's transaction; the client's error.
+
+        ``data``, the decoded file, says which schools and people the issues
+        point at (schools the file names included)."""
+        reach = reach_of(data, error.issues)
+        located = type(error)(
+            error.issues, error.schools | reach.schools, error.people | reach.people
+        )
+        await self._store.audit_roster_refusal(located, importer)
+        return RosterRefused(error)

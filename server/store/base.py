@@ -21,6 +21,7 @@ from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
+from server.roster.errors import RosterError
 from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
@@ -420,8 +421,15 @@ class Store(ChatStore, SafetyStore, RoomStore, Protocol):
         All or nothing: on any error (``RosterError`` for a file that
         conflicts with stored rows, ``RosterOutsideSchool`` for an admin's
         upload that reaches past their schools, ``StoreUnavailable``)
-        nothing is written.
+        nothing is written.  An admin's refused upload is audited
+        (:meth:`audit_roster_refusal`).
         """
+        ...
+
+    async def audit_roster_refusal(self, error: RosterError, importer: Importer) -> None:
+        """Write the ``roster.refused`` audit rows of an admin's refused
+        upload: in the uploader's schools, the stored schools ``error`` names
+        and the schools the people it names belong to."""
         ...
 
     async def has_roster(self) -> bool:

@@ -185,8 +185,29 @@ async def load_scope(db: SqlConnection, scope: RosterScope) -> RosterRows:
 
 
 async def load_presence(db: SqlConnection, oids: Iterable[OID]) -> Presence:
-    """Where ``oids`` are on the roster: the schools they study at, and the
-    schools whose roster they are on (student, staff, guardian of a student)."""
+    """Where ``oids`` are on the roster: the schools they study at, the
+    schools whose roster they are on (student, staff, guardian of a student),
+    and the schools whose roster their guardians are on."""
+    wanted = sorted(set(oids))
+    guardians = [
+        (OID(int(child)), OID(int(parent)))
+        for child, parent in await fetch_in(db, f"{_GUARDIANS} WHERE child_oid IN ({{}})", wanted)
+    ]
+    studies, roster = await _roster_of(db, {*wanted, *(parent for _, parent in guardians)})
+    family: dict[OID, set[SchoolId]] = {}
+    for child, parent in guardians:
+        family.setdefault(child, set()).update(roster.get(parent, ()))
+    return Presence(
+        studies={oid: frozenset(studies[oid]) for oid in wanted if oid in studies},
+        roster={oid: frozenset(roster[oid]) for oid in wanted if oid in roster},
+        family={oid: frozenset(schools) for oid, schools in family.items() if schools},
+    )
+
+
+async def _roster_of(
+    db: SqlConnection, oids: Iterable[OID]
+) -> tuple[dict[OID, set[SchoolId]], dict[OID, set[SchoolId]]]:
+    """The schools ``oids`` study at, and whose roster they are on."""
     wanted = sorted(set(oids))
     studies: dict[OID, set[SchoolId]] = {}
     roster: dict[OID, set[SchoolId]] = {}
@@ -207,10 +228,13 @@ async def load_presence(db: SqlConnection, oids: Iterable[OID]) -> Presence:
         ),
     ]:
         roster.setdefault(OID(int(oid)), set()).add(SchoolId(school))
-    return Presence(
-        studies={oid: frozenset(schools) for oid, schools in studies.items()},
-        roster={oid: frozenset(schools) for oid, schools in roster.items()},
-    )
+    return studies, roster
+
+
+async def existing_schools(db: SqlConnection, ids: Iterable[str]) -> frozenset[SchoolId]:
+    """Those of ``ids`` that are stored schools."""
+    rows = await fetch_in(db, "SELECT id FROM schools WHERE id IN ({})", sorted(set(ids)))
+    return frozenset(SchoolId(school) for (school,) in rows)
 
 
 async def admin_schools(db: SqlConnection, oid: int) -> frozenset[SchoolId]:

@@ -23,7 +23,7 @@ from server.errors import StoreUnavailable
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport, RosterChanges
 from server.roster.document import MAX_OID, RosterDocument
-from server.roster.errors import RosterError, RosterIssue, RosterOutsideSchool
+from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.views import build_directory, build_profile
 
@@ -40,6 +40,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 TxnFunction = Callable[Concatenate[SqlConnection, P], Awaitable[T]]
+
+Imported = tuple[RosterChanges, list[MembershipChange], tuple[str, ...]]
+"""What an import wrote: the table changes, the roster chats' changes, what was kept."""
 
 ROSTER_LOCK = "roster"
 """The lock a roster import holds: one import at a time across all nodes."""
@@ -210,32 +213,37 @@ class SqlStore:
         roster lock, so no other import can change them between the diff,
         the check of an admin's upload and the writes.  The roster chats and
         the audit rows follow in the same transaction; the chats' membership
-        changes are the report's ``chats``.
+        changes are the report's ``chats``.  An admin's refused upload leaves
+        its ``roster.refused`` rows (:meth:`audit_roster_refusal`) once the
+        import is rolled back.
         """
 
-        async def run(db: SqlConnection) -> tuple[RosterChanges, list[MembershipChange]]:
+        async def run(db: SqlConnection) -> Imported:
             await exclusive(db, ROSTER_LOCK)
             return await roster_import.import_document(db, doc, importer, time.time())
 
         try:
-            changes, chats = await self.engine.write(run)
-        except RosterOutsideSchool as exc:
-            if importer is not None:
-                records = roster_import.refusal_audit(exc, importer)
-                await self.engine.write(
-                    lambda db: safety_sql.write_audits(db, records, time.time())
-                )
+            try:
+                changes, chats, kept = await self.engine.write(run)
+            except IntegrityViolation as exc:
+                # The file passed validation, so this is a conflict with stored
+                # rows that the diff did not foresee.  Nothing was written.
+                _log.warning("roster import refused by the database: %s", exc)
+                raise RosterError(
+                    [RosterIssue("", "the database refused the roster; nothing was written")]
+                ) from exc
+        except RosterError as exc:
+            if importer is not None and importer.admin:
+                await self.audit_roster_refusal(exc, importer)
             raise
-        except IntegrityViolation as exc:
-            # The file passed validation, so this is a conflict with stored
-            # rows that the diff did not foresee.  Nothing was written.
-            _log.warning("roster import refused by the database: %s", exc)
-            raise RosterError(
-                [RosterIssue("", f"the database refused the roster ({exc}); nothing was written")]
-            ) from exc
-        report = dataclasses.replace(changes.report, chats=tuple(chats))
+        report = dataclasses.replace(changes.report, chats=tuple(chats), kept=kept)
         _log.info("roster imported: %s; %d roster chats changed", report.summary(), len(chats))
         return report
+
+    async def audit_roster_refusal(self, error: RosterError, importer: Importer) -> None:
+        await self.engine.write(
+            lambda db: roster_import.record_refusal(db, error, importer, time.time())
+        )
 
     # -- ChatStore -------------------------------------------------------------
 

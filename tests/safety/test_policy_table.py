@@ -782,6 +782,10 @@ def test_school_and_class_actions() -> None:
     assert not may_in_school("create_group", TEACHER_A, S2)
     assert may_in_school("be_added_to_group", ANNA_MUM, S1)
     assert not may_in_school("be_added_to_group", ANNA_MUM, S2)
+    assert may_in_school("own_group", TEACHER_A, S1)
+    assert may_in_school("own_group", DIRECTOR, S1)
+    assert not may_in_school("own_group", ANNA_MUM, S1)  # a parent keeps no group's powers
+    assert not may_in_school("own_group", TEACHER_B, S2)  # a parent in the lyceum
     assert may_in_school("moderate_school", DIRECTOR, S1)
     assert not may_in_school("moderate_school", TEACHER_A, S1)
     assert may_in_class("moderate_class", TEACHER_A, A5)

@@ -285,3 +285,92 @@ def test_neither_the_key_nor_tokens_reach_the_log(
     assert key_body not in caplog.text
     assert token not in caplog.text
     assert "key" not in repr(idp).lower()
+
+
+# --- signing with GOST R 34.10-2012, as ESIA ----------------------------------------------
+
+GOST = "GOST3410_2012_256"
+
+
+def gost_verifier(trusted: bytes, clock: ManualClock) -> TokenVerifier:
+    return TokenVerifier(
+        issuer=ISSUER, client_id=CLIENT_ID, certificates=[trusted], clock=clock, algorithms=[GOST]
+    )
+
+
+def test_a_gost_provider_keeps_its_key_private_and_publishes_the_public_key(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    idp = load(tmp_path / "idp", clock, algorithm=GOST)
+
+    key_file = tmp_path / "idp" / "gost-key.pem"
+    public_file = tmp_path / "idp" / "gost-public.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert public_file.read_bytes() == idp.certificate_pem
+    assert idp.certificate_pem.startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert idp.algorithm == GOST
+    assert not (tmp_path / "idp" / "key.pem").exists()  # no RSA key made for nothing
+
+
+def test_its_gost_tokens_pass_the_production_verifier_and_look_like_esias(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    idp = load(tmp_path, clock, algorithm=GOST)
+    token = idp.issue(OID)
+
+    assert decode_segment(token, 0) == {"ver": 1, "typ": "JWT", "sbt": "access", "alg": GOST}
+    assert len(base64.urlsafe_b64decode(token.split(".")[2] + "==")) == 64
+    assert gost_verifier(idp.certificate_pem, clock).verify(token).oid == OID
+    from_file = TokenVerifier.from_files(
+        [tmp_path / "gost-public.pem"],
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        clock=clock,
+        algorithms=[GOST],
+    )
+    assert from_file.verify(token).oid == OID
+    assert refusal_code(verifier_for(load(tmp_path / "rsa", clock), clock), token) == (
+        errors.ALG_NOT_ALLOWED
+    )
+
+
+def test_the_gost_key_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    first = load(tmp_path, clock, algorithm=GOST)
+    token = first.issue(OID)
+    (tmp_path / "gost-public.pem").unlink()
+
+    second = load(tmp_path, clock, algorithm=GOST)
+
+    assert second.certificate_pem == first.certificate_pem
+    assert (tmp_path / "gost-public.pem").read_bytes() == first.certificate_pem
+    assert gost_verifier(second.certificate_pem, clock).verify(token).oid == OID
+
+
+def test_an_unreadable_gost_key_is_a_config_error_and_is_kept(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "gost-key.pem").write_text("not a key")
+    with pytest.raises(ConfigError, match=r"gost-key\.pem"):
+        load(tmp_path, clock, algorithm=GOST)
+    assert (tmp_path / "gost-key.pem").read_text() == "not a key"
+
+
+def test_an_unknown_algorithm_is_a_config_error(tmp_path: Path, clock: ManualClock) -> None:
+    with pytest.raises(ConfigError, match="ES256"):
+        load(tmp_path, clock, algorithm="ES256")
+
+
+def test_the_gost_key_is_not_logged(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    idp = load(tmp_path, clock, algorithm=GOST)
+    token = idp.issue(OID)
+    gost_verifier(idp.certificate_pem, clock).verify(token)
+
+    key_body = (tmp_path / "gost-key.pem").read_text().splitlines()[1]
+    assert key_body not in caplog.text
+    assert token not in caplog.text
+    assert "key" not in repr(idp).lower()

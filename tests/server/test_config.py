@@ -54,6 +54,10 @@ def test_production_refuses_the_development_identity_provider(tmp_path: Path) ->
         ({"ZVONOK_HTTP_PORT": "eighty"}, "http.port"),
         ({"ZVONOK_DEV_IDP_ENABLED": "maybe"}, "dev_idp.enabled"),
         ({"ZVONOK_PROTOCOL_MAX_FRAME": "10"}, "max_frame"),
+        ({"ZVONOK_DEV_IDP_ALGORITHM": "GOST3410_2012_256"}, "esia. algorithms"),
+        ({"ZVONOK_ESIA_VERIFY_WORKERS": "-1"}, "verify_workers"),
+        ({"ZVONOK_ESIA_VERIFY_QUEUE": "0"}, "verify_queue"),
+        ({"ZVONOK_ESIA_VERIFIED_CACHE": "-5"}, "verified_cache"),
     ],
 )
 def test_bad_settings_are_refused_with_the_setting_named(env: dict[str, str], message: str) -> None:
@@ -99,3 +103,17 @@ def test_media_lists_of_urls_come_comma_separated_from_the_environment() -> None
 def test_turn_urls_without_a_secret_do_not_start() -> None:
     with pytest.raises(ConfigError, match="turn_secret"):
         load_config(None, {"ZVONOK_MEDIA_TURN_URLS": "turn:turn.example:3478"})
+
+
+def test_gost_sign_in_is_chosen_by_configuration() -> None:
+    config = load_config(
+        env={
+            "ZVONOK_ESIA_ALGORITHMS": "RS256,GOST3410_2012_256",
+            "ZVONOK_DEV_IDP_ALGORITHM": "GOST3410_2012_256",
+            "ZVONOK_ESIA_VERIFY_WORKERS": "2",
+        }
+    )
+    assert config.esia.algorithms == ("RS256", "GOST3410_2012_256")
+    assert config.dev_idp.algorithm == "GOST3410_2012_256"
+    assert config.esia.verify_workers == 2
+    assert load_config(env={}).esia.algorithms == ("RS256",)

@@ -18,6 +18,7 @@ from server.roster.document import (
     SubjectTeacher,
     load_roster_file,
     parse_roster,
+    parse_roster_bytes,
 )
 from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, ClassId, Person, Role, SchoolId
@@ -394,3 +395,9 @@ def test_the_example_in_the_documentation_is_valid_and_means_what_it_says() -> N
     assert roles(1000100001) == [Role.ADMIN]  # Соколова
     assert roles(1000100201) == [Role.PARENT]  # Белов Дмитрий
     assert roles(1000100202) == []  # Шмидт Томас
+
+
+def test_json_nested_too_deeply_is_an_invalid_file_not_a_crash() -> None:
+    with pytest.raises(RosterError) as caught:
+        parse_roster_bytes(b"[" * 100_000)
+    assert str(caught.value) == "invalid JSON: nested too deeply"

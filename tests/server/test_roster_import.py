@@ -339,11 +339,14 @@ async def test_a_constraint_failure_mid_import_rolls_everything_back(
     await imported(store)
     before = await dump(store)
 
-    def blind_diff(doc: RosterDocument, current: RosterRows) -> diff_module.RosterChanges:
+    def blind_diff(
+        doc: RosterDocument, current: RosterRows, *, name_owners: bool = True
+    ) -> diff_module.RosterChanges:
         # Hide the stored class so the diff misses the conflict and the
         # database's primary key has to catch it, after other writes.
         classes = {k: v for k, v in current.classes.items() if k != CLASS_L}
-        return diff_module.diff_roster(doc, RosterRows(**{**vars_of(current), "classes": classes}))
+        hidden = RosterRows(**{**vars_of(current), "classes": classes})
+        return diff_module.diff_roster(doc, hidden, name_owners=name_owners)
 
     monkeypatch.setattr(roster_import_module, "diff_roster", blind_diff)
 

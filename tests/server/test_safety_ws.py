@@ -715,10 +715,11 @@ async def test_a_student_moved_by_an_upload_loses_the_class_chat_on_open_connect
         CLASS_TEACHER_5A,
         data=json.dumps(roster).encode(),
     )
-    assert (denied.status, denied.code) == (403, "policy.forbidden")
+    assert (denied.status, denied.code) == (403, "roster.outside_school")
     audit = await call(zvonok, "GET", f"{zvonok.base}/api/v1/schools/sosh-1/audit", ADMIN)
     entries = audit.body["entries"]
-    assert [e["action"] for e in entries] == ["roster.import", "roster.change"]
+    assert [e["action"] for e in entries] == ["roster.import", "roster.change", "roster.refused"]
+    assert entries[2]["actor"] == CLASS_TEACHER_5A
     assert entries[1]["actor"] == ADMIN
     assert entries[1]["details"] == {
         "table": "class_members",
