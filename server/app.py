@@ -31,6 +31,7 @@ from .appkeys import (
     GUARD,
     PENDING,
     PERSON_REQUESTS,
+    RETENTION,
     SESSIONS,
     STORE,
 )
@@ -53,6 +54,7 @@ from .logsafety import RequestLog, install
 from .policy.guard import Guard
 from .policy.limits import SendLimits
 from .preauth import PendingConnections
+from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.http import routes as room_routes
 from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOMS
@@ -158,13 +160,16 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = create_store(config.storage.database)
     await store.open()
     app[STORE] = store
+    sweep = app[RETENTION] = RetentionSweep(store, app[CLOCK], config.storage)
     try:
         if config.storage.seed_demo:
             report = await seed_demo(store)
             if report is not None:
                 log.info("seeded the demo school: %s", report.summary())
+        sweep.start()
         yield
     finally:
+        await sweep.stop()
         await store.close()
 
 

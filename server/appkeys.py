@@ -17,12 +17,14 @@ from .config import Config
 from .http_limits import PersonRequests
 from .policy.guard import Guard
 from .preauth import PendingConnections
+from .retention import RetentionSweep
 from .sessions import Sessions
 from .store.base import Store
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", Store)
+RETENTION = web.AppKey("retention", RetentionSweep)
 BUS = web.AppKey("bus", Bus)
 GATE = web.AppKey("gate", AccessGate)
 SESSIONS = web.AppKey("sessions", Sessions)

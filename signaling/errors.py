@@ -472,9 +472,10 @@ CODES: Final[Mapping[str, ErrorCode]] = _codes
 
 
 def http_status(code: str) -> int:
-    """The HTTP status ``code`` is answered with (400 for a code that never crosses HTTP)."""
-    status = CODES[code].http
-    return 400 if status is None else status
+    """The HTTP status ``code`` is answered with (400 for a code that never crosses HTTP,
+    or one the catalogue lacks: a test's own)."""
+    entry = CODES.get(code)
+    return 400 if entry is None or entry.http is None else entry.http
 
 
 class ProtocolError(Exception):

@@ -42,7 +42,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("policy", ("server.policy",)),
-    ("store", ("server.store",)),
+    ("store", ("server.retention", "server.store")),
     ("roster", ("server.roster",)),
     ("shared models", ("server.model",)),
     (

@@ -1,8 +1,8 @@
 """The storage interface the server codes against.
 
-One :class:`Store` protocol, with a SQLite implementation for the embedded
-default (:class:`server.store.sqlite.SqliteStore`) and, later, a PostgreSQL
-one.  Which one runs is chosen at start-up from the DSN
+One :class:`Store` protocol, implemented once
+(:class:`server.store.sqlstore.SqlStore`) over two engines: SQLite for the
+embedded default, PostgreSQL for several nodes.  Which one runs is chosen at start-up from the DSN
 (:func:`server.store.create_store`); the store is opened and closed in the
 application's ``cleanup_ctx``.
 
@@ -25,6 +25,7 @@ from server.roster.document import RosterDocument
 from server.roster.errors import RosterError
 from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
+from server.store.retention import Swept
 
 
 class ChatStore(Protocol):
@@ -34,7 +35,7 @@ class ChatStore(Protocol):
     must (membership, authorship, the idempotency key), takes the chat's
     next sequence number, stores the event and commits before returning.
     A refusal raises a :class:`~server.errors.ZvonokError` from
-    :mod:`server.chats.errors` and stores nothing.
+    :mod:`server.errors.chats` and stores nothing.
 
     Idempotency keys are per person: the same ``(person, key)`` with the same
     request returns the first :class:`Ack` again with ``duplicate=True``;
@@ -441,4 +442,9 @@ class Store(ChatStore, SafetyStore, RoomStore, Protocol):
 
     async def roster_rows(self) -> RosterRows:
         """Every row of every roster table, from one snapshot."""
+        ...
+
+    async def sweep(self, *, now: float, idempotency_keys: float) -> Swept:
+        """Delete what the retention settings let go: idempotency keys older
+        than ``idempotency_keys`` seconds (docs/chats.md, "Retention")."""
         ...

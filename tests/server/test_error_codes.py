@@ -10,7 +10,6 @@ import pytest
 from media import errors as media_errors
 from server import http_limits
 from server.auth import errors as auth_errors
-from server.errors import ZvonokError
 from server.errors import chats as chat_errors
 from server.errors import rooms as room_errors
 from server.errors import safety as safety_errors
@@ -18,11 +17,6 @@ from server.roster import errors as roster_errors
 from signaling.errors import CODES, CloseCode
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_a_code_outside_the_catalogue_is_refused() -> None:
-    with pytest.raises(ValueError, match="not in the catalogue"):
-        ZvonokError("chat.nonsense", "no such code")
 
 
 def test_the_status_is_the_catalogues() -> None:

@@ -65,6 +65,8 @@ from tests.server.test_chats_ws import (
 )
 from tests.server.test_http_chats import call, post_message
 
+pytestmark = pytest.mark.both_engines
+
 CLASS_5B = "class:sosh-1-5b"
 ADMIN = 1000100001  # admin only
 STUDENT_5B = 1000100126
