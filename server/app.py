@@ -40,12 +40,14 @@ from .appkeys import (
 from .auth import DevIdentityProvider, TokenVerifier
 from .auth.esia import GOST_ALG
 from .auth.offload import SignaturePool
+from .auth.web import browser_credential, sign_in_context
+from .auth.web import routes as sign_in_routes
 from .bus import LocalBus
 from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
-from .config import Config
+from .config import LOCAL_ESIA_PREFIX, Config
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
 from .http_api import error_middleware, error_response
@@ -130,6 +132,8 @@ def make_app(
         app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_identity)
+    if config.browser_sign_in:
+        app.cleanup_ctx.append(sign_in_context)
     app.cleanup_ctx.append(_bus)
     app.cleanup_ctx.append(_rooms)
     app.on_shutdown.append(_close_sessions)
@@ -138,10 +142,17 @@ def make_app(
     app.add_routes(chat_routes)
     app.add_routes(safety_routes)
     app.add_routes(room_routes)
+    if config.browser_sign_in:
+        app.add_routes(sign_in_routes)
+    else:
+        log.warning("no [esia] portal_url: browsers cannot sign in, only Bearer tokens work")
     if config.dev_idp.enabled:
+        from .auth.devesia import local_esia_app
         from .devlogin import routes as dev_routes
 
         app.add_routes(dev_routes)
+        if not config.esia.portal_url:  # the embedded default signs in through the local ESIA
+            app.add_subapp(LOCAL_ESIA_PREFIX + "/", local_esia_app(config, app[CLOCK]))
     return app
 
 
@@ -287,6 +298,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         bus=app[BUS],
         chat_config=config.chat,
         pending=app[PENDING],
+        browser=browser_credential(request),
     )
     await connection.run()
     return ws

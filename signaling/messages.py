@@ -44,15 +44,18 @@ class Message:
 class Hello(Message):
     """Opens a session.
 
-    ``{"v": 1, "token": "<ESIA access token>", "client": "web/1.4",
-    "resume": {"class:5a": 41, ...}?}``.  With ``resume`` (chat id to the
-    highest seq the client has seen) the server sends every chat event after
-    those positions, then ``synced``; without it, only live events.
+    ``{"v": 1, "token": "<ESIA access token>"?, "client": "web/1.4",
+    "resume": {"class:5a": 41, ...}?}``.  Without ``token`` the session is
+    the browser's: the server signs it in by the session cookie the upgrade
+    request carried (and only if its ``Origin`` is the server's own).  With
+    ``resume`` (chat id to the highest seq the client has seen) the server
+    sends every chat event after those positions, then ``synced``; without
+    it, only live events.
     """
 
     TYPE: ClassVar[str] = "hello"
     version: int
-    token: str
+    token: str | None
     client: str
     resume: dict[str, int] | None = None
 
@@ -67,13 +70,15 @@ class Hello(Message):
     def decode(cls, body: Body) -> Self:
         return cls(
             version=body.integer("v", lo=0, hi=65535),
-            token=body.text("token", max_len=MAX_TOKEN_LENGTH),
+            token=body.opt_text("token", max_len=MAX_TOKEN_LENGTH),
             client=body.text("client", max_len=64),
             resume=body.opt_positions("resume", max_items=MAX_POSITIONS),
         )
 
     def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"v": self.version, "token": self.token, "client": self.client}
+        out: dict[str, Any] = {"v": self.version, "client": self.client}
+        if self.token is not None:
+            out["token"] = self.token
         if self.resume is not None:
             out["resume"] = self.resume
         return out

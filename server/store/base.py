@@ -26,6 +26,8 @@ from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 
+from .web_sql import SignIn, WebSession
+
 
 class ChatStore(Protocol):
     """Chats, their members and their event logs (see server/chats/model.py).
@@ -384,7 +386,38 @@ class RoomStore(Protocol):
         ...
 
 
-class Store(ChatStore, SafetyStore, RoomStore, Protocol):
+class WebSessionStore(Protocol):
+    """Browser sign-ins under way and signed-in browsers (``server/auth/session.py``).
+
+    Secrets arrive as SHA-256 digests, except the ESIA tokens kept for renewal.
+    """
+
+    async def put_sign_in(self, state_digest: str, sign_in: SignIn, now: float) -> None: ...
+
+    async def take_sign_in(self, state_digest: str) -> SignIn | None:
+        """The sign-in of this state, deleted in the same transaction (good once)."""
+        ...
+
+    async def create_web_session(self, session: WebSession) -> None: ...
+
+    async def web_session(self, id_digest: str) -> WebSession | None: ...
+
+    async def renew_web_session(
+        self,
+        id_digest: str,
+        *,
+        old_refresh_token: str,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: float,
+    ) -> bool:
+        """Swap the tokens if the refresh token is still the old one (compare and set)."""
+        ...
+
+    async def end_web_session(self, id_digest: str) -> bool: ...
+
+
+class Store(ChatStore, SafetyStore, RoomStore, WebSessionStore, Protocol):
     """Persistent state: the roster, the chats and the rooms."""
 
     async def open(self) -> None:

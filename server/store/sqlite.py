@@ -41,7 +41,7 @@ from server.roster.views import build_directory, build_profile
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Report
 from server.safety.model import Outcome as ReportOutcome
 
-from . import chat_sql, rooms_sql, roster_import, roster_sql, safety_sql
+from . import chat_sql, rooms_sql, roster_import, roster_sql, safety_sql, web_sql
 from .batch_writer import BatchWriter, Outcome, ThreadSession
 from .group_commit import GroupCommit
 from .migrate import Migration, bundled_migrations, migrate
@@ -860,3 +860,44 @@ class SqliteStore:
     async def close_attendance(self, now: float) -> int:
         async with self._chat_write() as db:
             return await rooms_sql.close_attendance(db, now)
+
+    # -- browser sign-ins and sessions (web_sql) ---------------------------------
+
+    async def put_sign_in(self, state_digest: str, sign_in: web_sql.SignIn, now: float) -> None:
+        async with self.transaction() as db:
+            await web_sql.put_sign_in(db, state_digest, sign_in, now)
+
+    async def take_sign_in(self, state_digest: str) -> web_sql.SignIn | None:
+        async with self.transaction() as db:
+            return await web_sql.take_sign_in(db, state_digest)
+
+    async def create_web_session(self, session: web_sql.WebSession) -> None:
+        async with self.transaction() as db:
+            await web_sql.create_session(db, session)
+
+    async def web_session(self, id_digest: str) -> web_sql.WebSession | None:
+        async with self._snapshot() as db:
+            return await web_sql.session(db, id_digest)
+
+    async def renew_web_session(
+        self,
+        id_digest: str,
+        *,
+        old_refresh_token: str,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: float,
+    ) -> bool:
+        async with self.transaction() as db:
+            return await web_sql.renew_session(
+                db,
+                id_digest,
+                old_refresh_token=old_refresh_token,
+                access_token=access_token,
+                refresh_token=refresh_token,
+                access_expires_at=access_expires_at,
+            )
+
+    async def end_web_session(self, id_digest: str) -> bool:
+        async with self.transaction() as db:
+            return await web_sql.end_session(db, id_digest)
