@@ -42,6 +42,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("oid", type=int)
     token.add_argument("--lifetime", type=float, help="seconds (default: from config)")
 
+    esia = commands.add_parser(
+        "dev-esia", help="run the development provider's local ESIA as a process of its own"
+    )
+    esia.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    esia.add_argument("--port", type=int, default=0, help="listen port (default: any free one)")
+    esia.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="a callback registered for [esia] client_id (default: this config's)",
+    )
+
     roster = commands.add_parser("roster", help="school roster")
     roster_commands = roster.add_subparsers(dest="roster_command", required=True)
     importer = roster_commands.add_parser("import", help="import a roster JSON file")
@@ -65,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_serve(config, args.host, args.port))
         if args.command == "dev-token":
             return _run(_dev_token(config, args.oid, args.lifetime))
+        if args.command == "dev-esia":
+            return _run(_dev_esia(config, args.host, args.port, tuple(args.redirect_uri)))
         return _run(_import(config, args.file))
     except (ConfigError, ZvonokError) as exc:
         print(f"zvonok: {exc}", file=sys.stderr)
@@ -146,6 +160,35 @@ async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
         return 1
     idp = dev_identity_provider(config, SystemClock())
     print(idp.issue(oid, lifetime=lifetime or config.dev_idp.token_lifetime))
+    return 0
+
+
+async def _dev_esia(config: Config, host: str, port: int, redirect_uris: tuple[str, ...]) -> int:
+    """Serve the local ESIA alone; prints its base URL (the ``[esia] portal_url`` to use)."""
+    from .auth.devesia import local_esia_app
+
+    if not config.dev_idp.enabled:
+        print("zvonok: the development identity provider is off", file=sys.stderr)
+        return 1
+    app = local_esia_app(config, SystemClock(), redirect_uris=redirect_uris, own_store=True)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    server = site._server
+    sockets = getattr(server, "sockets", None) or ()
+    bound = sockets[0].getsockname()[1] if sockets else port
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"local ESIA on http://{host}:{bound}/", flush=True)
+    await stop.wait()
+    await runner.cleanup()
     return 0
 
 

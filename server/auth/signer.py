@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -161,10 +161,10 @@ def signer_from_pem(
         return GostRequestSigner(gost_key, digest)
     try:
         rsa_key = serialization.load_der_private_key(blocks[0].der, password=None)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{name} is neither a GOST nor an RSA private key") from exc
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ConfigError(f"{name} does not match its certificate (an RSA one)") from exc
     if not isinstance(rsa_key, rsa.RSAPrivateKey):
-        raise ConfigError(f"{name} is neither a GOST nor an RSA private key")
+        raise ConfigError(f"{name} does not match its certificate (an RSA one)")
     public = serialization.load_der_public_key(spki)
     if not isinstance(public, rsa.RSAPublicKey) or public.public_numbers() != (
         rsa_key.public_key().public_numbers()
