@@ -184,10 +184,12 @@ async def load_then_kill(
     killed = asyncio.Event()
     in_flight = 0
     first_ack = 0.0
+    started = asyncio.Event()  # a send began (in_flight went up)
 
     async def one(outcome: Outcome) -> None:
         nonlocal in_flight, first_ack
         in_flight += 1
+        started.set()
         try:
             outcome.ack = await transport.send(outcome.oid, outcome.key, outcome.text)
         except Exception as exc:
@@ -237,6 +239,13 @@ async def load_then_kill(
             # inside one (the seed is printed, so a failure replays).
             result.kill_delay = rng.uniform(0.0, (time.monotonic() - first_ack) / 10)
             await asyncio.sleep(result.kill_delay)
+            # Group commit acknowledges a batch at once: every send may have
+            # just been answered, with the next ones not begun.  Kill when
+            # one is out again (a condition, not a delay).
+            async with asyncio.timeout(20):
+                while in_flight == 0:
+                    started.clear()
+                    await started.wait()
         result.in_flight_at_kill = in_flight
         killed.set()
         await server.kill()
