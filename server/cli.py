@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -96,6 +97,13 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 async def _serve(config: Config, host: str | None, port: int | None) -> int:
     from .app import make_app
 
+    # --host and --port move the server, and so the public URL derived from them.
+    config = dataclasses.replace(
+        config,
+        http=dataclasses.replace(
+            config.http, host=host or config.http.host, port=port or config.http.port
+        ),
+    )
     app = make_app(config)
     runner = web.AppRunner(app, handle_signals=False)  # its settings: app.handler_args
     try:
@@ -126,8 +134,10 @@ async def _banner(app: web.Application, base: str) -> None:
     config = app[CONFIG]
     socket_url = "ws" + base.removeprefix("http")  # http → ws, https → wss
     lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {socket_url}/ws"]
+    if config.browser_sign_in:
+        lines.append(f"Sign in: open {config.public_url}/ and click «Войти через Госуслуги»")
     if config.dev_idp.enabled:
-        lines.append(f"Sign in as a demo person: {base}/dev/login")
+        lines.append(f"Tokens for bots and scripts: {base}/dev/login")
         class_teachers = [
             e
             for e in await app[STORE].directory()

@@ -9,7 +9,9 @@ names ESIA's URL and its own key.  Both run on the system clock.
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import signal
 import socket
 import sys
@@ -110,3 +112,57 @@ async def test_sign_in_through_a_local_esia_in_its_own_process(
     finally:
         await browser.close()
         await runner.cleanup()
+
+
+async def test_a_newcomer_on_zvonok_serve_clicks_sign_in_and_comes_back_signed_in(
+    tmp_path: Path,
+) -> None:
+    """The issue's check: `make serve`, «Войти через Госуслуги», the local ESIA, consent."""
+    probe = bound_socket()
+    port = probe.getsockname()[1]
+    probe.close()  # zvonok serve binds it again at once (reuse_address)
+    env = {
+        **os.environ,
+        "ZVONOK_STORAGE_DATABASE": f"sqlite:{tmp_path / 'zvonok.db'}",
+        "ZVONOK_DEV_IDP_DIRECTORY": str(tmp_path / "dev-idp"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    browser = Browser()
+    try:
+        assert process.stdout is not None
+        banner = ""
+        async with asyncio.timeout(START_TIMEOUT):
+            while "Войти через Госуслуги" not in banner:
+                line = await process.stdout.readline()
+                assert line, "the server exited before it was ready"
+                banner += line.decode()
+        base = f"http://127.0.0.1:{port}"
+        assert f"open {base}/ and click" in banner
+        landing = await browser.get(base + "/")
+        href = re.search(r'href="(/auth/login[^"]*)"', landing.text)
+        assert href is not None and "Войти через Госуслуги" in landing.text
+        picker = await browser.get(base + html.unescape(href.group(1)))
+        assert picker.url.startswith(base + "/dev-esia/aas/oauth2/v2/ac")
+        form, choice = picker.forms[0], picker.forms[0].buttons[0]
+        consent = await browser.submit(picker, form, choice)
+        assert "Предоставление прав доступа" in consent.text
+        form, allow = button(consent, "Предоставить")
+        home = await browser.submit(consent, form, allow)
+        assert home.url == base + "/" and "Вы вошли как" in home.text and "Выйти" in home.text
+    finally:
+        await browser.close()
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(START_TIMEOUT):
+            await process.wait()
