@@ -76,9 +76,10 @@ class Hello(Message):
         )
 
     def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"v": self.version, "client": self.client}
+        out: dict[str, Any] = {"v": self.version}
         if self.token is not None:
             out["token"] = self.token
+        out["client"] = self.client
         if self.resume is not None:
             out["resume"] = self.resume
         return out

@@ -49,12 +49,15 @@ class SignInServer:
         return next(e for e in self.directory if any(r.role is role for r in e.roles))
 
 
-def sign_in_config(tmp_path: Path, base: str, **esia: object) -> Config:
+def sign_in_config(
+    tmp_path: Path, base: str, *, dev_algorithm: str = "RS256", **esia: object
+) -> Config:
     config = test_config(tmp_path)
     return dataclasses.replace(
         config,
         web=WebConfig(public_url=base),
         esia=dataclasses.replace(EsiaConfig(leeway=0.0), **esia),  # type: ignore[arg-type]
+        dev_idp=dataclasses.replace(config.dev_idp, algorithm=dev_algorithm),
     )
 
 
@@ -62,10 +65,10 @@ def sign_in_config(tmp_path: Path, base: str, **esia: object) -> Config:
 async def start_sign_in_server(tmp_path: Path) -> AsyncIterator[object]:
     runners: list[web.AppRunner] = []
 
-    async def start(clock: Clock, **esia: object) -> SignInServer:
+    async def start(clock: Clock, **options: object) -> SignInServer:
         sock = bound_socket()
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        app = make_app(sign_in_config(tmp_path, base, **esia), clock=clock)
+        app = make_app(sign_in_config(tmp_path, base, **options), clock=clock)  # type: ignore[arg-type]
         runner = web.AppRunner(app, handler_cancellation=True)
         await runner.setup()
         runners.append(runner)

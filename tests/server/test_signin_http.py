@@ -75,6 +75,20 @@ async def test_the_whole_flow_signs_in_and_the_cookie_is_a_session(
     assert teacher.full_name in landing.text and "Выйти" in landing.text
 
 
+async def test_the_flow_with_gost_signed_tokens_checked_in_the_worker_pool(
+    start_sign_in_server: Start, browser: Browser
+) -> None:
+    """As ESIA signs today: the access and id tokens are GOST, checked off the event loop."""
+    server = await start_sign_in_server(
+        ManualClock(),
+        dev_algorithm="GOST3410_2012_256",
+        algorithms=("RS256", "GOST3410_2012_256"),
+    )
+    assert server.esia.idp.algorithm == "GOST3410_2012_256"
+    me = await sign_in(browser, server)
+    assert me.status == 200 and f'"oid": {server.person(Role.TEACHER).person.oid}' in me.text
+
+
 async def test_session_cookie_is_httponly_and_samesite(
     start_sign_in_server: Start, browser: Browser
 ) -> None:

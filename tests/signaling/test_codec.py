@@ -41,6 +41,7 @@ LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_bu
 
 CLIENT_SAMPLES: list[Message] = [
     Hello(version=1, token="header.payload.signature", client="web/1.0"),
+    Hello(version=1, token=None, client="web/1.0"),  # a browser signing in by its cookie
     Reauth(token="a.b.c"),
     Ping(),
 ]
@@ -183,7 +184,7 @@ def test_invalid_messages(obj: object, code: str) -> None:
 
 
 def test_error_names_the_field_and_keeps_the_request_id() -> None:
-    error = _code(pack({"type": "hello", "id": 9, "body": {"v": 1, "client": "c"}}))
+    error = _code(pack({"type": "hello", "id": 9, "body": {"v": 1, "token": 5, "client": "c"}}))
     assert error.code == codes.MESSAGE_INVALID
     assert "hello.token" in error.message
     assert error.request_id == 9
