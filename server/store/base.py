@@ -259,7 +259,17 @@ class SafetyStore(Protocol):
 
     async def report_recipients(self, report_id: int) -> set[int]: ...
 
-    async def reports_for(self, oid: int, *, status: str | None, limit: int) -> list[Report]: ...
+    async def reports_for(
+        self,
+        oid: int,
+        *,
+        schools: Sequence[str],
+        status: str | None,
+        before: int | None,
+        limit: int,
+    ) -> list[Report]:
+        """Reports ``oid`` may moderate (sent to her, or of a chat of ``schools``), newest first."""
+        ...
 
     async def reports_by(self, oid: int, *, limit: int) -> list[Report]: ...
 
