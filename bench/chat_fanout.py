@@ -21,6 +21,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import sys
 import time
 from array import array
@@ -34,7 +35,7 @@ import aiohttp
 from loadgen import Mode, Target, WorkerSpec, worker_main
 from procstats import cpu_seconds, rss_kib
 from roster_gen import CLASS_SIZE, ClassSpec, make_roster
-from servers import Server, running
+from servers import POSTGRES_SETTINGS, REPO, Server, running
 
 TARGETS: tuple[Target, ...] = ("baseline", "zvonok")
 READY_TIMEOUT = 180.0  # token signing and 5,000 handshakes on a busy 2-core machine
@@ -61,9 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _idle(args)
     mode: Mode = "peak" if args.peak else "rate"
     outcomes: dict[str, Outcome] = {}
+    stores = ("sqlite", "postgresql") if args.store == "both" else (args.store,)
     for target in _targets(args):
-        print(f"… {target}: {mode} run, {args.classes} classes × {CLASS_SIZE}", flush=True)
-        outcomes[target] = _guard(functools.partial(_chat_run, target, mode, args))
+        for store in stores if target == "zvonok" else ("",):
+            name = f"zvonok ({store})" if target == "zvonok" and len(stores) > 1 else target
+            print(f"… {name}: {mode} run, {args.classes} classes × {CLASS_SIZE}", flush=True)
+            outcomes[name] = _guard(functools.partial(_chat_run, target, mode, args, store))
+    if "postgresql" in stores:
+        settings = ", ".join(f"{k}={v}" for k, v in POSTGRES_SETTINGS.items())
+        print(f"PostgreSQL {_postgres_version()}, defaults but: {settings}")
     _print_chat(outcomes, mode)
     return 0 if all(o.failure is None for o in outcomes.values()) else 1
 
@@ -91,6 +98,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--procs", type=int, default=0, help="client processes (default 1; idle 2)")
     parser.add_argument("--text-len", type=int, default=64, help="characters of padding per text")
     parser.add_argument("--only", choices=TARGETS, help="run one target only")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="Zvonok's store (default sqlite; both: Zvonok once on each)",
+    )
     parser.add_argument(
         "--synchronous",
         choices=("FULL", "NORMAL"),
@@ -194,9 +207,22 @@ def _split(classes: list[ClassSpec], procs: int) -> list[tuple[ClassSpec, ...]]:
 # -- the fan-out runs ---------------------------------------------------------------
 
 
-def _chat_run(target: Target, mode: Mode, args: argparse.Namespace) -> Outcome:
+def _postgres_version() -> str:
+    import subprocess
+
+    sys.path.insert(0, str(REPO))
+    from tests.pgserver import find_bindir
+
+    out = subprocess.run(  # noqa: S603
+        [str(find_bindir() / "postgres"), "--version"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"\d+\.\d+", out.stdout)
+    return found[0] if found else out.stdout.strip()
+
+
+def _chat_run(target: Target, mode: Mode, args: argparse.Namespace, store: str) -> Outcome:
     classes = make_roster(args.classes)[1]
-    with running(target, args.classes, args.synchronous) as server:
+    with running(target, args.classes, args.synchronous, store=store or "sqlite") as server:
         shares = _split(classes, args.procs or 1)
         specs = [
             WorkerSpec(
@@ -233,8 +259,10 @@ def _measure_chat(server: Server, workers: Workers, args: argparse.Namespace) ->
     start = t0 + args.warmup
     time.sleep(max(0.0, start - time.perf_counter()))
     server_cpu, client_cpu = cpu_seconds(server.pid), workers.cpu_seconds()
+    database_cpu = server.database_cpu()
     time.sleep(max(0.0, start + args.duration - time.perf_counter()))
     server_cpu = cpu_seconds(server.pid) - server_cpu
+    database_cpu = server.database_cpu() - database_cpu
     client_cpu = workers.cpu_seconds() - client_cpu
     rss = rss_kib(server.pid)
     results = workers.expect("result", args.drain + 60)
@@ -259,6 +287,7 @@ def _measure_chat(server: Server, workers: Workers, args: argparse.Namespace) ->
         "server CPU % of a core": 100 * server_cpu / args.duration,
         "server CPU µs/delivery": 1e6 * server_cpu / deliveries if deliveries else None,
         "server RSS MiB": rss / 1024,
+        "PostgreSQL CPU s": database_cpu if server.database_pid else None,
         "client CPU s": client_cpu,
         "schedule lag max ms": max(r["max_lag"] for r in results) * 1000 if open_loop else None,
     }
@@ -283,21 +312,24 @@ def _print_chat(outcomes: dict[str, Outcome], mode: Mode) -> None:
     for target, outcome in outcomes.items():
         if outcome.failure:
             print(f"{target}: not measured: {outcome.failure}")
-    zvonok = outcomes.get("zvonok")
     baseline = outcomes.get("baseline")
-    if zvonok is None or zvonok.failure:
-        return
+    for name, zvonok in outcomes.items():
+        if name.startswith("zvonok") and not zvonok.failure:
+            _verdict(name, zvonok, baseline, mode)
+
+
+def _verdict(name: str, zvonok: Outcome, baseline: Outcome | None, mode: Mode) -> None:
     z = zvonok.figures
     if mode == "rate":
         p99, rate = z["p99 ms"], z["deliveries/s"] or 0.0
         verdict = "met" if p99 is not None and p99 < P99_TARGET_MS else "MISSED"
         if abs(rate - TARGET_RATE) > 0.1 * TARGET_RATE:
             verdict = f"not judged: the target is stated at {TARGET_RATE:,} deliveries/s"
-        print(f"target p99 < {P99_TARGET_MS:.0f} ms at {rate:,.0f} deliveries/s: {verdict}")
+        print(f"{name}: target p99 < {P99_TARGET_MS:.0f} ms at {rate:,.0f} deliveries/s: {verdict}")
     elif baseline is not None and not baseline.failure:
         ratio = _ratio(z["deliveries/s"], baseline.figures["deliveries/s"])
         verdict = "met" if ratio is not None and ratio >= PEAK_TARGET else "MISSED"
-        print(f"target peak deliveries/s >= {PEAK_TARGET:.0%} of the baseline's: {verdict}")
+        print(f"{name}: target peak deliveries/s >= {PEAK_TARGET:.0%} of the baseline's: {verdict}")
 
 
 def _table(outcomes: dict[str, Outcome]) -> str:
@@ -305,14 +337,14 @@ def _table(outcomes: dict[str, Outcome]) -> str:
     keys: list[str] = []
     for outcome in outcomes.values():
         keys += [k for k in outcome.figures if k not in keys]
-    show_ratio = names == list(TARGETS)
-    header = ["", *names] + (["zvonok/baseline"] if show_ratio else [])
+    compared = names[1:] if names[:1] == ["baseline"] else []
+    header = ["", *names] + [f"{n}/baseline" for n in compared]
     rows = [header]
     for key in keys:
         values = [outcomes[n].figures.get(key) for n in names]
         row = [key, *(_fmt(v) for v in values)]
-        if show_ratio:
-            ratio = _ratio(values[1], values[0])
+        for value in values[1 : 1 + len(compared)]:
+            ratio = _ratio(value, values[0])
             row.append("" if ratio is None else f"{ratio:.2f}×")
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

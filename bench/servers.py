@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from procstats import free_port, wait_for_port
+from procstats import cpu_seconds, free_port, wait_for_port
 from roster_gen import write_roster
 
 BENCH = Path(__file__).resolve().parent
@@ -29,10 +30,41 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     idp_dir: str | None
+    database_pid: int | None = None  # PostgreSQL's postmaster, if Zvonok runs on one
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def database_cpu(self) -> float:
+        """CPU seconds of the PostgreSQL server's processes (0 without one)."""
+        if self.database_pid is None:
+            return 0.0
+        pids = [self.database_pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.database_pid:
+                    pids.append(int(stat.parent.name))
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError):  # a backend that ended meanwhile
+                total += cpu_seconds(pid)
+        # What ended backends used is the postmaster's children's time.
+        stat = Path(f"/proc/{self.database_pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return total + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+# PostgreSQL as a production node would run it: every commit flushed to disk
+# (fsync, synchronous_commit, full_page_writes at their defaults: on), the
+# rest of the defaults but memory. Printed with the results.
+POSTGRES_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "shared_buffers": "256MB",
+    "max_connections": "100",
+    "log_min_messages": "warning",
+}
 
 
 def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str, str]:
@@ -67,18 +99,45 @@ def running(
     classes: int,
     synchronous: str = "FULL",
     extra_env: dict[str, str] | None = None,
+    store: str = "sqlite",
 ) -> Iterator[Server]:
     """Start ``target`` ("zvonok" or "baseline") on a free port; stop it on exit.
 
-    Zvonok gets a fresh database (SQLite ``synchronous`` as given) with a
-    generated roster of ``classes`` classes, and a dev identity provider whose
-    keys are made here first so the load generator can sign tokens the server
-    accepts.  ``extra_env`` adds settings (``ZVONOK_DEV_IDP_ALGORITHM`` also
-    chooses the key made here).  Everything lives in a temporary directory,
-    removed afterwards.
+    Zvonok gets a fresh database (SQLite ``synchronous`` as given, or, with
+    ``store`` "postgresql", a PostgreSQL server of its own started here with
+    :data:`POSTGRES_SETTINGS`) with a generated roster of ``classes``
+    classes, and a dev identity provider whose keys are made here first so
+    the load generator can sign tokens the server accepts.  ``extra_env``
+    adds settings (``ZVONOK_DEV_IDP_ALGORITHM`` also chooses the key made
+    here).  Everything lives in a temporary directory, removed afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp:
-        yield from _running(target, Path(tmp), classes, synchronous, extra_env or {})
+        env = extra_env or {}
+        if store == "postgresql" and target == "zvonok":
+            with _postgres() as (database, postmaster):
+                env = {**env, "ZVONOK_STORAGE_DATABASE": database}
+                for server in _running(target, Path(tmp), classes, synchronous, env):
+                    yield dataclasses.replace(server, database_pid=postmaster)
+        else:
+            yield from _running(target, Path(tmp), classes, synchronous, env)
+
+
+@contextlib.contextmanager
+def _postgres() -> Iterator[tuple[str, int]]:
+    """A PostgreSQL server for one run: the DSN of its empty database, its pid."""
+    import asyncio
+
+    sys.path.insert(0, str(REPO))
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer(settings=POSTGRES_SETTINGS)
+    try:
+        server.start()
+        name = asyncio.run(server.create_database(migrated=False))
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        yield server.dsn(name), postmaster
+    finally:
+        server.stop()
 
 
 def _running(

@@ -29,6 +29,7 @@ from .appkeys import (
     PERSON_REQUESTS,
     PRESENCE,
     REPORTS,
+    RETENTION,
     ROOM_CONTROLS,
     ROOM_MEDIA,
     ROOMS,
@@ -58,6 +59,7 @@ from .http_rooms import routes as room_routes
 from .http_safety import routes as safety_routes
 from .logsafety import RequestLog, install
 from .preauth import PendingConnections
+from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
@@ -172,13 +174,16 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = create_store(config.storage.database)
     await store.open()
     app[STORE] = store
+    sweep = app[RETENTION] = RetentionSweep(store, app[CLOCK], config.storage)
     try:
         if config.storage.seed_demo:
             report = await seed_demo(store)
             if report is not None:
                 log.info("seeded the demo school: %s", report.summary())
+        sweep.start()
         yield
     finally:
+        await sweep.stop()
         await store.close()
 
 

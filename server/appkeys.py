@@ -14,6 +14,7 @@ from .clock import Clock
 from .config import Config
 from .http_limits import PersonRequests
 from .preauth import PendingConnections
+from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
@@ -27,6 +28,7 @@ from .store.base import Store
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", Store)
+RETENTION = web.AppKey("retention", RetentionSweep)
 BUS = web.AppKey("bus", Bus)
 GATE = web.AppKey("gate", AccessGate)
 SESSIONS = web.AppKey("sessions", Sessions)

@@ -1,4 +1,5 @@
-"""The ``zvonok`` command: serve, issue development tokens, import rosters."""
+"""The ``zvonok`` command: serve, issue development tokens, import rosters,
+migrate and copy databases."""
 
 from __future__ import annotations
 
@@ -60,6 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer = roster_commands.add_parser("import", help="import a roster JSON file")
     importer.add_argument("file", type=Path)
 
+    database = commands.add_parser("db", help="the database")
+    db_commands = database.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("migrate", help="bring the configured database to the current schema")
+    copier = db_commands.add_parser(
+        "copy", help="copy a database (an embedded SQLite file) into an empty one"
+    )
+    copier.add_argument("source", help="the DSN to copy from, e.g. sqlite:var/zvonok.db")
+    copier.add_argument(
+        "target", nargs="?", help="the DSN to copy into (default: storage.database)"
+    )
+
     args = parser.parse_args(argv)
     logsafety.install()  # before anything logs: no record of this process holds a token
     try:
@@ -80,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_dev_token(config, args.oid, args.lifetime))
         if args.command == "dev-esia":
             return _run(_dev_esia(config, args.host, args.port, tuple(args.redirect_uri)))
+        if args.command == "db" and args.db_command == "migrate":
+            return _run(_migrate(config))
+        if args.command == "db":
+            return _run(_copy(args.source, args.target or config.storage.database))
         return _run(_import(config, args.file))
     except (ConfigError, ZvonokError) as exc:
         print(f"zvonok: {exc}", file=sys.stderr)
@@ -218,4 +234,39 @@ async def _import(config: Config, path: Path) -> int:
     finally:
         await store.close()
     print(report.summary())
+    return 0
+
+
+async def _migrate(config: Config) -> int:
+    """Open the configured store, which applies what migrations it lacks."""
+    store = create_store(config.storage.database)
+    await store.open()
+    try:
+        version = await store.schema_version()
+    finally:
+        await store.close()
+    print(f"{store!r}: schema at version {version:04d}")
+    return 0
+
+
+async def _copy(source_dsn: str, target_dsn: str) -> int:
+    """Copy ``source_dsn`` into the empty ``target_dsn``, checked by counts and seqs."""
+    from .store.copy import copy_store
+
+    if source_dsn == target_dsn:
+        print("zvonok: the source and the target are the same database", file=sys.stderr)
+        return 2
+    source, target = create_store(source_dsn), create_store(target_dsn)
+    await source.open()
+    try:
+        await target.open()
+        try:
+            report = await copy_store(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    print(f"copied {source!r} into {target!r}: {report.summary()}")
+    for table, rows in report.rows.items():
+        print(f"  {table}: {rows}")
     return 0

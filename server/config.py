@@ -53,6 +53,10 @@ class HttpConfig:
 class StorageConfig:
     database: str = "sqlite:var/zvonok.db"
     seed_demo: bool = True
+    # Seconds an idempotency key is kept (docs/chats.md, "Retention"), and
+    # between two sweeps of what may go.
+    idempotency_retention: float = 86400.0
+    sweep_interval: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,9 @@ class Config:
         h = self.http
         if not 0 < h.request_timeout <= 3600 or h.max_pending < 1:
             raise ConfigError("http: request_timeout in (0, 3600] seconds, max_pending >= 1")
+        s = self.storage
+        if s.idempotency_retention < 3600 or s.sweep_interval <= 0:
+            raise ConfigError("storage: idempotency_retention >= 3600 seconds, sweep_interval > 0")
         if not 0 < h.body_timeout <= 3600 or h.max_person_requests < 1:
             raise ConfigError("http: body_timeout in (0, 3600] seconds, max_person_requests >= 1")
         sa = self.safety

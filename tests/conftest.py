@@ -1,9 +1,18 @@
-"""Shared fixtures: a real Zvonok server on 127.0.0.1 with an injected clock."""
+"""Shared fixtures: a real Zvonok server on 127.0.0.1 with an injected clock,
+on either store engine.
+
+``database`` is the store a test runs on: SQLite for every test, and a
+fresh database on the test run's own PostgreSQL server too for the tests
+marked ``both_engines`` (the store's, and the chat, safety and room tests
+over the socket); those run once per engine, ``[sqlite]`` and
+``[postgresql]``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +37,82 @@ from server.config import (
 from server.preauth import CountingSite
 from server.rooms.media import RoomMedia
 from server.roster.model import DirectoryEntry, Role
+from server.store import PostgresStore, SqliteStore, SqlStore, create_store
+from server.store.migrate import Migration
+from server.store.postgres import parse_dsn
 from signaling.client import Client
+from tests.pgserver import PostgresMissing, PostgresServer
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run what uses ``database`` on SQLite, and on PostgreSQL too where marked."""
+    both = metafunc.definition.get_closest_marker("both_engines") is not None
+    for name in ("database", "empty_database"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, ENGINES if both else ENGINES[:1], indirect=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where a test's store lives: a SQLite file, or a PostgreSQL database."""
+
+    engine: str
+    dsn: str
+    path: Path | None = None  # the SQLite file
+
+    def store(self, migrations: tuple[Migration, ...] | None = None) -> SqlStore:
+        """A new (unopened) store on this database."""
+        if migrations is None:
+            return create_store(self.dsn)
+        if self.path is not None:
+            return SqliteStore(self.path, migrations=migrations)
+        return PostgresStore(parse_dsn(self.dsn), migrations=migrations)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The test run's PostgreSQL server, started the first time a test needs it."""
+    try:
+        server = PostgresServer()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    # start() runs its own event loop: not on a test's.
+    with ThreadPoolExecutor(1) as thread:
+        try:
+            thread.submit(server.start).result()
+        except BaseException:
+            server.stop()
+            raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The test's database on the engine its parameter names (see the module)."""
+    if request.param == "sqlite":
+        path = tmp_path / "zvonok.db"
+        yield Database("sqlite", f"sqlite:{path}", path)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = await server.create_database()
+    yield Database("postgresql", server.dsn(name))
+    await server.drop_database(name)
+
+
+@pytest.fixture
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """As ``database``, without the schema: for tests of migrations."""
+    if request.param == "sqlite":
+        path = tmp_path / "empty.db"
+        yield Database("sqlite", f"sqlite:{path}", path)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = await server.create_database(migrated=False)
+    yield Database("postgresql", server.dsn(name))
+    await server.drop_database(name)
 
 
 def relaxed_chat(**overrides: object) -> ChatConfig:
@@ -48,14 +132,18 @@ def test_config(
     *,
     rooms: RoomsConfig | None = None,
     http: HttpConfig | None = None,
+    database: str | None = None,
     **protocol: object,
 ) -> Config:
-    """The embedded default, with its files under ``tmp_path``."""
+    """The embedded default, with its files under ``tmp_path`` (and its
+    store on ``database`` when given)."""
     return Config(
         http=http or HttpConfig(),
         chat=chat or relaxed_chat(),
         rooms=rooms or RoomsConfig(),
-        storage=StorageConfig(database=f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True),
+        storage=StorageConfig(
+            database=database or f"sqlite:{tmp_path / 'zvonok.db'}", seed_demo=True
+        ),
         dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
         esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),
         protocol=dataclasses.replace(ProtocolConfig(), **protocol),  # type: ignore[arg-type]
@@ -121,7 +209,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
+async def make_server(tmp_path: Path, database: Database) -> AsyncIterator[ServerFactory]:
     """``await make_server(clock, heartbeat=...)`` starts a server; all stop after the test.
 
     ``media`` stands in for the SFU (room tests without peer connections);
@@ -139,7 +227,9 @@ async def make_server(tmp_path: Path) -> AsyncIterator[ServerFactory]:
         http: HttpConfig | None = None,
         **protocol: object,
     ) -> Running:
-        config = test_config(tmp_path, chat, rooms=rooms, http=http, **protocol)
+        config = test_config(
+            tmp_path, chat, rooms=rooms, http=http, database=database.dsn, **protocol
+        )
         app = make_app(config, clock=clock, media=media)
         runner = web.AppRunner(app, handler_cancellation=True)
         await runner.setup()

@@ -1,8 +1,8 @@
 """The storage interface the server codes against.
 
-One :class:`Store` protocol, with a SQLite implementation for the embedded
-default (:class:`server.store.sqlite.SqliteStore`) and, later, a PostgreSQL
-one.  Which one runs is chosen at start-up from the DSN
+One :class:`Store` protocol, implemented once
+(:class:`server.store.sqlstore.SqlStore`) over two engines: SQLite for the
+embedded default, PostgreSQL for several nodes.  Which one runs is chosen at start-up from the DSN
 (:func:`server.store.create_store`); the store is opened and closed in the
 application's ``cleanup_ctx``.
 
@@ -25,6 +25,7 @@ from server.roster.errors import RosterError
 from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
+from server.store.retention import Swept
 
 from .web_sql import SignIn, WebSession
 
@@ -260,7 +261,17 @@ class SafetyStore(Protocol):
 
     async def report_recipients(self, report_id: int) -> set[int]: ...
 
-    async def reports_for(self, oid: int, *, status: str | None, limit: int) -> list[Report]: ...
+    async def reports_for(
+        self,
+        oid: int,
+        *,
+        schools: Sequence[str],
+        status: str | None,
+        before: int | None,
+        limit: int,
+    ) -> list[Report]:
+        """Reports ``oid`` may moderate (sent to her, or of a chat of ``schools``), newest first."""
+        ...
 
     async def reports_by(self, oid: int, *, limit: int) -> list[Report]: ...
 
@@ -474,4 +485,9 @@ class Store(ChatStore, SafetyStore, RoomStore, WebSessionStore, Protocol):
 
     async def roster_rows(self) -> RosterRows:
         """Every row of every roster table, from one snapshot."""
+        ...
+
+    async def sweep(self, *, now: float, idempotency_keys: float) -> Swept:
+        """Delete what the retention settings let go: idempotency keys older
+        than ``idempotency_keys`` seconds (docs/chats.md, "Retention")."""
         ...

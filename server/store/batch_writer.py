@@ -7,6 +7,10 @@ a whole batch of jobs to its thread at once: the thread opens the
 transaction, runs every job, commits (one fsync) and returns all the
 results in one hop.
 
+Each job runs in a savepoint of its own: a job that refuses (a
+:class:`~server.errors.ZvonokError`) is rolled back to it, so its batch
+keeps the other jobs' writes whatever the refused one had written.
+
 The jobs are the same portable ``chat_sql`` coroutines the other paths run.
 On the thread they get a :class:`ThreadSession`, whose methods do their
 work before returning and so never suspend: :func:`drive` runs such a
@@ -25,15 +29,16 @@ from typing import Any, TypeVar
 
 from server.errors import ZvonokError
 
-from .sql import Params
+from .engine import Job, Outcome
+from .sql import SQLITE, Dialect, Params
 
 T = TypeVar("T")
-Job = Callable[["ThreadSession"], Awaitable[Any]]
-Outcome = tuple[Any, ZvonokError | None]
 
 
 class ThreadSession:
     """``SqlConnection`` over a plain sqlite3 connection, used on its own thread."""
+
+    dialect: Dialect = SQLITE
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -83,8 +88,8 @@ class BatchWriter:
     async def run(self, jobs: list[Job]) -> list[Outcome]:
         """Run ``jobs`` in one transaction and commit; each job's result or refusal.
 
-        A :class:`ZvonokError` is a refusal of that job alone (jobs refuse
-        before they write); any other error rolls the batch back and is raised.
+        A :class:`ZvonokError` is a refusal of that job alone (rolled back to
+        its savepoint); any other error rolls the batch back and is raised.
         """
         return await self._call(self._run, jobs)
 
@@ -113,10 +118,15 @@ class BatchWriter:
         try:
             outcomes: list[Outcome] = []
             for job in jobs:
+                connection.execute("SAVEPOINT post")
                 try:
-                    outcomes.append((drive(job(session)), None))
+                    result = drive(job(session))
                 except ZvonokError as refusal:
+                    connection.execute("ROLLBACK TO post")
                     outcomes.append((None, refusal))
+                else:
+                    outcomes.append((result, None))
+                connection.execute("RELEASE post")
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:

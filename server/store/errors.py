@@ -16,3 +16,15 @@ class MigrationError(Exception):
     applied migration was edited afterwards (its checksum changed), or when
     the database was migrated by a newer server.
     """
+
+
+class IntegrityViolation(Exception):
+    """The database refused a write for breaking a constraint (a key, a
+    foreign key, a check).
+
+    Each engine raises it from its driver's own error, at the edge of the
+    transaction, so the code above the engines never names a driver.  The
+    transaction was rolled back.  The store's checks come before its writes,
+    so this means a conflict nobody foresaw (a roster file against stored
+    rows) or a bug, never a refusal a client should see.
+    """

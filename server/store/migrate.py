@@ -4,12 +4,16 @@ Migrations are the files ``server/store/migrations/NNNN_name.sql``, numbered
 from ``0001`` without gaps.  Each runs in its own transaction together with
 the row that records it in ``schema_migrations`` (version, name, SHA-256 of
 the file), so a migration is applied entirely or not at all, and applying
-twice is impossible even when two servers start at once.
+twice is impossible even when two servers start at once (the engine keeps
+them apart: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL).
 
-The SQL must be portable (it will also run on PostgreSQL): ``BIGINT`` for
+The SQL should be portable, run as it is by both engines: ``BIGINT`` for
 OIDs, ``TEXT`` for strings and dates, no ``AUTOINCREMENT`` and no
-SQLite-only syntax.  An applied migration is never edited: a change is a new
-file.  :func:`migrate` refuses to start if an applied file changed or if the
+SQLite-only syntax.  What cannot be said portably (an identity column) is a
+pair of files of one version, ``NNNN_name.sqlite.sql`` and
+``NNNN_name.postgresql.sql``, as Synapse keeps its per-engine deltas; each
+engine runs and records its own.  An applied migration is never edited: a
+change is a new file.  :func:`migrate` refuses to start if an applied file changed or if the
 database knows versions this server does not.
 """
 
@@ -24,11 +28,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from .errors import MigrationError
-from .sql import SqlConnection
+from .sql import Dialect, SqlConnection
 
 _log = logging.getLogger(__name__)
 
-_FILE_NAME = re.compile(r"([0-9]{4})_([a-z0-9_]+)\.sql")
+_FILE_NAME = re.compile(r"([0-9]{4})_([a-z0-9_]+?)(?:\.(sqlite|postgresql))?\.sql")
+ENGINES = ("sqlite", "postgresql")
 
 SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -55,18 +60,42 @@ class Migration:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
 
 
-def bundled_migrations() -> tuple[Migration, ...]:
-    """The migrations shipped in ``server/store/migrations``, in version order."""
+def bundled_migrations(dialect: Dialect) -> tuple[Migration, ...]:
+    """The migrations shipped in ``server/store/migrations`` for this engine,
+    in version order."""
     folder = importlib.resources.files(__package__ or "server.store").joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
+    return select_migrations(
+        dialect.name,
+        [(entry.name, entry.read_text(encoding="utf-8")) for entry in folder.iterdir()],
+    )
+
+
+def select_migrations(engine: str, files: list[tuple[str, str]]) -> tuple[Migration, ...]:
+    """The migrations of ``engine`` among ``(file name, SQL)``: the portable
+    files and that engine's own, checked to leave no engine without one."""
+    portable: dict[int, Migration] = {}
+    own: dict[int, dict[str, Migration]] = {}
+    for file_name, sql in files:
+        if not file_name.endswith(".sql"):
             continue
-        match = _FILE_NAME.fullmatch(entry.name)
+        match = _FILE_NAME.fullmatch(file_name)
         if match is None:
-            raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
-        found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return check_sequence(found)
+            raise MigrationError(
+                f"migration file name {file_name!r} is not NNNN_name.sql or NNNN_name.ENGINE.sql"
+            )
+        migration = Migration(int(match[1]), match[2], sql)
+        if match[3] is None:
+            portable[migration.version] = migration
+        else:
+            own.setdefault(migration.version, {})[match[3]] = migration
+    for version, variants in own.items():
+        if version in portable or set(variants) != set(ENGINES):
+            raise MigrationError(
+                f"migration {version:04d} needs one portable file or one file per engine "
+                f"({', '.join(ENGINES)})"
+            )
+    chosen = [*portable.values(), *(variants[engine] for variants in own.values())]
+    return check_sequence(chosen)
 
 
 def check_sequence(migrations: list[Migration]) -> tuple[Migration, ...]:

@@ -63,6 +63,15 @@ async def _room(db: SqlConnection, room_id: str) -> RoomRecord:
     return found
 
 
+async def _locked_room(db: SqlConnection, room_id: str) -> RoomRecord:
+    """The room, its row held until the transaction ends (where writers are
+    several), so that what is numbered per room is numbered once."""
+    rows = await db.fetchall(f"{_ROOM} WHERE id = ?{db.dialect.for_update}", (room_id,))
+    if not rows:
+        raise RoomNotFound(room_id)
+    return _record(rows[0])
+
+
 async def class_school(db: SqlConnection, class_id: str) -> str | None:
     """The school of a roster class, or ``None`` for no such class."""
     rows = await db.fetchall("SELECT school_id FROM classes WHERE id = ?", (class_id,))
@@ -214,7 +223,7 @@ async def enter_room(
 ) -> MembershipChange | None:
     """Open an attendance interval for ``oid`` and make them a member of the
     room's chat; the chat's membership change, if any."""
-    record = await _room(db, room_id)
+    record = await _locked_room(db, room_id)
     await _close_interval(db, room_id, oid, now)  # never two open intervals
     rows = await db.fetchall(
         "SELECT COALESCE(MAX(interval_no), 0) FROM room_attendance "
@@ -246,7 +255,7 @@ async def remove_from_room(
     db: SqlConnection, room_id: str, oid: int, by: int, now: float
 ) -> MembershipChange | None:
     """Close ``oid``'s interval, keep them out for good, take them out of the chat."""
-    record = await _room(db, room_id)
+    record = await _locked_room(db, room_id)
     await _close_interval(db, room_id, oid, now)
     await db.execute(
         "INSERT INTO room_removals (room_id, person_oid, removed_by, at) VALUES (?, ?, ?, ?) "

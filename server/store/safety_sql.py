@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from server.chats.errors import chat_not_found, message_not_found
-from server.chats.model import Ack, ChatEvent, ChatKind, EventKind
+from server.chats.model import Ack, ChatEvent, ChatKind, EventKind, MembershipChange
 from server.roster.model import Person
 from server.safety import errors as se
 from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
@@ -45,12 +45,6 @@ _SCHOOL_PEOPLE = (
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-async def _next_id(db: SqlConnection, table: str) -> int:
-    # The write transaction serialises writers, so MAX + 1 is unique.
-    rows = await db.fetchall(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
-    return int(rows[0][0]) + 1
 
 
 # --------------------------------------------------------------------------
@@ -109,15 +103,16 @@ async def class_teachers(db: SqlConnection, class_id: str) -> set[int]:
 # --------------------------------------------------------------------------
 
 
+# The id is the table's identity (0006_identities): ascending in the order
+# rows are written.
 _INSERT_AUDIT = (
-    "INSERT INTO audit_log (id, at, school_id, actor_oid, action, chat_id, target_oid, "
-    "message_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO audit_log (at, school_id, actor_oid, action, chat_id, target_oid, "
+    "message_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def _audit_values(entry_id: int, record: AuditRecord, now: float) -> tuple[Any, ...]:
+def _audit_values(record: AuditRecord, now: float) -> tuple[Any, ...]:
     return (
-        entry_id,
         now,
         record.school_id,
         record.actor,
@@ -130,18 +125,13 @@ def _audit_values(entry_id: int, record: AuditRecord, now: float) -> tuple[Any, 
 
 
 async def write_audit(db: SqlConnection, record: AuditRecord, now: float) -> AuditEntry:
-    entry_id = await _next_id(db, "audit_log")
-    await db.execute(_INSERT_AUDIT, _audit_values(entry_id, record, now))
-    return AuditEntry(entry_id, now, record)
+    rows = await db.fetchall(f"{_INSERT_AUDIT} RETURNING id", _audit_values(record, now))
+    return AuditEntry(int(rows[0][0]), now, record)
 
 
 async def write_audits(db: SqlConnection, records: Sequence[AuditRecord], now: float) -> None:
     """Many audit rows at once, in order (a roster import's changes)."""
-    first = await _next_id(db, "audit_log")
-    await db.executemany(
-        _INSERT_AUDIT,
-        [_audit_values(first + index, record, now) for index, record in enumerate(records)],
-    )
+    await db.executemany(_INSERT_AUDIT, [_audit_values(record, now) for record in records])
 
 
 async def audit_log(
@@ -181,6 +171,7 @@ async def moderate(
 ) -> Ack:
     """Apply one ``moderation`` event (mute, unmute, announcements, pin,
     unpin) to the chat's state, append it, and audit it."""
+    await chat_sql.lock_chat(db, chat_id)
     action = data["action"]
     if action in ("mute", "unmute"):
         person = int(data["person"])
@@ -214,6 +205,38 @@ async def moderate(
     await write_audit(db, audit, now)
     event = ChatEvent(chat_id, seq, EventKind.MODERATION, actor, now, data)
     return Ack(event)
+
+
+async def moderator_delete(
+    db: SqlConnection,
+    *,
+    chat_id: str,
+    actor: int,
+    message_id: int,
+    key: str | None,
+    now: float,
+    audit: AuditRecord,
+) -> Ack:
+    """Delete anyone's message as the chat's moderator, audited (a retry
+    with the key is not audited again)."""
+    ack = await chat_sql.delete(
+        db, chat_id=chat_id, actor=actor, message_id=message_id, key=key, now=now, moderator=True
+    )
+    if not ack.duplicate:
+        await write_audit(db, audit, now)
+    return ack
+
+
+async def moderator_remove(
+    db: SqlConnection, *, chat_id: str, actor: int, person: int, now: float, audit: AuditRecord
+) -> MembershipChange | None:
+    """Remove a member of a group as its moderator, audited if it changed anything."""
+    change = await chat_sql.change_members(
+        db, chat_id=chat_id, actor=actor, add=(), remove=(person,), now=now, moderator=True
+    )
+    if change is not None:
+        await write_audit(db, audit, now)
+    return change
 
 
 # --------------------------------------------------------------------------
@@ -266,12 +289,19 @@ async def create_report(
     message = await chat_sql.any_message(db, chat_id, message_id)
     if message.deleted or message.text is None:
         raise chat_sql.deleted_conflict(chat_id, message_id)
-    report_id = await _next_id(db, "reports")
-    await db.execute(
-        "INSERT INTO reports (id, chat_id, message_id, reporter_oid, author_oid, text, reason, "
-        "created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open')",
-        (report_id, chat_id, message_id, reporter, message.author, message.text, reason, now),
+    made = await db.fetchall(
+        "INSERT INTO reports (chat_id, message_id, reporter_oid, author_oid, text, reason, "
+        "created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'open') "
+        "ON CONFLICT (chat_id, message_id, reporter_oid) DO NOTHING RETURNING id",
+        (chat_id, message_id, reporter, message.author, message.text, reason, now),
     )
+    if not made:  # the same report, sent at the same moment through another node
+        existing = await db.fetchall(
+            f"{_REPORT} WHERE chat_id = ? AND message_id = ? AND reporter_oid = ?",
+            (chat_id, message_id, reporter),
+        )
+        return _report(existing[0]), False
+    report_id = int(made[0][0])
     await db.executemany(
         "INSERT INTO report_recipients (report_id, person_oid) VALUES (?, ?)",
         [(report_id, oid) for oid in sorted(set(recipients))],
@@ -295,14 +325,31 @@ async def report_recipients(db: SqlConnection, report_id: int) -> set[int]:
 
 
 async def reports_for(
-    db: SqlConnection, oid: int, *, status: str | None, limit: int
+    db: SqlConnection,
+    oid: int,
+    *,
+    schools: Sequence[str],
+    status: str | None,
+    before: int | None,
+    limit: int,
 ) -> list[Report]:
-    """Reports sent to ``oid`` as a moderator, newest first."""
-    sql = f"{_REPORT} WHERE id IN (SELECT report_id FROM report_recipients WHERE person_oid = ?)"  # noqa: S608
+    """Reports that ``oid`` may moderate, newest first: those sent to her,
+    and those of every chat of ``schools`` (where she is staff now, so a
+    moderator named later finds what came before her).  A superset: the
+    caller keeps those of the chats she moderates now."""
+    sql = f"{_REPORT} WHERE (id IN (SELECT report_id FROM report_recipients WHERE person_oid = ?)"  # noqa: S608
     params: list[Any] = [oid]
+    if schools:
+        marks = ", ".join("?" for _ in schools)
+        sql += f" OR chat_id IN (SELECT id FROM chats WHERE school_id IN ({marks}))"  # noqa: S608 (placeholders only)
+        params += list(schools)
+    sql += ")"
     if status is not None:
         sql += " AND status = ?"
         params.append(status)
+    if before is not None:
+        sql += " AND id < ?"
+        params.append(before)
     rows = await db.fetchall(f"{sql} ORDER BY id DESC LIMIT ?", (*params, limit))
     return [_report(row) for row in rows]
 
@@ -327,7 +374,10 @@ async def resolve_report(
     """Resolve an open report; ``(report, False)`` if it was resolved already
     with the same outcome (a retry).  Another outcome for a resolved report
     is refused with ``report.resolved``."""
-    current = await report(db, report_id)
+    current = None
+    if valid_oid(report_id):
+        rows = await db.fetchall(f"{_REPORT} WHERE id = ?{db.dialect.for_update}", (report_id,))
+        current = _report(rows[0]) if rows else None
     if current is None:
         raise se.ReportNotFound(report_id)
     if current.status == "resolved":

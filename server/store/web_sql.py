@@ -1,4 +1,4 @@
-"""Browser sign-ins and sessions, in portable SQL (``0006_web_sessions.sql``).
+"""Browser sign-ins and sessions, in portable SQL (``0008_web_sessions.sql``).
 
 Like the other ``*_sql`` modules, every function runs inside a transaction
 the store opened; the store's methods are one line each around them.

@@ -10,7 +10,6 @@ event arrives, and a post is never let through on stale facts meanwhile.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -21,24 +20,26 @@ from server.clock import ManualClock
 from server.errors import ZvonokError
 from server.roster.demo import seed_demo
 from server.safety import guard as guard_module
-from server.store import SqliteStore
-from tests.conftest import relaxed_chat
+from server.store import SqlStore
+from tests.conftest import Database, relaxed_chat
 
 TEACHER, OTHER_TEACHER = 1000100003, 1000100005
 ANYA, BORIS = 1000100101, 1000100102  # students of 5A
+pytestmark = pytest.mark.both_engines
+
 SWEAR = "ну и бл.я погода"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "zvonok.db")
+async def store(database: Database) -> AsyncIterator[SqlStore]:
+    opened = database.store()
     await opened.open()
     await seed_demo(opened)
     yield opened
     await opened.close()
 
 
-def node(store: SqliteStore, bus: LocalBus) -> ChatService:
+def node(store: SqlStore, bus: LocalBus) -> ChatService:
     return ChatService(store, bus, ManualClock(), relaxed_chat(), max_text=4000)
 
 
@@ -64,7 +65,7 @@ async def refused(code: str, service: ChatService, oid: int, chat: str, text: st
 
 
 async def test_a_change_made_on_another_node_counts_here_once_its_event_arrives(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     here_bus, there_bus = LocalBus(), LocalBus()
     here, there = node(store, here_bus), node(store, there_bus)
@@ -85,7 +86,7 @@ async def test_a_change_made_on_another_node_counts_here_once_its_event_arrives(
 
 
 async def test_a_member_added_elsewhere_posts_here_before_the_event_arrives(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     here_bus, there_bus = LocalBus(), LocalBus()
     here, there = node(store, here_bus), node(store, there_bus)
@@ -101,7 +102,7 @@ async def test_a_member_added_elsewhere_posts_here_before_the_event_arrives(
     await refused("chat.not_found", here, ANYA, group, "а я?")
 
 
-async def test_a_roster_change_forgets_every_chats_facts(store: SqliteStore) -> None:
+async def test_a_roster_change_forgets_every_chats_facts(store: SqlStore) -> None:
     here_bus = LocalBus()
     here = node(store, here_bus)
     chat = class_chat_id("sosh-1-5a")
@@ -113,7 +114,7 @@ async def test_a_roster_change_forgets_every_chats_facts(store: SqliteStore) -> 
 
 
 async def test_the_kept_facts_are_bounded_and_unfollowed_chats_leave_the_bus(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(guard_module, "MAX_CHATS", 2)
     here_bus = LocalBus()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,10 @@ from server.roster.demo import DEMO_ROSTER, seed_demo
 from server.roster.document import parse_roster
 from server.roster.model import Profile, Role
 from server.safety.guard import Guard
-from server.store import SqliteStore
-from tests.conftest import relaxed_chat
+from server.store import SqlStore
+from tests.conftest import Database, relaxed_chat
+
+pytestmark = pytest.mark.both_engines
 
 TEACHER = 1000100003  # class teacher of 5A
 TIMEOUT = 5.0
@@ -30,7 +31,7 @@ TIMEOUT = 5.0
 class HeldProfiles:
     """The real store, whose profile reads the test lets finish when it says."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
         self.read = asyncio.Event()
         self.release = asyncio.Event()
@@ -46,8 +47,8 @@ class HeldProfiles:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "zvonok.db")
+async def store(database: Database) -> AsyncIterator[SqlStore]:
+    opened = database.store()
     await opened.open()
     await seed_demo(opened)
     yield opened
@@ -59,7 +60,7 @@ def is_teacher(profile: Profile | None) -> bool:
 
 
 async def test_a_profile_read_overtaken_by_a_roster_change_is_not_kept(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     held = HeldProfiles(store)
     guard = Guard(held, ManualClock(), relaxed_chat())  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from signaling.safety import Mute
 from tests.conftest import Running
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, last_seq, send
 
+pytestmark = pytest.mark.both_engines
+
 ANYA, BORIS = 1000100101, 1000100102  # students of 5A
 
 # Each one was stored and delivered to the class before the fix.

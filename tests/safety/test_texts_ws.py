@@ -18,6 +18,8 @@ from signaling.safety import CreateReport, ReportInfo, ReportResolved, ResolveRe
 from tests.conftest import Running
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, next_of, send
 
+pytestmark = pytest.mark.both_engines
+
 ANYA, BORIS = 1000100101, 1000100102  # students of 5A
 ROOM_CLASS = "sosh-1-5a"
 OBSCENE = "Кружок х у й н и"  # spelled out: the filter sees through it

@@ -1,9 +1,11 @@
 """Kill -9 the server while sends are in flight (the chats issue's durability check).
 
 After the kill every acknowledged message is stored, and nothing
-unacknowledged is half there: the database, read by SQLite's own WAL
-recovery before any restart, holds each message as a whole (event, message
-row, idempotency key) or not at all.  After a restart on the same file the
+unacknowledged is half there: the database, read before any restart (on
+SQLite by its own WAL recovery of a copy of the files, on PostgreSQL by
+asking the server, which the kill did not touch), holds each message as a
+whole (event, message row, idempotency key) or not at all.  Run on both
+engines.  After a restart on the same file the
 history shows the same, and retrying every key stores each text exactly once.
 
 A real ``python -m server serve`` process on 127.0.0.1, real sockets, the
@@ -27,10 +29,12 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import aiohttp
+import asyncpg
 import pytest
 
 from signaling.chat import AckMsg, ChatInfo, GetChat, History, HistoryPage, Send
 from signaling.client import Client, ConnectionClosed
+from tests.conftest import Database
 from tests.serverproc import ServerProcess
 
 CLASS_5A = "class:sosh-1-5a"
@@ -317,6 +321,36 @@ def read_database(database: Path, scratch: Path) -> Stored:
     return Stored(int(last_seq), events, messages, keys, wal.stat().st_size)
 
 
+async def read_postgres(dsn: str) -> Stored:
+    """The chat as the PostgreSQL server has it (through a fresh connection)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        last_seq = await connection.fetchval("SELECT last_seq FROM chats WHERE id = $1", CLASS_5A)
+        events = {
+            int(r["seq"]): Event(r["kind"], r["author_oid"], r["message_id"], json.loads(r["data"]))
+            for r in await connection.fetch(
+                "SELECT seq, kind, author_oid, message_id, data FROM chat_events "
+                "WHERE chat_id = $1",
+                CLASS_5A,
+            )
+        }
+        messages = {
+            int(r["id"]): (int(r["author_oid"]), r["text"])
+            for r in await connection.fetch(
+                "SELECT id, author_oid, text FROM messages WHERE chat_id = $1", CLASS_5A
+            )
+        }
+        keys = {
+            (int(r["person_oid"]), str(r["key"])): int(r["seq"])
+            for r in await connection.fetch(
+                "SELECT person_oid, key, seq FROM idempotency_keys WHERE chat_id = $1", CLASS_5A
+            )
+        }
+    finally:
+        await connection.close()
+    return Stored(int(last_seq), events, messages, keys, 0)
+
+
 def check_stored(stored: Stored, outcomes: dict[str, Outcome], start_seq: int) -> None:
     """Every ack is stored whole; everything stored is whole; nothing is half there."""
     # The log has no holes and ends at the chat's last_seq.
@@ -388,13 +422,23 @@ def recovered(stored: Stored) -> list[tuple[int, str, int | None, Any]]:
     return [(seq, e.kind, e.author, e.data) for seq, e in sorted(stored.events.items())]
 
 
+@pytest.mark.both_engines
 @pytest.mark.parametrize("kind", ["ws", "http"])
 async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
-    tmp_path: Path, kind: str
+    tmp_path: Path, kind: str, database: Database
 ) -> None:
     seed = random.randrange(2**32)
     rng = random.Random(seed)
-    server = ServerProcess(tmp_path / "server", env=LIMITS)
+    env = dict(LIMITS)
+    if database.engine == "postgresql":
+        env["ZVONOK_STORAGE_DATABASE"] = database.dsn
+    server = ServerProcess(tmp_path / "server", env=env)
+
+    async def read_stored(scratch: Path) -> Stored:
+        if database.engine == "postgresql":
+            return await read_postgres(database.dsn)
+        return read_database(server.database, scratch)
+
     sessions: list[aiohttp.ClientSession] = []
     clients: list[Client] = []
     transports: list[Transport] = []
@@ -427,7 +471,7 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
 
     outcomes: dict[str, Outcome] = {}
     counters = dict.fromkeys(SENDERS, 0)
-    report: list[str] = [f"{kind}, seed {seed}:"]
+    report: list[str] = [f"{kind} on {database.engine}, seed {seed}:"]
     try:
         async with asyncio.timeout(TEST_TIMEOUT):
             reader = await restart()
@@ -448,8 +492,8 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
                 assert load.in_flight_at_kill > 0, "the kill caught no send in flight"
                 assert load.sends > load.acked, "the kill caught no send in flight"
 
-                # Before any restart: what SQLite recovers from the files is whole.
-                stored = read_database(server.database, tmp_path / f"inspect-{round_no}")
+                # Before any restart: what the database holds is whole.
+                stored = await read_stored(tmp_path / f"inspect-{round_no}")
                 check_stored(stored, outcomes, start_seq)
                 committed = sum(
                     o.ack is None and (o.oid, o.key) in stored.keys for o in outcomes.values()
@@ -459,7 +503,8 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
                     f"({load.acked_after_kill} after the kill), killed "
                     f"{load.kill_delay * 1000:.1f} ms after ack {KILL_AFTER_ACKS} with "
                     f"{load.in_flight_at_kill} in flight; unacked but committed so far: "
-                    f"{committed}; last seq {stored.last_seq}; WAL {stored.wal_bytes} bytes"
+                    f"{committed}; last seq {stored.last_seq}"
+                    + (f"; WAL {stored.wal_bytes} bytes" if database.path else "")
                 )
             assert stored is not None
 

@@ -44,6 +44,8 @@ from signaling.codec import encode
 from signaling.messages import Message
 from tests.conftest import Running, ServerFactory, relaxed_chat
 
+pytestmark = pytest.mark.both_engines
+
 CLASS_5A = "class:sosh-1-5a"
 PARENTS_5A = "parents:sosh-1-5a"
 CLASS_TEACHER_5A = 1000100003

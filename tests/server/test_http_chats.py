@@ -25,6 +25,8 @@ from tests.server.test_chats_ws import (
     students_5a,
 )
 
+pytestmark = pytest.mark.both_engines
+
 CLASS_5B = "class:sosh-1-5b"  # 5A's students are not members
 STAFF = "staff:sosh-1"
 _keys = itertools.count(1)

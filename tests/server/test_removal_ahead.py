@@ -28,6 +28,8 @@ from tests.conftest import Running
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, last_seq, send
 from tests.server.test_removal_catchup import ANYA, move_to_5b, upload
 
+pytestmark = pytest.mark.both_engines
+
 TYPING_RID = 77
 
 

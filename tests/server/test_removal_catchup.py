@@ -29,6 +29,8 @@ from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, chat_events, 
 from tests.server.test_http_chats import call
 from tests.server.test_safety_ws import make_group
 
+pytestmark = pytest.mark.both_engines
+
 ANYA, BORIS = 1000100101, 1000100102  # students of 5A
 ADMIN = 1000100001
 BEHIND = 950  # under chat.sync_limit (1000): replayed, not a gap

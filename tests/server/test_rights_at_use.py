@@ -6,6 +6,9 @@ sent to her, resolves none, downloads no attendance of her past lesson,
 hosts her live lesson no more and moderates nothing, and an admin who lost
 the role reads no audit log or settings; the same after an operator's
 import that the roster poll brings in (docs/safety.md, "Roster changes take
+import pytest
+
+pytestmark = pytest.mark.both_engines
 effect at once"; issue 12, point 4).  And a group's non-owner is told
 ``chat.not_owner`` (issue 12, point 9).
 """

@@ -25,6 +25,8 @@ from tests.server.test_rooms_ws import (
     lesson,
 )
 
+pytestmark = pytest.mark.both_engines
+
 START = 1_800_000_000.0  # the manual clock's wall time at the start
 
 

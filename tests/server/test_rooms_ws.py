@@ -35,6 +35,8 @@ from tests.conftest import Running, ServerFactory
 from tests.server.test_chats_ws import CLASS_TEACHER_5A, send
 from tests.server.test_removal_catchup import move_to_5b, upload
 
+pytestmark = pytest.mark.both_engines
+
 CLASS_5A = "sosh-1-5a"
 CLASS_5B = "sosh-1-5b"
 ADMIN = 1000100001  # admin of sosh-1, teaches nothing

@@ -1,4 +1,4 @@
-"""Importing roster files into the SQLite store, and reading profiles back."""
+"""Importing roster files into the store (on both engines), and reading profiles back."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,9 +25,14 @@ from server.roster.document import RosterDocument, load_roster_file, parse_roste
 from server.roster.errors import RosterError
 from server.roster.model import OID, ClassId, Role, SchoolId
 from server.roster.rows import RosterRows
-from server.store import SqliteStore
+from server.store import SqliteStore, SqlStore
+from server.store import postgres as postgres_module
 from server.store import roster_import as roster_import_module
 from server.store import sqlite as sqlite_module
+from tests.conftest import Database
+from tests.storedump import dump
+
+pytestmark = pytest.mark.both_engines
 
 S1, S2 = SchoolId("sosh-1"), SchoolId("lyceum-2")
 CLASS_A, CLASS_B, CLASS_L = ClassId("sosh-1-5a"), ClassId("sosh-1-5b"), ClassId("lyceum-2-7a")
@@ -131,8 +137,8 @@ def only_school_1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, with rowids: equal dumps mean untouched rows."""
+def sqlite_dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a SQLite file, with rowids."""
     with closing(sqlite3.connect(path)) as db:
         tables = [
             name
@@ -147,14 +153,14 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "zvonok.db")
+async def store(database: Database) -> AsyncIterator[SqlStore]:
+    opened = database.store()
     await opened.open()
     yield opened
     await opened.close()
 
 
-async def imported(store: SqliteStore, data: dict[str, Any] | None = None) -> SqliteStore:
+async def imported(store: SqlStore, data: dict[str, Any] | None = None) -> SqlStore:
     await store.import_roster(parse_roster(data if data is not None else roster()))
     return store
 
@@ -164,7 +170,7 @@ async def imported(store: SqliteStore, data: dict[str, Any] | None = None) -> Sq
 # --------------------------------------------------------------------------
 
 
-async def test_student_profile(store: SqliteStore) -> None:
+async def test_student_profile(store: SqlStore) -> None:
     profile = await (await imported(store)).profile(KID_A)
 
     assert profile is not None
@@ -179,7 +185,7 @@ async def test_student_profile(store: SqliteStore) -> None:
     assert profile.children == ()
 
 
-async def test_parent_profile_lists_children_with_their_classes(store: SqliteStore) -> None:
+async def test_parent_profile_lists_children_with_their_classes(store: SqlStore) -> None:
     profile = await (await imported(store)).profile(DAD)
 
     assert profile is not None
@@ -191,7 +197,7 @@ async def test_parent_profile_lists_children_with_their_classes(store: SqliteSto
     ] == [("Артём", ["5А"]), ("Алиса", ["5Б"])]
 
 
-async def test_teacher_profile_has_class_and_subject_links(store: SqliteStore) -> None:
+async def test_teacher_profile_has_class_and_subject_links(store: SqlStore) -> None:
     profile = await (await imported(store)).profile(MATHS)
 
     assert profile is not None
@@ -203,7 +209,7 @@ async def test_teacher_profile_has_class_and_subject_links(store: SqliteStore) -
     ]
 
 
-async def test_teacher_who_is_also_a_parent(store: SqliteStore) -> None:
+async def test_teacher_who_is_also_a_parent(store: SqlStore) -> None:
     profile = await (await imported(store)).profile(ENGLISH_MUM)
 
     assert profile is not None
@@ -216,7 +222,7 @@ async def test_teacher_who_is_also_a_parent(store: SqliteStore) -> None:
     assert [child.person.oid for child in profile.children] == [KID_B]
 
 
-async def test_roles_in_two_schools_and_unknown_people(store: SqliteStore) -> None:
+async def test_roles_in_two_schools_and_unknown_people(store: SqlStore) -> None:
     await imported(store)
 
     lyceum = await store.profile(LYCEUM_TEACHER)
@@ -232,7 +238,7 @@ async def test_roles_in_two_schools_and_unknown_people(store: SqliteStore) -> No
     assert person is not None and person.middle_name is None
 
 
-async def test_profile_json_survives_the_store(store: SqliteStore) -> None:
+async def test_profile_json_survives_the_store(store: SqlStore) -> None:
     profile = await (await imported(store)).profile(DAD)
 
     assert profile is not None
@@ -246,19 +252,19 @@ async def test_profile_json_survives_the_store(store: SqliteStore) -> None:
 # --------------------------------------------------------------------------
 
 
-async def test_importing_the_same_file_twice_changes_nothing(store: SqliteStore) -> None:
+async def test_importing_the_same_file_twice_changes_nothing(store: SqlStore) -> None:
     first = await store.import_roster(parse_roster(roster()))
-    before = dump(store.path)
+    before = await dump(store)
 
     second = await store.import_roster(parse_roster(roster()))
 
     assert first.changed and first.people.added == 9
     assert not second.changed
     assert second.summary() == "no changes"
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_a_later_file_updates_names_and_drops_a_student(store: SqliteStore) -> None:
+async def test_a_later_file_updates_names_and_drops_a_student(store: SqlStore) -> None:
     await imported(store)
     data = roster()
     data["people"][4]["last_name"] = "Гусейнов"
@@ -277,11 +283,11 @@ async def test_a_later_file_updates_names_and_drops_a_student(store: SqliteStore
     dad = await store.profile(DAD)
     assert dad is not None
     assert [(c.person.oid, c.classes) for c in dad.children][1] == (KID_B, ())
-    members = dump(store.path)["class_members"]
-    assert KID_B not in {row[2] for row in members}
+    members = (await dump(store))["class_members"]
+    assert KID_B not in {row[1] for row in members}  # (school_id, person_oid, class_id)
 
 
-async def test_a_file_with_one_school_leaves_the_other_alone(store: SqliteStore) -> None:
+async def test_a_file_with_one_school_leaves_the_other_alone(store: SqlStore) -> None:
     await imported(store)
     lyceum_before = await store.profile(LYCEUM_TEACHER)
     pupil_before = await store.profile(PUPIL)
@@ -314,9 +320,9 @@ def conflicting_file() -> dict[str, Any]:
     return data
 
 
-async def test_a_class_of_another_school_refuses_the_whole_file(store: SqliteStore) -> None:
+async def test_a_class_of_another_school_refuses_the_whole_file(store: SqlStore) -> None:
     await imported(store)
-    before = dump(store.path)
+    before = await dump(store)
 
     with pytest.raises(RosterError) as caught:
         await store.import_roster(parse_roster(conflicting_file()))
@@ -324,14 +330,14 @@ async def test_a_class_of_another_school_refuses_the_whole_file(store: SqliteSto
     (issue,) = caught.value.issues
     assert issue.path == "schools[0].classes[1].id"
     assert f"already belongs to school {S2}" in issue.message
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
 async def test_a_constraint_failure_mid_import_rolls_everything_back(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await imported(store)
-    before = dump(store.path)
+    before = await dump(store)
 
     def blind_diff(
         doc: RosterDocument, current: RosterRows, *, name_owners: bool = True
@@ -347,7 +353,7 @@ async def test_a_constraint_failure_mid_import_rolls_everything_back(
     with pytest.raises(RosterError, match="the database refused the roster"):
         await store.import_roster(parse_roster(conflicting_file()))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
 def vars_of(rows: RosterRows) -> dict[str, Any]:
@@ -355,20 +361,26 @@ def vars_of(rows: RosterRows) -> dict[str, Any]:
 
 
 async def test_a_database_failure_mid_import_rolls_everything_back(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    store: SqlStore, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await imported(store)
-    before = dump(store.path)
-    real = sqlite_module.SqliteSession.executemany
+    before = await dump(store)
+    # The driver's own error for a database that fails, from the engine's session.
+    session: Any = sqlite_module.SqliteSession
+    error: Exception = sqlite3.OperationalError("disk I/O error")
+    if database.engine == "postgresql":
+        session = postgres_module.PostgresSession
+        error = asyncpg.exceptions.DiskFullError("could not extend file")
+    real = session.executemany
     calls = Counter[str]()
 
-    async def failing(self: sqlite_module.SqliteSession, sql: str, rows: Any) -> None:
+    async def failing(self: Any, sql: str, rows: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 8:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise error
         await real(self, sql, rows)
 
-    monkeypatch.setattr(sqlite_module.SqliteSession, "executemany", failing)
+    monkeypatch.setattr(session, "executemany", failing)
     data = roster()
     data["people"][0]["last_name"] = "Переименованная"
     data["schools"][0]["classes"][0]["students"] = [KID_A]
@@ -376,8 +388,8 @@ async def test_a_database_failure_mid_import_rolls_everything_back(
     with pytest.raises(StoreUnavailable) as caught:
         await store.import_roster(parse_roster(data))
 
-    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
-    assert dump(store.path) == before
+    assert caught.value.__cause__ is error
+    assert await dump(store) == before
 
 
 # --------------------------------------------------------------------------
@@ -422,14 +434,14 @@ def test_the_demo_file_is_a_complete_school() -> None:
     assert any(len(classes) == 2 for classes in subjects_in.values())
 
 
-async def test_seed_demo_seeds_an_empty_roster_once(store: SqliteStore) -> None:
+async def test_seed_demo_seeds_an_empty_roster_once(store: SqlStore) -> None:
     first = await seed_demo(store)
-    rows = dump(store.path)
+    rows = await dump(store)
     second = await seed_demo(store)
 
     assert first is not None and first.classes.added == 2
     assert second is None
-    assert dump(store.path) == rows
+    assert await dump(store) == rows
     directory = await store.directory()
     assert len(directory) == first.people.added
     teacher_parents = [
@@ -438,14 +450,14 @@ async def test_seed_demo_seeds_an_empty_roster_once(store: SqliteStore) -> None:
     assert teacher_parents
 
 
-async def test_seed_demo_leaves_an_existing_roster_alone(store: SqliteStore) -> None:
+async def test_seed_demo_leaves_an_existing_roster_alone(store: SqlStore) -> None:
     await imported(store)
 
     assert await seed_demo(store) is None
     assert await store.person(1000100150) is None
 
 
-async def test_directory_is_sorted_by_school_role_class_name(store: SqliteStore) -> None:
+async def test_directory_is_sorted_by_school_role_class_name(store: SqlStore) -> None:
     await imported(store)
 
     entries = await store.directory()
@@ -563,7 +575,7 @@ async def _import_both_ways(first: dict[str, Any], second: dict[str, Any]) -> No
                 # differ (one database saw two imports) and that is right.
                 return {
                     table: {row[1:] for row in content}
-                    for table, content in dump(path).items()
+                    for table, content in sqlite_dump(path).items()
                     if table in ROSTER_TABLES
                 } | {"chat_members": set(query_pairs(path))}
 
@@ -582,7 +594,7 @@ def test_import_result_depends_only_on_the_file(
     asyncio.run(_import_both_ways(first, second))
 
 
-async def test_oids_beyond_bigint_are_simply_not_found(store: SqliteStore) -> None:
+async def test_oids_beyond_bigint_are_simply_not_found(store: SqlStore) -> None:
     await imported(store)
 
     assert await store.person(2**70) is None

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from server.roster.demo import seed_demo
-from server.store import SqliteStore
+from server.store import SqlStore
+from tests.conftest import Database
+
+pytestmark = pytest.mark.both_engines
 
 TEACHER, OTHER = 1000100003, 1000100004
 ROUNDS = 200  # each round cancels one read at a random point of its snapshot
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "zvonok.db")
+async def store(database: Database) -> AsyncIterator[SqlStore]:
+    opened = database.store()
     await opened.open()
     await seed_demo(opened)
     yield opened
     await opened.close()
 
 
-async def test_reads_after_cancelled_reads_succeed(store: SqliteStore) -> None:
+async def test_reads_after_cancelled_reads_succeed(store: SqlStore) -> None:
     for _ in range(ROUNDS):
         cancelled = asyncio.get_running_loop().create_task(store.profile(TEACHER))
         await asyncio.sleep(0)  # one turn of the loop: the read is inside its snapshot
@@ -39,7 +41,7 @@ async def test_reads_after_cancelled_reads_succeed(store: SqliteStore) -> None:
         assert profile is not None and profile.person.oid == OTHER
 
 
-async def test_writes_after_cancelled_writes_succeed(store: SqliteStore) -> None:
+async def test_writes_after_cancelled_writes_succeed(store: SqlStore) -> None:
     for n in range(ROUNDS):
         cancelled = asyncio.get_running_loop().create_task(store.set_last_seen(TEACHER, n))
         await asyncio.sleep(0)  # one turn of the loop: the write is inside its transaction

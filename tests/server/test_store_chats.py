@@ -1,14 +1,11 @@
-"""Chats in the SQLite store: logs, messages, members and the roster chats."""
+"""Chats in the store, on both engines: logs, messages, members and the roster chats."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import closing
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -37,7 +34,11 @@ from server.chats.model import (
 from server.errors import ZvonokError
 from server.roster.demo import DEMO_ROSTER, seed_demo
 from server.roster.document import parse_roster
-from server.store import SqliteStore
+from server.store import SqlStore
+from tests.conftest import Database
+from tests.storedump import dump
+
+pytestmark = pytest.mark.both_engines
 
 T = TypeVar("T")
 
@@ -62,21 +63,6 @@ def demo_data() -> dict[str, Any]:
     return data
 
 
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table: equal dumps mean nothing was written."""
-    with closing(sqlite3.connect(path)) as db:
-        tables = [
-            name
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        return {
-            table: db.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
-            for table in tables
-        }
-
-
 async def refused(code: str, call: Awaitable[T]) -> ZvonokError:
     with pytest.raises(ZvonokError) as caught:
         await call
@@ -85,8 +71,8 @@ async def refused(code: str, call: Awaitable[T]) -> ZvonokError:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "zvonok.db")
+async def store(database: Database) -> AsyncIterator[SqlStore]:
+    opened = database.store()
     await opened.open()
     await seed_demo(opened)
     yield opened
@@ -94,7 +80,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 
 async def post(
-    store: SqliteStore,
+    store: SqlStore,
     text: str = "Здравствуйте!",
     *,
     chat_id: str = CLASS_CHAT,
@@ -118,8 +104,8 @@ async def post(
 # --------------------------------------------------------------------------
 
 
-async def test_the_demo_school_gets_its_roster_chats(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "z.db")
+async def test_the_demo_school_gets_its_roster_chats(database: Database) -> None:
+    store = database.store()
     await store.open()
     try:
         report = await seed_demo(store)
@@ -157,7 +143,7 @@ async def test_the_demo_school_gets_its_roster_chats(tmp_path: Path) -> None:
     assert set(changes[STAFF_CHAT].added) == {m["oid"] for m in school["staff"]}
 
 
-async def test_roster_chats_as_their_members_see_them(store: SqliteStore) -> None:
+async def test_roster_chats_as_their_members_see_them(store: SqlStore) -> None:
     teacher_chats = {chat.id: chat for chat in await store.chats(CLASS_TEACHER)}
 
     assert set(teacher_chats) == {STAFF_CHAT, CLASS_CHAT, PARENTS_CHAT}
@@ -183,8 +169,8 @@ async def test_roster_chats_as_their_members_see_them(store: SqliteStore) -> Non
     assert event.kind is EventKind.MEMBERS and event.author is None
 
 
-async def test_importing_the_demo_roster_again_changes_no_chat(store: SqliteStore) -> None:
-    before = dump(store.path)
+async def test_importing_the_demo_roster_again_changes_no_chat(store: SqlStore) -> None:
+    before = await dump(store)
     doc = parse_roster(demo_data())
 
     report = await store.import_roster(doc)
@@ -193,15 +179,15 @@ async def test_importing_the_demo_roster_again_changes_no_chat(store: SqliteStor
 
     assert report.chats == ()
     assert not report.changed
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_open_gives_an_older_roster_its_chats(store: SqliteStore) -> None:
+async def test_open_gives_an_older_roster_its_chats(store: SqlStore) -> None:
     members = await store.members(CLASS_CHAT)
-    await store.close()
-    with closing(sqlite3.connect(store.path)) as db, db:
+    async with store.transaction() as db:
         for table in ("chat_events", "chat_members", "chats"):
-            db.execute(f"DELETE FROM {table}")  # noqa: S608
+            await db.execute(f"DELETE FROM {table}")  # noqa: S608
+    await store.close()
 
     await store.open()
 
@@ -209,7 +195,7 @@ async def test_open_gives_an_older_roster_its_chats(store: SqliteStore) -> None:
     assert [e.seq for e in await store.events(CLASS_CHAT)] == [1]
 
 
-async def test_moving_a_student_moves_them_and_their_parents(store: SqliteStore) -> None:
+async def test_moving_a_student_moves_them_and_their_parents(store: SqlStore) -> None:
     data = demo_data()
     (school,) = data["schools"]
     class_a, class_b = school["classes"]
@@ -247,7 +233,7 @@ async def test_moving_a_student_moves_them_and_their_parents(store: SqliteStore)
     assert [chat.id for chat in await store.chats(mover)] == [class_chat_id(CLASS_B)]
 
 
-async def test_a_closed_class_keeps_its_chat_without_members(store: SqliteStore) -> None:
+async def test_a_closed_class_keeps_its_chat_without_members(store: SqlStore) -> None:
     await post(store, "Последний урок")
     data = demo_data()
     (school,) = data["schools"]
@@ -276,7 +262,7 @@ async def test_a_closed_class_keeps_its_chat_without_members(store: SqliteStore)
 # --------------------------------------------------------------------------
 
 
-async def test_post_appends_a_message_event(store: SqliteStore) -> None:
+async def test_post_appends_a_message_event(store: SqlStore) -> None:
     ack = await post(store, "Завтра контрольная", key="k1")
 
     assert not ack.duplicate
@@ -291,18 +277,18 @@ async def test_post_appends_a_message_event(store: SqliteStore) -> None:
     assert reply.event.data == {"id": 3, "text": "Какая?", "reply_to": 2}
 
 
-async def test_post_refusals_store_nothing(store: SqliteStore) -> None:
-    before = dump(store.path)
+async def test_post_refusals_store_nothing(store: SqlStore) -> None:
+    before = await dump(store)
 
     await refused(CHAT_NOT_FOUND, post(store, author=KID_B))
     await refused(CHAT_NOT_FOUND, post(store, chat_id="class:nowhere"))
     await refused(MESSAGE_NOT_FOUND, post(store, reply_to=1))  # the members event
     await refused(MESSAGE_NOT_FOUND, post(store, reply_to=2**70))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_concurrent_posts_take_every_seq_once(store: SqliteStore) -> None:
+async def test_concurrent_posts_take_every_seq_once(store: SqlStore) -> None:
     acks = await asyncio.gather(
         *(post(store, f"сообщение {n}", author=KID + n % 5, key=f"key-{n}") for n in range(50))
     )
@@ -313,7 +299,7 @@ async def test_concurrent_posts_take_every_seq_once(store: SqliteStore) -> None:
     assert (await store.chat(KID, CLASS_CHAT)).last_seq == 51
 
 
-async def test_concurrent_posts_in_a_new_chat_number_from_one(store: SqliteStore) -> None:
+async def test_concurrent_posts_in_a_new_chat_number_from_one(store: SqlStore) -> None:
     summary, _ = await store.open_direct(a=KID, b=KID2, now=NOW)
     acks = await asyncio.gather(
         *(post(store, f"{n}", chat_id=summary.id, author=KID, key=f"d{n}") for n in range(50))
@@ -323,22 +309,22 @@ async def test_concurrent_posts_in_a_new_chat_number_from_one(store: SqliteStore
     assert [e.seq for e in await store.events(summary.id, limit=100)] == list(range(1, 52))
 
 
-async def test_a_retried_post_returns_the_first_ack_and_stores_nothing(store: SqliteStore) -> None:
+async def test_a_retried_post_returns_the_first_ack_and_stores_nothing(store: SqlStore) -> None:
     first = await post(store, "Привет", key="retry-1", now=NOW)
-    before = dump(store.path)
+    before = await dump(store)
 
     again = await post(store, "Привет", key="retry-1", now=NOW + 5)
 
     assert again == Ack(first.event, duplicate=True)
-    assert dump(store.path) == before
+    assert await dump(store) == before
     # Keys belong to a person: someone else may use the same one.
     other = await post(store, "Привет", author=KID, key="retry-1")
     assert not other.duplicate and other.seq == first.seq + 1
 
 
-async def test_a_reused_key_with_another_request_is_a_conflict(store: SqliteStore) -> None:
+async def test_a_reused_key_with_another_request_is_a_conflict(store: SqlStore) -> None:
     await post(store, "Привет", key="same")
-    before = dump(store.path)
+    before = await dump(store)
 
     await refused(IDEMPOTENCY_CONFLICT, post(store, "Пока", key="same"))
     await refused(IDEMPOTENCY_CONFLICT, post(store, "Привет", key="same", chat_id=STAFF_CHAT))
@@ -349,7 +335,7 @@ async def test_a_reused_key_with_another_request_is_a_conflict(store: SqliteStor
         ),
     )
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
 # --------------------------------------------------------------------------
@@ -357,7 +343,7 @@ async def test_a_reused_key_with_another_request_is_a_conflict(store: SqliteStor
 # --------------------------------------------------------------------------
 
 
-async def test_edit_keeps_versions(store: SqliteStore) -> None:
+async def test_edit_keeps_versions(store: SqlStore) -> None:
     message = await post(store, "Первый вариант", now=NOW)
 
     ack = await store.edit(
@@ -388,11 +374,11 @@ async def test_edit_keeps_versions(store: SqliteStore) -> None:
     assert await store.message_versions(CLASS_CHAT, 99) == []
 
 
-async def test_edit_refusals(store: SqliteStore) -> None:
+async def test_edit_refusals(store: SqlStore) -> None:
     await post(store, "Текст")
     await post(store, "Удалю", now=NOW + 1)
     await store.delete(chat_id=CLASS_CHAT, actor=CLASS_TEACHER, message_id=3, key=None, now=NOW)
-    before = dump(store.path)
+    before = await dump(store)
 
     def edit(author: int, message_id: int) -> Awaitable[Ack]:
         return store.edit(
@@ -407,10 +393,10 @@ async def test_edit_refusals(store: SqliteStore) -> None:
     await refused(CHAT_NOT_FOUND, edit(KID_B, 2))
     await refused(CHAT_NOT_FOUND, edit(KID_B, 2**70))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_delete_empties_the_message_and_its_earlier_events(store: SqliteStore) -> None:
+async def test_delete_empties_the_message_and_its_earlier_events(store: SqlStore) -> None:
     await post(store, "Секрет", now=NOW)
     other = await post(store, "Другое", author=KID, now=NOW + 1)
     await store.edit(
@@ -440,7 +426,7 @@ async def test_delete_empties_the_message_and_its_earlier_events(store: SqliteSt
         (6, EventKind.DELETE, {"id": 2}),
     ]
     assert await store.message_versions(CLASS_CHAT, 2) == []
-    rows = dump(store.path)
+    rows = await dump(store)
     assert rows["message_versions"] == [] and rows["reactions"] == []
     assert "Секрет" not in json.dumps(rows, ensure_ascii=False)
     # A deleted message may still be replied to.
@@ -452,11 +438,11 @@ async def test_delete_empties_the_message_and_its_earlier_events(store: SqliteSt
     assert retried == Ack(ack.event, duplicate=True)
 
 
-async def test_delete_refusals(store: SqliteStore) -> None:
+async def test_delete_refusals(store: SqlStore) -> None:
     await post(store, "Текст")
     await store.delete(chat_id=CLASS_CHAT, actor=CLASS_TEACHER, message_id=2, key=None, now=NOW)
     await post(store, "Ещё", now=NOW + 1)
-    before = dump(store.path)
+    before = await dump(store)
 
     def delete(actor: int, message_id: int) -> Awaitable[Ack]:
         return store.delete(
@@ -468,10 +454,10 @@ async def test_delete_refusals(store: SqliteStore) -> None:
     await refused(MESSAGE_NOT_FOUND, delete(CLASS_TEACHER, 5))
     await refused(CHAT_NOT_FOUND, delete(KID_B, 4))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_reactions_append_events_only_when_they_change(store: SqliteStore) -> None:
+async def test_reactions_append_events_only_when_they_change(store: SqlStore) -> None:
     await post(store, "Фото с экскурсии")
 
     def react(on: bool, emoji: str = "❤️", key: str | None = None) -> Awaitable[Ack]:
@@ -482,9 +468,9 @@ async def test_reactions_append_events_only_when_they_change(store: SqliteStore)
     first = await react(True)
     assert (first.seq, first.message_id, first.duplicate) == (3, 2, False)
     assert first.event.data == {"id": 2, "emoji": "❤️", "on": True}
-    before = dump(store.path)
+    before = await dump(store)
     assert await react(True) == Ack(first.event, duplicate=True)
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
     other = await react(True, "🔥")
     off = await react(False)
@@ -500,10 +486,10 @@ async def test_reactions_append_events_only_when_they_change(store: SqliteStore)
     await refused(IDEMPOTENCY_CONFLICT, react(False, key="r1"))
 
 
-async def test_reaction_refusals(store: SqliteStore) -> None:
+async def test_reaction_refusals(store: SqlStore) -> None:
     await post(store, "Текст")
     await store.delete(chat_id=CLASS_CHAT, actor=CLASS_TEACHER, message_id=2, key=None, now=NOW)
-    before = dump(store.path)
+    before = await dump(store)
 
     def react(actor: int, message_id: int) -> Awaitable[Ack]:
         return store.react(
@@ -520,7 +506,7 @@ async def test_reaction_refusals(store: SqliteStore) -> None:
     await refused(MESSAGE_NOT_FOUND, react(KID, 9))
     await refused(CHAT_NOT_FOUND, react(KID_B, 2))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
 # --------------------------------------------------------------------------
@@ -528,7 +514,7 @@ async def test_reaction_refusals(store: SqliteStore) -> None:
 # --------------------------------------------------------------------------
 
 
-async def test_history_pages_both_ways(store: SqliteStore) -> None:
+async def test_history_pages_both_ways(store: SqlStore) -> None:
     for n in range(10):
         await post(store, f"m{n}", now=NOW + n)  # seqs 2..11
 
@@ -550,7 +536,7 @@ async def test_history_pages_both_ways(store: SqliteStore) -> None:
     assert await store.events(CLASS_CHAT, after=-(2**70), before=2**70, limit=2**70) != []
 
 
-async def test_chat_list_order_unread_and_last_message(store: SqliteStore) -> None:
+async def test_chat_list_order_unread_and_last_message(store: SqlStore) -> None:
     await post(store, "В класс", now=NOW + 1)  # 2
     await post(store, "Родителям", chat_id=PARENTS_CHAT, now=NOW + 2)
     await post(store, "Ещё в класс", now=NOW + 3)  # 3
@@ -585,7 +571,7 @@ async def test_chat_list_order_unread_and_last_message(store: SqliteStore) -> No
     await refused(CHAT_NOT_FOUND, store.chat(KID, "class:nowhere"))
 
 
-async def test_mark_read_moves_forward_only(store: SqliteStore) -> None:
+async def test_mark_read_moves_forward_only(store: SqlStore) -> None:
     for n in range(3):
         await post(store, f"m{n}", now=NOW + n)  # last_seq 4
 
@@ -596,7 +582,7 @@ async def test_mark_read_moves_forward_only(store: SqliteStore) -> None:
     await refused(CHAT_NOT_FOUND, store.mark_read(chat_id=CLASS_CHAT, oid=KID_B, seq=1))
 
 
-async def test_positions_members_and_contacts(store: SqliteStore) -> None:
+async def test_positions_members_and_contacts(store: SqlStore) -> None:
     assert await store.chat_positions(KID) == {CLASS_CHAT: 1}
     assert await store.chat_positions(NOBODY) == {}
     assert await store.is_member(CLASS_CHAT, KID)
@@ -617,7 +603,7 @@ async def test_positions_members_and_contacts(store: SqliteStore) -> None:
     assert await store.contacts(NOBODY) == set()
 
 
-async def test_last_seen(store: SqliteStore) -> None:
+async def test_last_seen(store: SqlStore) -> None:
     await store.set_last_seen(KID, NOW)
     await store.set_last_seen(KID2, NOW + 1)
     await store.set_last_seen(KID, NOW + 2)
@@ -631,7 +617,7 @@ async def test_last_seen(store: SqliteStore) -> None:
 # --------------------------------------------------------------------------
 
 
-async def test_open_direct_makes_the_chat_once(store: SqliteStore) -> None:
+async def test_open_direct_makes_the_chat_once(store: SqlStore) -> None:
     summary, change = await store.open_direct(a=KID2, b=KID, now=NOW)
 
     chat_id = direct_chat_id(KID, KID2)
@@ -650,17 +636,17 @@ async def test_open_direct_makes_the_chat_once(store: SqliteStore) -> None:
     assert await store.members(chat_id) == [KID, KID2]
 
 
-async def test_open_direct_refusals(store: SqliteStore) -> None:
-    before = dump(store.path)
+async def test_open_direct_refusals(store: SqlStore) -> None:
+    before = await dump(store)
 
     await refused(CHAT_INVALID, store.open_direct(a=KID, b=KID, now=NOW))
     await refused(PERSON_NOT_FOUND, store.open_direct(a=KID, b=NOBODY, now=NOW))
     await refused(PERSON_NOT_FOUND, store.open_direct(a=KID, b=2**70, now=NOW))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_create_group(store: SqliteStore) -> None:
+async def test_create_group(store: SqlStore) -> None:
     summary, change = await store.create_group(
         creator=CLASS_TEACHER,
         school_id=SCHOOL,
@@ -676,7 +662,7 @@ async def test_create_group(store: SqliteStore) -> None:
     assert (change.event.seq, change.event.author) == (1, CLASS_TEACHER)
     assert await store.members(summary.id) == [CLASS_TEACHER, KID, KID2]
 
-    before = dump(store.path)
+    before = await dump(store)
     again = await store.create_group(
         creator=CLASS_TEACHER,
         school_id=SCHOOL,
@@ -686,7 +672,7 @@ async def test_create_group(store: SqliteStore) -> None:
         now=NOW + 1,
     )
     assert again == (summary, change)
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
     await refused(
         IDEMPOTENCY_CONFLICT,
@@ -705,10 +691,10 @@ async def test_create_group(store: SqliteStore) -> None:
             now=NOW,
         ),
     )
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_change_members_of_a_group(store: SqliteStore) -> None:
+async def test_change_members_of_a_group(store: SqlStore) -> None:
     group, _ = await store.create_group(
         creator=CLASS_TEACHER, school_id=SCHOOL, title="Кружок", members=[KID], key=None, now=NOW
     )
@@ -726,22 +712,22 @@ async def test_change_members_of_a_group(store: SqliteStore) -> None:
     # Those who join do not inherit the earlier messages as unread.
     assert (await store.chat(KID2, group.id)).unread == 0
 
-    before = dump(store.path)
+    before = await dump(store)
     assert (
         await store.change_members(
             chat_id=group.id, actor=CLASS_TEACHER, add=[KID2], remove=[KID, NOBODY], now=NOW
         )
         is None
     )
-    assert dump(store.path) == before
+    assert await dump(store) == before
 
 
-async def test_change_members_refusals(store: SqliteStore) -> None:
+async def test_change_members_refusals(store: SqlStore) -> None:
     group, _ = await store.create_group(
         creator=CLASS_TEACHER, school_id=SCHOOL, title="Кружок", members=[KID], key=None, now=NOW
     )
     direct, _ = await store.open_direct(a=KID, b=KID2, now=NOW)
-    before = dump(store.path)
+    before = await dump(store)
 
     def change(
         chat_id: str, actor: int, add: list[int], remove: list[int]
@@ -759,4 +745,4 @@ async def test_change_members_refusals(store: SqliteStore) -> None:
     await refused(PERSON_NOT_FOUND, change(group.id, CLASS_TEACHER, [KID2, NOBODY], []))
     await refused(PERSON_NOT_FOUND, change(group.id, CLASS_TEACHER, [2**70], []))
 
-    assert dump(store.path) == before
+    assert await dump(store) == before
