@@ -40,6 +40,10 @@ class AccessGate:
         self._verifier = verifier
         self._store = store
 
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self._verifier
+
     async def admit(self, raw_token: str) -> Admission:
         """Return the admission, or raise AuthError / ForbiddenError with a code."""
         token = await self._verifier.verify_async(raw_token)

@@ -35,7 +35,8 @@ from .appkeys import (
     SESSIONS,
     STORE,
 )
-from .auth import DevIdentityProvider, TokenVerifier
+from .auth import TokenVerifier
+from .auth.devidp import dev_identity_provider
 from .auth.esia import GOST_ALG
 from .auth.offload import SignaturePool
 from .bus import LocalBus
@@ -45,7 +46,7 @@ from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
-from .config import Config
+from .config import LOCAL_ESIA_PREFIX, Config
 from .errors import ConfigError
 from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
@@ -68,6 +69,8 @@ from .safety.people import People
 from .safety.reports import Reports
 from .safety.schools import Schools
 from .sessions import Sessions
+from .signin.web import routes as sign_in_routes
+from .signin.web import sign_in_context
 from .store import create_store
 from .ws import websocket
 
@@ -129,6 +132,8 @@ def make_app(
         app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_identity)
+    if config.browser_sign_in:
+        app.cleanup_ctx.append(sign_in_context)
     app.cleanup_ctx.append(_bus)
     app.cleanup_ctx.append(_rooms)
     app.on_shutdown.append(_close_sessions)
@@ -137,22 +142,18 @@ def make_app(
     app.add_routes(chat_routes)
     app.add_routes(safety_routes)
     app.add_routes(room_routes)
+    if config.browser_sign_in:
+        app.add_routes(sign_in_routes)
+    else:
+        log.warning("no [esia] portal_url: browsers cannot sign in, only Bearer tokens work")
     if config.dev_idp.enabled:
         from .devlogin import routes as dev_routes
+        from .signin.devesia import local_esia_app
 
         app.add_routes(dev_routes)
+        if not config.esia.portal_url:  # the embedded default signs in through the local ESIA
+            app.add_subapp(LOCAL_ESIA_PREFIX + "/", local_esia_app(config, app[CLOCK]))
     return app
-
-
-def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
-    """The development identity provider for this configuration (keys on disk)."""
-    return DevIdentityProvider.load_or_create(
-        config.dev_idp.directory,
-        issuer=config.esia.issuer,
-        client_id=config.esia.client_id,
-        clock=clock,
-        algorithm=config.dev_idp.algorithm,
-    )
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -43,6 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("oid", type=int)
     token.add_argument("--lifetime", type=float, help="seconds (default: from config)")
 
+    esia = commands.add_parser(
+        "dev-esia", help="run the development provider's local ESIA as a process of its own"
+    )
+    esia.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    esia.add_argument("--port", type=int, default=0, help="listen port (default: any free one)")
+    esia.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="a callback registered for [esia] client_id (default: this config's)",
+    )
+
     roster = commands.add_parser("roster", help="school roster")
     roster_commands = roster.add_subparsers(dest="roster_command", required=True)
     importer = roster_commands.add_parser("import", help="import a roster JSON file")
@@ -77,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_serve(config, args.host, args.port))
         if args.command == "dev-token":
             return _run(_dev_token(config, args.oid, args.lifetime))
+        if args.command == "dev-esia":
+            return _run(_dev_esia(config, args.host, args.port, tuple(args.redirect_uri)))
         if args.command == "db" and args.db_command == "migrate":
             return _run(_migrate(config))
         if args.command == "db":
@@ -98,6 +113,13 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 async def _serve(config: Config, host: str | None, port: int | None) -> int:
     from .app import make_app
 
+    # --host and --port move the server, and so the public URL derived from them.
+    config = dataclasses.replace(
+        config,
+        http=dataclasses.replace(
+            config.http, host=host or config.http.host, port=port or config.http.port
+        ),
+    )
     app = make_app(config)
     runner = web.AppRunner(app, handle_signals=False)  # its settings: app.handler_args
     try:
@@ -128,8 +150,10 @@ async def _banner(app: web.Application, base: str) -> None:
     config = app[CONFIG]
     socket_url = "ws" + base.removeprefix("http")  # http → ws, https → wss
     lines = [f"Zvonok is serving on {base} ({config.mode} mode). WebSocket: {socket_url}/ws"]
+    if config.browser_sign_in:
+        lines.append(f"Sign in: open {config.public_url}/ and click «Войти через Госуслуги»")
     if config.dev_idp.enabled:
-        lines.append(f"Sign in as a demo person: {base}/dev/login")
+        lines.append(f"Tokens for bots and scripts: {base}/dev/login")
         class_teachers = [
             e
             for e in await app[STORE].directory()
@@ -144,7 +168,7 @@ async def _banner(app: web.Application, base: str) -> None:
 
 
 async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
-    from .app import dev_identity_provider
+    from .auth.devidp import dev_identity_provider
 
     if not config.dev_idp.enabled:
         print("zvonok: the development identity provider is off", file=sys.stderr)
@@ -162,6 +186,35 @@ async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
         return 1
     idp = dev_identity_provider(config, SystemClock())
     print(idp.issue(oid, lifetime=lifetime or config.dev_idp.token_lifetime))
+    return 0
+
+
+async def _dev_esia(config: Config, host: str, port: int, redirect_uris: tuple[str, ...]) -> int:
+    """Serve the local ESIA alone; prints its base URL (the ``[esia] portal_url`` to use)."""
+    from .signin.devesia import local_esia_app
+
+    if not config.dev_idp.enabled:
+        print("zvonok: the development identity provider is off", file=sys.stderr)
+        return 1
+    app = local_esia_app(config, SystemClock(), redirect_uris=redirect_uris, own_store=True)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    server = site._server
+    sockets = getattr(server, "sockets", None) or ()
+    bound = sockets[0].getsockname()[1] if sockets else port
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"local ESIA on http://{host}:{bound}/", flush=True)
+    await stop.wait()
+    await runner.cleanup()
     return 0
 
 

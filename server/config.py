@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -73,6 +74,20 @@ class EsiaConfig:
     verify_queue: int = 1000
     # Tokens remembered as verified until they expire (0: none, each use verified again).
     verified_cache: int = 10_000
+    # Zvonok as ESIA's relying party (docs/auth.md, "Signing in through ESIA").
+    # ESIA's base URL (https://esia.gosuslugi.ru/); empty: the dev provider's local
+    # ESIA on this server (/dev-esia/), which needs [dev_idp] enabled.
+    portal_url: str = ""
+    scope: str = "openid fullname birthdate"
+    # Our system's signing key (PKCS#8 PEM: GOST R 34.10-2012, or RSA for the dev
+    # provider) and its certificate as registered at ESIA; empty with the dev
+    # provider: a development RSA pair kept in [dev_idp] directory.
+    signing_key: str = ""
+    signing_certificate: str = ""
+    # What cpverify printed, if it differs from the computed Streebog-256 of the DER.
+    client_certificate_hash: str = ""
+    # Seconds a token request to ESIA may take, connection included.
+    request_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,25 @@ class DevIdpConfig:
     directory: Path = Path("var/dev-idp")
     token_lifetime: float = 3600.0
     algorithm: str = "RS256"  # or GOST3410_2012_256, as ESIA; must be in [esia] algorithms
+    # The local ESIA: seconds an authorization code lives, and a refresh token.
+    code_lifetime: float = 60.0
+    refresh_lifetime: float = 8 * 3600.0
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The browser's sign-in and its session (server/auth/web.py)."""
+
+    # The origin browsers reach Zvonok at (https://zvonok.school.example); the
+    # callback is <public_url>/auth/callback and the Origin checks compare with
+    # it.  Empty: http://<http.host>:<http.port>, for the embedded mode only.
+    public_url: str = ""
+    # Seconds a browser has from «Войти» to coming back from ESIA.
+    sign_in_timeout: float = 600.0
+    # Seconds a session lasts at most, however often its ESIA token is renewed.
+    session_lifetime: float = 12 * 3600.0
+    # Seconds before the ESIA access token expires that the server renews it.
+    renew_before: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +193,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     esia: EsiaConfig = field(default_factory=EsiaConfig)
     dev_idp: DevIdpConfig = field(default_factory=DevIdpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     chat: ChatConfig = field(default_factory=ChatConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
@@ -214,6 +249,7 @@ class Config:
                 raise ConfigError("production mode must not seed the demo school")
         elif not self.dev_idp.enabled and not self.esia.certificates:
             raise ConfigError("no way to sign in: enable [dev_idp] or name [esia] certificates")
+        self._validate_sign_in()
         p = self.protocol
         if p.max_frame < 1024 or p.heartbeat <= 0 or p.hello_timeout <= 0:
             raise ConfigError("protocol: max_frame >= 1024, heartbeat and hello_timeout > 0")
@@ -228,6 +264,70 @@ class Config:
             raise ConfigError(
                 "chat: every *_per_second > 0; every *_burst, sync_limit, history_page >= 1"
             )
+
+    def _validate_sign_in(self) -> None:
+        e, w, d = self.esia, self.web, self.dev_idp
+        if w.public_url and not _is_origin(w.public_url):
+            raise ConfigError(
+                "web: public_url must be an origin, like https://zvonok.school.example"
+            )
+        if e.portal_url and urlsplit(e.portal_url).scheme not in ("http", "https"):
+            raise ConfigError(
+                "esia: portal_url must be an http(s) URL, like https://esia.gosuslugi.ru/"
+            )
+        if bool(e.signing_key) != bool(e.signing_certificate):
+            raise ConfigError("esia: signing_key and signing_certificate go together")
+        if e.portal_url and not e.signing_key:
+            raise ConfigError("esia: a portal_url needs signing_key and signing_certificate")
+        if e.request_timeout <= 0 or w.sign_in_timeout <= 0 or w.renew_before < 0:
+            raise ConfigError("esia.request_timeout and web.sign_in_timeout > 0, renew_before >= 0")
+        if w.session_lifetime <= 0 or d.code_lifetime <= 0 or d.refresh_lifetime <= 0:
+            raise ConfigError("web.session_lifetime, dev_idp code and refresh lifetimes > 0")
+        if self.mode == "production" and self.browser_sign_in:
+            if not w.public_url.startswith("https://"):
+                raise ConfigError("production mode needs [web] public_url, an https:// origin")
+            if not e.portal_url.startswith("https://"):
+                raise ConfigError("production mode needs [esia] portal_url, ESIA's https:// URL")
+
+    @property
+    def browser_sign_in(self) -> bool:
+        """Whether browsers sign in here: through ESIA (``portal_url``) or the local ESIA."""
+        return bool(self.esia.portal_url) or self.dev_idp.enabled
+
+    @property
+    def public_url(self) -> str:
+        """The origin browsers reach this server at, without a trailing slash."""
+        if self.web.public_url:
+            return self.web.public_url.rstrip("/")
+        host = self.http.host
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http.port}"
+
+    @property
+    def portal_url(self) -> str:
+        """ESIA's base URL, with a trailing slash: the configured one, or the local ESIA."""
+        if self.esia.portal_url:
+            return self.esia.portal_url.rstrip("/") + "/"
+        return f"{self.public_url}{LOCAL_ESIA_PREFIX}/"
+
+
+LOCAL_ESIA_PREFIX = "/dev-esia"
+"""Where the embedded local ESIA is mounted on this server."""
+
+
+def _is_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+        and parts.username is None
+    )
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

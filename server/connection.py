@@ -23,7 +23,7 @@ import logging
 import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
@@ -77,6 +77,24 @@ every client message once (tests/server/test_dispatch.py)."""
 
 WRITE_BATCH_BYTES = 256 * 1024  # queued frames written together, at most this much at once
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
+RENEW_RETRY = 10.0  # seconds between renewals of a browser session while ESIA does not answer
+
+
+class BrowserSession(Protocol):
+    """A browser's session cookie, brought by the upgrade request (server/auth/web.py)."""
+
+    @property
+    def renew_before(self) -> float:
+        """Seconds before the ESIA token expires that it is renewed."""
+        ...
+
+    async def admit(self) -> tuple[Admission, float]:
+        """The person and when their ESIA token expires; AuthError if the session is not good."""
+        ...
+
+    async def renew(self) -> tuple[Admission, float]:
+        """Renew the ESIA token now; AuthError ``session.expired`` if ESIA refuses."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +137,10 @@ class Connection:
         bus: Bus,
         chat_config: ChatConfig,
         pending: PendingConnections | None = None,
+        browser: BrowserSession | None = None,
     ) -> None:
         self._ws = ws
+        self._browser = browser
         self._pending = pending
         self._transport = transport
         self._frames_out = writer or OneByOne(ws)
@@ -165,6 +185,7 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._writer: asyncio.Task[None] | None = None
         self._expiry: asyncio.Task[None] | None = None
+        self._bearer = True  # signed in by a token in the hello (not by the browser's session)
 
     # -- identity, for the session registry ------------------------------------
 
@@ -409,10 +430,45 @@ class Connection:
         await self._clock.sleep_until(deadline(expires_at + self._esia.leeway))
         await self.close(codes.AUTH_EXPIRED, "the access token expired")
 
+    async def _renew(self, browser: BrowserSession, expires_at: float) -> None:
+        """Renew a browser session's ESIA token before it expires; close when ESIA refuses.
+
+        ESIA not answering is retried every :data:`RENEW_RETRY` seconds until
+        the token is past its expiry (and the leeway), then the session ends
+        for this socket as if ESIA had refused.
+        """
+
+        def deadline(wall: float) -> float:
+            return self._clock.monotonic() + (wall - self._clock.time())
+
+        at = expires_at - browser.renew_before
+        while True:
+            await self._clock.sleep_until(deadline(at))
+            try:
+                admission, renewed_until = await browser.renew()
+            except ZvonokError as exc:
+                if exc.code == codes.ESIA_UNAVAILABLE and self._clock.time() + RENEW_RETRY < (
+                    expires_at + self._esia.leeway
+                ):
+                    at = self._clock.time() + RENEW_RETRY
+                    continue
+                log.info("connection %s: session not renewed: %s", self._session_id, exc.code)
+                self.send(Error(codes.SESSION_EXPIRED, "the session has expired; sign in again"))
+                await self.close(codes.SESSION_EXPIRED, "the session expired")
+                return
+            if self._admission is not None and admission.token.oid == self._admission.token.oid:
+                self._admission = admission
+            self.send(Reauthed(expires_at=renewed_until))
+            expires_at = renewed_until
+            at = expires_at - browser.renew_before
+
     def _arm_expiry(self, expires_at: float) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
-        self._expiry = self._spawn(self._expire(expires_at))
+        if self._browser is not None and not self._bearer:
+            self._expiry = self._spawn(self._renew(self._browser, expires_at))
+        else:
+            self._expiry = self._spawn(self._expire(expires_at))
 
     # -- reading -----------------------------------------------------------------
 
@@ -513,6 +569,7 @@ class Connection:
                 codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
             )
         self._admission = admission
+        self._bearer = True  # the client's own token now, renewed by the client
         self._arm_expiry(admission.token.expires_at)
         return Reauthed(expires_at=admission.token.expires_at)
 
@@ -522,7 +579,7 @@ class Connection:
             await self.close(codes.PROTOCOL_VERSION, "unsupported")
             return
         try:
-            admission = await self._gate.admit(hello.token)
+            admission, expires_at = await self._sign_in(hello.token)
         except (AuthError, ForbiddenError) as exc:
             log.info("connection %s: hello refused: %s", self._session_id, exc.code)
             self.send(Error(exc.code, exc.message), rid)
@@ -532,7 +589,7 @@ class Connection:
         self._sessions.add(self)
         if self._pending is not None:  # signed in: no longer one of the connections bounded
             self._pending.signed_in(self._transport)
-        self._arm_expiry(admission.token.expires_at)
+        self._arm_expiry(expires_at)
         # Online before the welcome: once a client holds its welcome, its
         # person counts as online (a second device never flickers offline).
         self._online = True
@@ -566,6 +623,16 @@ class Connection:
             await self._join(admission.token.oid, hello.resume)
         finally:
             self._writable.set()
+
+    async def _sign_in(self, token: str | None) -> tuple[Admission, float]:
+        """Admit by the hello's token, or without one by the browser's session cookie."""
+        if token is not None:
+            admission = await self._gate.admit(token)
+            return admission, admission.token.expires_at
+        if self._browser is None:
+            raise AuthError(codes.AUTH_MISSING, "send a token, or open the socket with a session")
+        self._bearer = False
+        return await self._browser.admit()
 
     async def _join(self, oid: int, resume: dict[str, int] | None) -> None:
         """Start the chat feed (after the welcome, so chat events follow it)."""

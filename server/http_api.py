@@ -141,9 +141,16 @@ def bearer_token(request: web.Request) -> str:
 
 
 async def signed_in(request: web.Request) -> Admission:
-    """The caller, admitted by their token; their request counts as one of
-    the few a person may have in progress (``http.too_many_requests``)."""
-    admission = await request.app[GATE].admit(bearer_token(request))
+    """The caller, admitted by their token (or, without an ``Authorization``
+    header, by a browser's session cookie, writes only from our own pages);
+    their request counts as one of the few a person may have in progress
+    (``http.too_many_requests``)."""
+    from .signin.web import SESSION_COOKIE, cookie_admission
+
+    if "Authorization" not in request.headers and SESSION_COOKIE in request.cookies:
+        admission = await cookie_admission(request)
+    else:
+        admission = await request.app[GATE].admit(bearer_token(request))
     request.app[PERSON_REQUESTS].take(request, admission.token.oid)
     return admission
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import cast
 
 from aiohttp import web
@@ -107,8 +108,10 @@ class CountingSite(web.BaseSite):
         pending: PendingConnections,
         reuse_address: bool = False,
         backlog: int = 128,
+        sock: socket.socket | None = None,
     ) -> None:
         super().__init__(runner, backlog=backlog)
+        self._sock = sock  # a socket bound already (its port known before the app is made)
         self._web_runner = runner
         self._host = host
         self._port = port
@@ -140,11 +143,17 @@ class CountingSite(web.BaseSite):
         def protocol() -> asyncio.Protocol:
             return _Counted(server(), pending)
 
-        self._listener = await asyncio.get_running_loop().create_server(
-            protocol,
-            self._host,
-            self._port,
-            reuse_address=self._reuse_address,
-            backlog=self._listen_backlog,
-        )
+        loop = asyncio.get_running_loop()
+        if self._sock is not None:
+            self._listener = await loop.create_server(
+                protocol, sock=self._sock, backlog=self._listen_backlog
+            )
+        else:
+            self._listener = await loop.create_server(
+                protocol,
+                self._host,
+                self._port,
+                reuse_address=self._reuse_address,
+                backlog=self._listen_backlog,
+            )
         self._server = self._listener  # aiohttp's: BaseSite.stop closes it, addresses reads it

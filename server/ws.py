@@ -13,6 +13,7 @@ from .chats.keys import CHATS, PRESENCE
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .rooms.keys import ROOM_CONTROLS, ROOMS
 from .safety.keys import MODERATION, PEOPLE, REPORTS
+from .signin.web import browser_credential
 from .wsbatch import batch_writer
 
 HARD_FRAME_FACTOR = 4
@@ -50,6 +51,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         bus=app[BUS],
         chat_config=config.chat,
         pending=app[PENDING],
+        browser=browser_credential(request),
     )
     await connection.run()
     return ws

@@ -105,9 +105,10 @@ class Client:
     async def connect(
         cls,
         url: str,
-        token: str,
+        token: str | None,
         *,
         client_name: str = "zvonok-python",
+        origin: str | None = None,
         session: aiohttp.ClientSession | None = None,
         max_events: int = 10_000,
         timeout: float = 10.0,
@@ -117,7 +118,9 @@ class Client:
 
         With ``resume`` (``{chat id: highest seq seen}``) the server follows
         the welcome with every chat event after those positions, then a
-        ``synced`` event; without it, only live events come.
+        ``synced`` event; without it, only live events come.  With ``token``
+        None the session's cookie jar signs in (a browser's session), sent
+        with ``origin`` as a browser would.
 
         Raises :class:`RequestError` with the server's code when the hello is
         refused (``auth.expired``, ``auth.bad_signature``...).
@@ -125,7 +128,7 @@ class Client:
         own = session is None
         http = session or aiohttp.ClientSession()
         try:
-            ws = await http.ws_connect(url, autoping=True, max_msg_size=0)
+            ws = await http.ws_connect(url, autoping=True, max_msg_size=0, origin=origin)
         except BaseException:
             if own:
                 await http.close()

@@ -33,9 +33,10 @@ class CloseCode(IntEnum):
     INTERNAL_ERROR = 4500
 
 
-Section = Literal["session", "auth", "chat", "room", "media", "http"]
+Section = Literal["session", "auth", "sign_in", "chat", "room", "media", "http"]
 """Where the documentation lists a code: protocol.md's session table, auth.md's
-refusals, protocol.md's chat, room and media tables, api.md's HTTP-only codes."""
+refusals and its browser sign-in's codes, protocol.md's chat, room and media
+tables, api.md's HTTP-only codes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,11 @@ def _auth(code: str, meaning: str) -> str:
     return _code(code, "auth", meaning, http=401, close=CloseCode.UNAUTHORIZED)
 
 
-AUTH_MISSING: Final = _auth("auth.missing", "no `Authorization` header (HTTP only)")
+AUTH_MISSING: Final = _auth(
+    "auth.missing",
+    "no token: no `Authorization` header over HTTP, or a `hello` without `token` on a socket "
+    "that brought no session cookie",
+)
 AUTH_MALFORMED: Final = _auth(
     "auth.malformed",
     "not a compact JWS we can read: garbage, wrong number of parts, bad or non-canonical "
@@ -221,6 +226,62 @@ AUTH_EXPIRED: Final = _auth(
 AUTH_NOT_YET_VALID: Final = _auth(
     "auth.not_yet_valid", "`now < nbf - leeway` or `now < iat - leeway`"
 )
+
+# -- the browser's sign-in and session (server/auth/web.py, session.py) -----------------
+
+
+def _sign_in(code: str, meaning: str, *, http: int = 400) -> str:
+    return _code(code, "sign_in", meaning, http=http)
+
+
+SESSION_EXPIRED: Final = _code(
+    "session.expired",
+    "sign_in",
+    "the browser's session ended (ESIA refused to renew it, it ran its lifetime, or it was "
+    "signed out); over the socket an `error` and the close",
+    http=401,
+    close=CloseCode.UNAUTHORIZED,
+)
+AUTH_CROSS_SITE: Final = _code(
+    "auth.cross_site",
+    "sign_in",
+    "a request, or a socket signed in by the session cookie, that did not come from Zvonok's "
+    "own pages (its `Origin`): 403 over HTTP, a refused `hello` (4401) on the socket",
+    http=403,
+    close=CloseCode.UNAUTHORIZED,
+)
+ESIA_UNAVAILABLE: Final = _sign_in(
+    "esia.unavailable", "ESIA could not be reached or did not answer in time", http=503
+)
+ESIA_REFUSED: Final = _sign_in(
+    "esia.refused", "ESIA answered a token request with an error (logged)", http=502
+)
+SIGN_IN_STATE_UNKNOWN: Final = _sign_in(
+    "sign_in.state_unknown", "the callback's `state` is unknown or already used"
+)
+SIGN_IN_EXPIRED: Final = _sign_in("sign_in.expired", "the sign-in's `state` is past its expiry")
+SIGN_IN_OTHER_BROWSER: Final = _sign_in(
+    "sign_in.other_browser",
+    "the callback came to a browser without the matching `zvonok_sign_in` cookie",
+)
+SIGN_IN_CODE_REFUSED: Final = _sign_in(
+    "sign_in.code_refused", "no code, or ESIA refused to exchange it for tokens"
+)
+SIGN_IN_TOKEN_REFUSED: Final = _sign_in(
+    "sign_in.token_refused",
+    "ESIA's tokens were refused (the `auth.*` code goes to the log), or are for another person",
+)
+SIGN_IN_UNKNOWN_PERSON: Final = _sign_in(
+    "sign_in.unknown_person", "the person signed in is on no school's roster"
+)
+SIGN_IN_DECLINED: Final = _sign_in("sign_in.declined", "the person declined consent at ESIA")
+SIGN_IN_ESIA_ERROR: Final = _sign_in(
+    "sign_in.esia_error", "ESIA answered the callback with an error"
+)
+SIGN_IN_ESIA_BUSY: Final = _sign_in(
+    "sign_in.esia_busy", "ESIA answered `server_error` or `temporarily_unavailable`"
+)
+SIGN_IN_FAILED: Final = _sign_in("sign_in.failed", "anything else that stopped a sign-in")
 
 # -- chats, moderation, reports ----------------------------------------------------------
 

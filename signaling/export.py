@@ -85,6 +85,8 @@ def json_schema() -> dict[str, Any]:
             "required": required,
         }
 
+    for component in components.values():
+        _nil_may_be_omitted(component)
     defs: dict[str, Any] = {"RequestId": request_id, **components}
     defs["ClientFrame"] = {
         "description": "A frame a client sends: one msgpack map.",
@@ -123,6 +125,24 @@ def json_schema() -> dict[str, Any]:
         },
         "$defs": dict(sorted(defs.items())),
     }
+
+
+def _nil_may_be_omitted(component: dict[str, Any]) -> None:
+    """A property that may be null may be left out too (signaling/schema.py): not required."""
+    properties = component.get("properties", {})
+    required = component.get("required")
+    if required:
+        kept = [name for name in required if not _admits_null(properties.get(name, {}))]
+        if kept:
+            component["required"] = kept
+        else:
+            del component["required"]
+
+
+def _admits_null(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or any(
+        option.get("type") == "null" for option in schema.get("anyOf", [])
+    )
 
 
 def _reply(cls: type[Message]) -> tuple[str, ...]:
@@ -354,8 +374,13 @@ _FAMILIES = (
 )
 
 
+_SOCKET_SIGN_IN = ("auth.missing", "auth.cross_site", "session.expired")
+"""Codes of other sections a socket's sign-in also answers with."""
+
+
 def session_errors_table() -> str:
     rows = [(f"`{e.code}`", e.meaning) for e in _codes("session")]
+    rows += [(f"`{c}`", CODES[c].meaning) for c in _SOCKET_SIGN_IN]
     rows += list(_FAMILIES)
     return _table(("code", "sent when"), rows)
 
@@ -380,7 +405,7 @@ def close_table() -> str:
             f"`{e.code}`" for e in CODES.values() if e.close is close and e.section != "auth"
         ]
         if close is CloseCode.UNAUTHORIZED:
-            reasons = ["`auth.expired`"]
+            reasons = ["`auth.expired`", *reasons]
         text = extra + ", ".join(reasons)
         rows.append((str(int(close)), meaning, text.rstrip(", ")))
     return _table(("code", "meaning", "reasons"), rows)
@@ -406,7 +431,8 @@ def status_table() -> str:
     for status, meaning in _STATUSES.items():
         codes = [e.code for e in CODES.values() if e.http == status]
         if status == 401:
-            codes = ["auth.missing", "auth.malformed", "auth.*"]
+            others = [e.code for e in CODES.values() if e.http == 401 and e.section != "auth"]
+            codes = ["auth.missing", "auth.malformed", "auth.*", *others]
         rows.append((str(status), meaning, ", ".join(f"`{c}`" for c in codes)))
     return _table(("status", "when", "codes"), rows)
 
@@ -431,6 +457,7 @@ GENERATED: Mapping[str, Callable[[], str]] = {
     "errors media": lambda: errors_table("media", http=False),
     "errors http": lambda: errors_table("http", http=True),
     "errors auth": auth_table,
+    "errors sign_in": lambda: errors_table("sign_in", http=True),
     "close codes": close_table,
     "http statuses": status_table,
 }

@@ -51,16 +51,19 @@ Relation = Literal["student", "class_teacher", "subject_teacher"]
 class Hello(ClientMessage, frozen=True):
     """Opens a session.
 
-    ``{"v": 1, "token": "<ESIA access token>", "client": "web/1.4",
-    "resume": {"class:5a": 41, ...}?}``.  With ``resume`` (chat id to the
-    highest seq the client has seen) the server sends every chat event after
-    those positions, then ``synced``; without it, only live events.
+    ``{"v": 1, "token": "<ESIA access token>" | nil, "client": "web/1.4",
+    "resume": {"class:5a": 41, ...}?}``.  Without ``token`` (nil or absent) the session is
+    the browser's: the server signs it in by the session cookie the upgrade
+    request carried (and only if its ``Origin`` is the server's own).  With
+    ``resume`` (chat id to the highest seq the client has seen) the server
+    sends every chat event after those positions, then ``synced``; without
+    it, only live events.
     """
 
     TYPE: ClassVar[str] = "hello"
     REPLY: ClassVar[tuple[str, ...]] = ("welcome",)
     version: Version = msgspec.field(name="v")
-    token: Token
+    token: Token | None
     client: ClientName
     resume: Positions | None = None
 

@@ -16,11 +16,14 @@ which the codec runs after decoding, never on construction: a test may build
 a message the server must refuse.
 
 The wire form differs from msgspec's defaults in one way, on purpose:
-``nil`` for a field that has a default means the default (``"on": nil`` in
-a ``react`` is ``on: true``), as it always has (docs/protocol.md, "Fields
-marked ? are optional (omitted or nil)").  msgspec refuses ``nil`` for a
-field whose type excludes it, so :func:`convert` retries a refused body
-with those ``nil`` values dropped; a body without them pays nothing.
+an optional field may be omitted or ``nil`` (docs/protocol.md, "Fields
+marked ? are optional (omitted or nil)").  So ``nil`` for a field that has a
+default means the default (``"on": nil`` in a ``react`` is ``on: true``),
+and a field whose type admits ``nil`` may be left out (``hello`` without a
+``token``), even where the struct asks for it, so that it can be built
+positionally.  msgspec refuses both, so :func:`convert` retries a refused
+body with those ``nil`` values dropped and those left out filled in; a body
+without them pays nothing.
 """
 
 from __future__ import annotations
@@ -178,6 +181,20 @@ def _without_nil_defaults(body: Any, cls: Any) -> Any:
     return _strip(body, _type_info(cls))
 
 
+def _tag_fits(option: mi.StructType, value: Any) -> bool:
+    if option.tag_field is None:
+        return True
+    return isinstance(value, dict) and value.get(option.tag_field) == option.tag
+
+
+def _nullable(info: mi.Type) -> bool:
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    return isinstance(info, mi.NoneType) or (
+        isinstance(info, mi.UnionType) and any(isinstance(t, mi.NoneType) for t in info.types)
+    )
+
+
 @cache
 def _type_info(cls: Any) -> mi.Type:
     return mi.type_info(cls)
@@ -188,6 +205,8 @@ def _strip(value: Any, info: mi.Type) -> Any:
         info = info.type
     if isinstance(info, mi.UnionType):
         for option in info.types:
+            if isinstance(option, mi.StructType) and not _tag_fits(option, value):
+                continue  # a tagged union's other members
             if not isinstance(option, mi.NoneType):
                 stripped = _strip(value, option)
                 if stripped is not value:
@@ -197,6 +216,10 @@ def _strip(value: Any, info: mi.Type) -> Any:
         changed = False
         out: dict[Any, Any] = {}
         fields = {f.encode_name: f for f in info.fields}
+        for name, wanted in fields.items():
+            if wanted.required and name not in value and _nullable(wanted.type):
+                out[name] = None
+                changed = True
         for key, item in value.items():
             field = fields.get(key) if isinstance(key, str) else None
             if field is None:

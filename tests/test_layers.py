@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "edge plumbing",
         (
             "server.http_api",
+            "server.signin",
             "server.appkeys",
             "server.access",
             "server.http_limits",

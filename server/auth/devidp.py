@@ -51,6 +51,7 @@ from server.auth.esia import (
     GOST_ALG,
     HEADER_SUBJECT_TYPE,
     HEADER_VERSION,
+    ID,
     is_esia_host,
     jws_registry,
 )
@@ -64,6 +65,7 @@ from server.auth.gost_keys import (
     spki_from_public_key,
 )
 from server.clock import Clock
+from server.config import Config
 from server.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -187,11 +189,14 @@ class DevIdentityProvider:
         lifetime: float = 3600.0,
         scope: str = "openid fullname birthdate",
         sbt: str = ACCESS,
+        client_id: str | None = None,
+        session: str | None = None,
     ) -> str:
         """A signed token for the person ``oid``, valid for ``lifetime`` seconds from now.
 
         ``sbt`` other than ``access`` makes the kind of token the verifier
-        must refuse, for tests.  Whether ``oid`` is in the roster is the
+        must refuse, for tests; so does another ``client_id``.  ``session``
+        is ``urn:esia:sid`` (a fresh one by default).  Whether ``oid`` is in the roster is the
         caller's business.
         """
         if isinstance(oid, bool) or not isinstance(oid, int) or oid <= 0:
@@ -204,12 +209,46 @@ class DevIdentityProvider:
             "nbf": now,
             CLAIM_SCOPE: scope,
             "iss": self.issuer,
-            CLAIM_SID: str(uuid.uuid4()),
+            CLAIM_SID: session or str(uuid.uuid4()),
             CLAIM_OID: oid,
             "exp": now + math.ceil(lifetime),
             "iat": now,
-            CLAIM_CLIENT_ID: self.client_id,
+            CLAIM_CLIENT_ID: client_id or self.client_id,
         }
+        return self._sign(header, claims)
+
+    def issue_id_token(
+        self,
+        oid: int,
+        *,
+        lifetime: float = 3600.0,
+        audience: str | None = None,
+        session: str | None = None,
+    ) -> str:
+        """An ESIA-shaped id token (``sbt`` ``id``) saying ``oid`` signed in for ``audience``.
+
+        ``audience`` is our client_id unless a test wants another system's.
+        """
+        if isinstance(oid, bool) or not isinstance(oid, int) or oid <= 0:
+            raise ValueError("oid must be a positive integer")
+        if not math.isfinite(lifetime) or lifetime <= 0:
+            raise ValueError("lifetime must be a positive number of seconds")
+        now = int(self._clock.time())
+        header = {HEADER_VERSION: 0, "typ": "JWT", HEADER_SUBJECT_TYPE: ID, "alg": self.algorithm}
+        claims = {
+            "nbf": now,
+            "iss": self.issuer,
+            CLAIM_SID: session or str(uuid.uuid4()),
+            "sub": oid,
+            "aud": audience or self.client_id,
+            "auth_time": now,
+            "amr": "PWD",
+            "exp": now + math.ceil(lifetime),
+            "iat": now,
+        }
+        return self._sign(header, claims)
+
+    def _sign(self, header: dict[str, object], claims: dict[str, object]) -> str:
         payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")
         if self._gost is not None:
             head = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -425,4 +464,15 @@ def _private_pem(key: rsa.RSAPrivateKey) -> bytes:
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
+    )
+
+
+def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
+    """The development identity provider for this configuration (keys on disk)."""
+    return DevIdentityProvider.load_or_create(
+        config.dev_idp.directory,
+        issuer=config.esia.issuer,
+        client_id=config.esia.client_id,
+        clock=clock,
+        algorithm=config.dev_idp.algorithm,
     )

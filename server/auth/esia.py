@@ -37,6 +37,9 @@ ESIA_DOMAIN: Final = "gosuslugi.ru"
 ACCESS: Final = "access"
 """The ``sbt`` header value of an access token."""
 
+ID: Final = "id"
+"""The ``sbt`` header value of an id token (claims ``sub``, ``aud``, ``iss``, ``iat``, ``exp``)."""
+
 HEADER_VERSION: Final = "ver"
 HEADER_SUBJECT_TYPE: Final = "sbt"
 

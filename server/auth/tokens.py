@@ -55,6 +55,7 @@ from server.auth.esia import (
     CLAIM_SID,
     GOST_ALG,
     HEADER_SUBJECT_TYPE,
+    ID,
     SIGNATURE_ALGORITHMS,
     jws_registry,
 )
@@ -89,6 +90,21 @@ class AccessToken:
     scope: tuple[str, ...]
     issued_at: float
     not_before: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IdToken:
+    """The verified claims of an ESIA id token: who signed in, for which system.
+
+    ``oid`` is ``sub``, the person's OID; ``audience`` is ``aud``, our
+    client_id.  Times are seconds since the Unix epoch.
+    """
+
+    oid: int
+    audience: str
+    issuer: str
+    issued_at: float
     expires_at: float
 
 
@@ -239,15 +255,7 @@ class TokenVerifier:
         the pool's queue is full.
         """
         try:
-            jws, key = self._read(token)
-            if not self._known(key):
-                if jws.alg == GOST_ALG and self._pool is not None:
-                    self._check_header(jws)
-                    found = await self._gost_in_pool(self._pool, key, jws)
-                else:
-                    found = self._signer_found(token, jws)
-                if not self._known(key):  # another caller may have settled it meanwhile
-                    self._settle(key, jws, found)
+            jws = await self._signed_async(token)
             return self._check_claims(jws)
         except AuthError as exc:
             logger.info("access token %s refused: %s", fingerprint(token), exc.code)
@@ -255,6 +263,36 @@ class TokenVerifier:
         except VerifierBusy:
             logger.info("access token %s not checked: too many sign-ins", fingerprint(token))
             raise
+
+    async def verify_id_token_async(self, token: str) -> IdToken:
+        """The claims of an ESIA id token (``sbt`` ``id``), or :class:`AuthError`.
+
+        Signature and time as for an access token; ``iss`` is ours and
+        ``aud`` is our client_id (``auth.wrong_client`` otherwise: a token
+        issued to another system), ``sub`` the person's OID.
+        """
+        try:
+            jws = await self._signed_async(token)
+            return self._check_id_claims(self._claims_of(jws, ID))
+        except AuthError as exc:
+            logger.info("id token %s refused: %s", fingerprint(token), exc.code)
+            raise
+        except VerifierBusy:
+            logger.info("id token %s not checked: too many sign-ins", fingerprint(token))
+            raise
+
+    async def _signed_async(self, token: str) -> CompactJWS:
+        """The parsed token once its signature is known good (checked in the pool for GOST)."""
+        jws, key = self._read(token)
+        if not self._known(key):
+            if jws.alg == GOST_ALG and self._pool is not None:
+                self._check_header(jws)
+                found = await self._gost_in_pool(self._pool, key, jws)
+            else:
+                found = self._signer_found(token, jws)
+            if not self._known(key):  # another caller may have settled it meanwhile
+                self._settle(key, jws, found)
+        return jws
 
     def verify_signed(self, token: str, *, token_type: str) -> dict[str, Any]:
         """The claims of an ESIA token of type ``token_type`` (its ``sbt``), checked in common.
@@ -382,6 +420,30 @@ class TokenVerifier:
             _refuse(errors.NOT_YET_VALID)
         return issuer, client_id, issued_at, not_before, expires_at
 
+    def _check_id_claims(self, claims: Mapping[str, Any]) -> IdToken:
+        issuer = _string(claims, "iss")
+        audience = claims.get("aud")
+        if isinstance(audience, list) and len(audience) == 1:
+            audience = audience[0]  # RFC 7519 allows a one-element array
+        if not isinstance(audience, str) or not audience:
+            _refuse(errors.BAD_CLAIMS)
+        oid = _subject(claims)
+        issued_at = _time(claims, "iat")
+        expires_at = _time(claims, "exp")
+        not_before = _time(claims, "nbf") if "nbf" in claims else issued_at
+        if issuer != self._issuer:
+            _refuse(errors.WRONG_ISSUER)
+        if audience != self._client_id:
+            _refuse(errors.WRONG_CLIENT)
+        now = self._clock.time()
+        if now >= expires_at + self._leeway:
+            _refuse(errors.EXPIRED)
+        if now < not_before - self._leeway or now < issued_at - self._leeway:
+            _refuse(errors.NOT_YET_VALID)
+        return IdToken(
+            oid=oid, audience=audience, issuer=issuer, issued_at=issued_at, expires_at=expires_at
+        )
+
     def _check_claims(self, jws: CompactJWS) -> AccessToken:
         claims = self._claims_of(jws, ACCESS)
         oid = _oid(claims)
@@ -434,6 +496,16 @@ def _refuse(code: str) -> NoReturn:
 def _oid(claims: Mapping[str, Any]) -> int:
     value = claims.get(CLAIM_OID)
     # bool is an int in Python but never an OID.
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        _refuse(errors.BAD_CLAIMS)
+    return value
+
+
+def _subject(claims: Mapping[str, Any]) -> int:
+    """``sub`` of an id token: the OID, a positive integer (or its decimal digits)."""
+    value = claims.get("sub")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         _refuse(errors.BAD_CLAIMS)
     return value

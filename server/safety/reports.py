@@ -12,13 +12,15 @@ from server.bus import Bus, person_topic
 from server.clock import Clock
 from server.errors import safety as se
 from server.model.safety import AuditRecord, Outcome, Report
-from server.policy.guard import Guard
+from server.policy.guard import Guard, schools_of
+from server.roster.model import Role
 from server.store.base import Store
 from signaling.codec import encode
 from signaling.safety import Report as ReportJson
 from signaling.safety import ReportNew, ReportResolved
 
 MAX_LISTED = 200
+MAX_PAGES = 10  # reports read for one listing: at most MAX_LISTED * MAX_PAGES
 
 
 class Reports:
@@ -91,16 +93,32 @@ class Reports:
 
     async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[ReportJson]:
         """The caller's own reports (``mine``, without the kept text), or the
-        reports sent to them of the chats they moderate now, with it."""
+        reports of the chats she moderates now, with it: sent to her or not
+        (a class teacher named in the autumn sees the open reports of her
+        class from before), newest first, at most ``MAX_LISTED``."""
         if mine:
             own = await self._store.reports_by(oid, limit=MAX_LISTED)
             return [r.to_json(with_text=False) for r in own if status in (None, r.status)]
-        sent = await self._store.reports_for(oid, status=status, limit=MAX_LISTED)
+        profile = await self._guard.profile(oid)
+        schools = sorted(schools_of(profile, Role.TEACHER, Role.ADMIN))
         moderates: dict[str, bool] = {}
-        for chat_id in sorted({r.chat_id for r in sent}):
-            facts = await self._store.chat_facts(chat_id)
-            profile = await self._guard.profile(oid)
-            moderates[chat_id] = facts is not None and await self._guard.is_moderator(
-                profile, facts
+        listed: list[ReportJson] = []
+        before: int | None = None
+        for _ in range(MAX_PAGES):  # rights are kept after the read, so page on
+            page = await self._store.reports_for(
+                oid, schools=schools, status=status, before=before, limit=MAX_LISTED
             )
-        return [r.to_json() for r in sent if moderates[r.chat_id]]
+            for report in page:
+                if report.chat_id not in moderates:
+                    facts = await self._store.chat_facts(report.chat_id)
+                    moderates[report.chat_id] = facts is not None and (
+                        await self._guard.is_moderator(profile, facts)
+                    )
+                if moderates[report.chat_id]:
+                    listed.append(report.to_json())
+                    if len(listed) == MAX_LISTED:
+                        return listed
+            if len(page) < MAX_LISTED:
+                break
+            before = page[-1].id
+        return listed

@@ -27,6 +27,8 @@ from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
 from server.store.retention import Swept
 
+from .web_sql import SignIn, WebSession
+
 
 class ChatStore(Protocol):
     """Chats, their members and their event logs (see server/model/chats.py).
@@ -259,7 +261,17 @@ class SafetyStore(Protocol):
 
     async def report_recipients(self, report_id: int) -> set[int]: ...
 
-    async def reports_for(self, oid: int, *, status: str | None, limit: int) -> list[Report]: ...
+    async def reports_for(
+        self,
+        oid: int,
+        *,
+        schools: Sequence[str],
+        status: str | None,
+        before: int | None,
+        limit: int,
+    ) -> list[Report]:
+        """Reports ``oid`` may moderate (sent to her, or of a chat of ``schools``), newest first."""
+        ...
 
     async def reports_by(self, oid: int, *, limit: int) -> list[Report]: ...
 
@@ -385,7 +397,38 @@ class RoomStore(Protocol):
         ...
 
 
-class Store(ChatStore, SafetyStore, RoomStore, Protocol):
+class WebSessionStore(Protocol):
+    """Browser sign-ins under way and signed-in browsers (``server/auth/session.py``).
+
+    Secrets arrive as SHA-256 digests, except the ESIA tokens kept for renewal.
+    """
+
+    async def put_sign_in(self, state_digest: str, sign_in: SignIn, now: float) -> None: ...
+
+    async def take_sign_in(self, state_digest: str) -> SignIn | None:
+        """The sign-in of this state, deleted in the same transaction (good once)."""
+        ...
+
+    async def create_web_session(self, session: WebSession) -> None: ...
+
+    async def web_session(self, id_digest: str) -> WebSession | None: ...
+
+    async def renew_web_session(
+        self,
+        id_digest: str,
+        *,
+        old_refresh_token: str,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: float,
+    ) -> bool:
+        """Swap the tokens if the refresh token is still the old one (compare and set)."""
+        ...
+
+    async def end_web_session(self, id_digest: str) -> bool: ...
+
+
+class Store(ChatStore, SafetyStore, RoomStore, WebSessionStore, Protocol):
     """Persistent state: the roster, the chats and the rooms."""
 
     async def open(self) -> None:

@@ -325,14 +325,31 @@ async def report_recipients(db: SqlConnection, report_id: int) -> set[int]:
 
 
 async def reports_for(
-    db: SqlConnection, oid: int, *, status: str | None, limit: int
+    db: SqlConnection,
+    oid: int,
+    *,
+    schools: Sequence[str],
+    status: str | None,
+    before: int | None,
+    limit: int,
 ) -> list[Report]:
-    """Reports sent to ``oid`` as a moderator, newest first."""
-    sql = f"{_REPORT} WHERE id IN (SELECT report_id FROM report_recipients WHERE person_oid = ?)"  # noqa: S608
+    """Reports that ``oid`` may moderate, newest first: those sent to her,
+    and those of every chat of ``schools`` (where she is staff now, so a
+    moderator named later finds what came before her).  A superset: the
+    caller keeps those of the chats she moderates now."""
+    sql = f"{_REPORT} WHERE (id IN (SELECT report_id FROM report_recipients WHERE person_oid = ?)"  # noqa: S608
     params: list[Any] = [oid]
+    if schools:
+        marks = ", ".join("?" for _ in schools)
+        sql += f" OR chat_id IN (SELECT id FROM chats WHERE school_id IN ({marks}))"  # noqa: S608 (placeholders only)
+        params += list(schools)
+    sql += ")"
     if status is not None:
         sql += " AND status = ?"
         params.append(status)
+    if before is not None:
+        sql += " AND id < ?"
+        params.append(before)
     rows = await db.fetchall(f"{sql} ORDER BY id DESC LIMIT ?", (*params, limit))
     return [_report(row) for row in rows]
 

@@ -27,7 +27,7 @@ from server.roster.errors import RosterError, RosterIssue
 from server.roster.model import OID, DirectoryEntry, Person, Profile
 from server.roster.views import build_directory, build_profile
 
-from . import chat_sql, retention, rooms_sql, roster_import, roster_sql, safety_sql
+from . import chat_sql, retention, rooms_sql, roster_import, roster_sql, safety_sql, web_sql
 from .engine import Engine, Job, Outcome
 from .errors import IntegrityViolation
 from .group_commit import GroupCommit
@@ -360,3 +360,12 @@ class SqlStore:
     # -- retention -------------------------------------------------------------------
 
     sweep = _Write(retention.sweep)
+
+    # -- browser sign-ins and sessions (web_sql) ---------------------------------
+
+    put_sign_in = _Write(web_sql.put_sign_in)
+    take_sign_in = _Write(web_sql.take_sign_in)
+    create_web_session = _Write(web_sql.create_session)
+    web_session = _Read(web_sql.session)
+    renew_web_session = _Write(web_sql.renew_session)
+    end_web_session = _Write(web_sql.end_session)

@@ -68,6 +68,7 @@ from tests.server.test_http_chats import call, post_message
 pytestmark = pytest.mark.both_engines
 
 CLASS_5B = "class:sosh-1-5b"
+STAFF_CHAT = "staff:sosh-1"
 ADMIN = 1000100001  # admin only
 STUDENT_5B = 1000100126
 ANYA, BORIS = 1000100101, 1000100102  # students of 5A
@@ -811,3 +812,61 @@ async def test_a_parent_sees_a_young_childs_chat_list_not_its_content(zvonok: Ru
     assert (await call(zvonok, "PUT", settings, ADMIN, json={"oversight_age": 0})).status == 200
     off = await call(zvonok, "GET", url, PARENT_OF_101)
     assert (off.status, off.code) == (403, "policy.forbidden")
+
+
+async def test_a_teacher_named_later_finds_the_open_reports_of_her_class(
+    zvonok: Running,
+) -> None:
+    """Reports are addressed when they are made; the inbox is not: it lists
+    the reports of the chats one moderates now (docs/safety.md, "Reports"),
+    so a subject teacher given 5A in the middle of the year sees what was
+    reported there before her; and reports of her school's staff chat (its
+    admins moderate it), however many, crowd nothing out of a listing."""
+    anya, boris = await zvonok.connect(ANYA), await zvonok.connect(BORIS)
+    bad = await send(boris, CLASS_5A, "ты глупая")
+    info = await anya.request(
+        CreateReport(chat=CLASS_5A, message_id=bad.message_id, reason="дразнит")
+    )
+    assert isinstance(info, ReportInfo)
+    store = zvonok.app[STORE]
+    for n in range(230):  # more than a listing's page, all newer, none hers to see
+        said = await store.post(
+            chat_id=STAFF_CHAT,
+            author=TEACHER_5B_ONLY,
+            text=f"задание {n}",
+            reply_to=None,
+            key=f"task-{n}",
+            now=zvonok.clock.time(),
+        )
+        await store.create_report(
+            chat_id=STAFF_CHAT,
+            message_id=said.message_id,
+            reporter=CLASS_TEACHER_5A,
+            reason="не по делу",
+            recipients=[ADMIN],
+            now=zvonok.clock.time(),
+        )
+
+    roster = json.loads(DEMO_ROSTER.read_text("utf-8"))
+    roster["schools"][0]["classes"][0]["subject_teachers"].append(
+        {"oid": TEACHER_5B_ONLY, "subject": "Музыка"}
+    )
+    reply = await call(
+        zvonok, "POST", f"{zvonok.base}/api/v1/admin/roster", ADMIN, data=json.dumps(roster)
+    )
+    assert reply.status == 200, reply.body
+    newcomer = await zvonok.connect(TEACHER_5B_ONLY)
+    listed = await newcomer.request(ListReports(status="open"))
+    assert isinstance(listed, ReportList)
+    ids = [r["id"] for r in listed.reports]
+    assert info.report["id"] in ids, "the report from before she came is not in her inbox"
+    resolved = await newcomer.request(
+        ResolveReport(report=info.report["id"], outcome="warned", note="поговорили")
+    )
+    assert isinstance(resolved, ReportInfo)
+    # Anya's class teacher, staff of the school too, does not moderate its
+    # staff chat: the 230 newer reports there do not crowd out the 5A one.
+    class_teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    hers = await class_teacher.request(ListReports())
+    assert isinstance(hers, ReportList)
+    assert [r["chat"] for r in hers.reports] == [CLASS_5A]

@@ -42,6 +42,7 @@ LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_bu
 
 CLIENT_SAMPLES: list[Message] = [
     Hello(version=1, token="header.payload.signature", client="web/1.0"),
+    Hello(version=1, token=None, client="web/1.0"),  # a browser signing in by its cookie
     Reauth(token="a.b.c"),
     Ping(),
 ]
@@ -184,7 +185,7 @@ def test_invalid_messages(obj: object, code: str) -> None:
 
 
 def test_error_names_the_field_and_keeps_the_request_id() -> None:
-    error = _code(pack({"type": "hello", "id": 9, "body": {"v": 1, "client": "c"}}))
+    error = _code(pack({"type": "hello", "id": 9, "body": {"v": 1, "token": 5, "client": "c"}}))
     assert error.code == codes.MESSAGE_INVALID
     assert "hello.token" in error.message
     assert error.request_id == 9
@@ -298,3 +299,11 @@ def test_the_quick_path_refuses_every_bad_body(kind: str, body: dict[str, object
     """So the exact path is the one that answers them, with today's codes and messages."""
     frame = pack({"type": kind, "id": 9, "body": body})
     assert codec_module._quick(frame, CLIENT_MESSAGES) is None
+
+
+def test_a_field_that_may_be_nil_may_be_left_out() -> None:
+    """``hello`` without ``token`` (a browser signing in by its cookie) is ``token: nil``,
+    though the struct asks for it, so that a ``Hello`` can be built positionally."""
+    frame = pack({"type": "hello", "id": 2, "body": {"v": 1, "client": "web/1.0"}})
+    assert decode_client_frame(frame) == Envelope(Hello(1, None, "web/1.0"), 2)
+    assert codec_module._quick(frame, CLIENT_MESSAGES) is None  # the exact path fills it
