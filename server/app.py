@@ -70,6 +70,7 @@ from .safety.reports import Reports
 from .safety.schools import Schools
 from .sessions import Sessions
 from .store import create_store
+from .webclient import routes as webclient_routes
 from .wsbatch import batch_writer
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def make_app(
     app.add_routes(room_routes)
     if config.browser_sign_in:
         app.add_routes(sign_in_routes)
+        app.add_routes(webclient_routes)
     else:
         log.warning("no [esia] portal_url: browsers cannot sign in, only Bearer tokens work")
     if config.dev_idp.enabled:
