@@ -101,7 +101,7 @@ function ChatPane({ store, view }: { store: Store; view: ChatView }) {
   const atBottom = useRef(true);
   const keepFrom = useRef<number | null>(null); // scrollHeight before older messages came in
   const messages = [...view.messages.values()].sort((a, b) => a.id - b.id);
-  const outgoing = store.outbox.filter((o) => o.chat === view.summary.id);
+  const outgoing = store.unconfirmed(view.summary.id);
   const newest = messages.length ? messages[messages.length - 1]!.id : 0;
 
   useLayoutEffect(() => {

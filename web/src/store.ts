@@ -27,6 +27,7 @@ export interface Outgoing {
   key: string; // the idempotency key, kept across retries
   chat: ChatId;
   text: string;
+  since: number; // the chat's position when it was written: its echo can only come later
   state: "pending" | "refused";
   refusal: { code: string; retryAfter: number | undefined } | null;
 }
@@ -41,6 +42,7 @@ export class Store {
   openChat: ChatId | null = null;
   outbox: Outgoing[] = [];
   private positions = new Map<ChatId, number>();
+  private acked = new Set<string>(); // `chat seq` of the messages our acks named (each claims its own echo)
   private listeners = new Set<() => void>();
   readonly socket: Connection;
 
@@ -264,9 +266,33 @@ export class Store {
 
   // -- sending --------------------------------------------------------------------------
 
+  /**
+   * The outbox entries of a chat still to show. The server may send the
+   * message's own event before its ack: an entry whose echo (a message of
+   * ours, after it was written, with its text, not yet claimed by an ack)
+   * is already in the chat is not shown twice.
+   */
+  unconfirmed(chat: ChatId): Outgoing[] {
+    const view = this.chats.get(chat);
+    const me = this.me?.person.oid;
+    const claimed = new Set<number>();
+    for (const name of this.acked) if (name.startsWith(`${chat} `)) claimed.add(Number(name.slice(chat.length + 1)));
+    return this.outbox.filter((o) => {
+      if (o.chat !== chat || o.state !== "pending" || view === undefined) return o.chat === chat;
+      for (const m of view.messages.values()) {
+        if (m.author === me && m.id > o.since && m.text === o.text && !claimed.has(m.id)) {
+          claimed.add(m.id);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
   sendMessage(chat: ChatId, text: string): void {
     if (text.trim() === "") return;
-    const outgoing: Outgoing = { key: crypto.randomUUID(), chat, text, state: "pending", refusal: null };
+    const since = this.positions.get(chat) ?? 0;
+    const outgoing: Outgoing = { key: crypto.randomUUID(), chat, since, text, state: "pending", refusal: null };
     this.outbox.push(outgoing);
     this.changed();
     void this.deliver(outgoing);
@@ -299,6 +325,7 @@ export class Store {
         text: outgoing.text,
         key: outgoing.key,
       });
+      this.acked.add(`${ack.chat} ${ack.message_id}`);
       const view = this.chats.get(ack.chat);
       if (view !== undefined && !view.messages.has(ack.message_id)) {
         // The ack may come before the event; the event, when it comes, replaces this copy.

@@ -1,0 +1,104 @@
+"""The web client in a real Chromium: sign in through the local ESIA, chat, see refusals.
+
+Two classmates of 5А each sign in in their own browser context (their own
+cookies), as a parent and a child would on two phones. Playwright's
+expectations wait for the page (bounded by their timeouts); nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, expect
+
+from server.clock import SystemClock
+from tests.signin_server import SignInServer
+
+Start = Callable[..., Awaitable[SignInServer]]
+
+ARTEM = "Белов Артём Дмитриевич"  # 5А
+STEPAN = "Гусев Степан Николаевич"  # 5А
+PHONE = {"width": 360, "height": 640}
+
+
+async def sign_in(page: Page, base: str, full_name: str) -> None:
+    """«Войти через Госуслуги», pick the demo person at the local ESIA, consent, back in the app."""
+    await page.goto(base + "/")
+    await page.get_by_role("link", name="Войти через Госуслуги").click()
+    await page.get_by_role("button", name=full_name).click()
+    await page.get_by_role("button", name="Предоставить").click()
+    await expect(page.get_by_role("heading", name="Чаты")).to_be_visible()
+
+
+def class_chat(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator('.chat-item[data-chat^="class:"]')
+
+
+async def test_two_classmates_chat_live_and_a_refusal_is_shown_in_russian(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    artem_context = await chromium.new_context(locale="ru-RU")
+    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    artem = await artem_context.new_page()
+    stepan = await stepan_context.new_page()
+    try:
+        await artem.goto(server.base + "/")
+        await expect(artem.get_by_role("link", name="Войти через Госуслуги")).to_be_visible()
+        await artem.screenshot(path=artifacts / "01-landing.png")
+
+        await sign_in(artem, server.base, ARTEM)
+        await expect(class_chat(artem)).to_contain_text("5А")
+        await artem.screenshot(path=artifacts / "02-chat-list.png")
+        await sign_in(stepan, server.base, STEPAN)
+        await stepan.screenshot(path=artifacts / "03-phone-chat-list.png")
+
+        await class_chat(artem).click()
+        await class_chat(stepan).click()
+        composer = artem.get_by_label("Текст сообщения")
+        await expect(composer).to_be_visible()
+
+        # Enter sends; Shift+Enter is a new line in the same message.
+        await composer.fill("Всем привет!")
+        await composer.press("Shift+Enter")
+        await composer.press_sequentially("Кто идёт на экскурсию?")
+        await composer.press("Enter")
+        sent = artem.locator("li.message.mine", has_text="Кто идёт на экскурсию?")
+        await expect(sent).to_have_attribute("data-state", "sent")
+        await expect(sent).to_contain_text("Всем привет!\nКто идёт на экскурсию?")
+        await expect(artem.locator('li.message[data-state="pending"]')).to_have_count(0)
+        await expect(composer).to_have_value("")
+        await artem.screenshot(path=artifacts / "04-sent.png")
+
+        # Stepan has the chat open on his phone: the message arrives live, once.
+        received = stepan.locator("li.message", has_text="Кто идёт на экскурсию?")
+        await expect(received).to_have_count(1)
+        await expect(received).not_to_have_class("message mine")
+        await stepan.screenshot(path=artifacts / "05-phone-received.png")
+
+        # He answers; Artem sees it live too, and his chat list shows it as the last message.
+        reply = stepan.get_by_label("Текст сообщения")
+        await reply.fill("Я иду!")
+        await reply.press("Enter")
+        await expect(stepan.locator("li.message.mine", has_text="Я иду!")).to_have_attribute(
+            "data-state", "sent"
+        )
+        await expect(artem.locator("li.message", has_text="Я иду!")).to_have_count(1)
+        await expect(class_chat(artem)).to_contain_text("Я иду!")
+
+        # The content filter refuses мат in a chat with minors: a Russian sentence, no code.
+        await composer.fill("ну и бл.я погода")  # мат, disguised: blocked with minors
+        await composer.press("Enter")
+        refusal = artem.locator("li.message.refused").get_by_role("alert")
+        await expect(refusal).to_contain_text("слова, которые в этом чате запрещены")
+        await expect(refusal).not_to_contain_text("content.")
+        await artem.screenshot(path=artifacts / "06-refused.png")
+        await expect(stepan.locator("li.message", has_text="погода")).to_have_count(0)
+        await stepan.screenshot(path=artifacts / "07-phone-after.png")
+    finally:
+        for page, name in ((artem, "artem"), (stepan, "stepan")):
+            if not page.is_closed():
+                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await artem_context.close()
+        await stepan_context.close()
