@@ -102,3 +102,54 @@ async def test_two_classmates_chat_live_and_a_refusal_is_shown_in_russian(
                 await page.screenshot(path=artifacts / f"99-last-{name}.png")
         await artem_context.close()
         await stepan_context.close()
+
+
+async def test_messages_written_offline_are_sent_once_and_missed_ones_arrive_on_reconnect(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    artem_context = await chromium.new_context(locale="ru-RU")
+    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem = await artem_context.new_page()
+    stepan = await stepan_context.new_page()
+    try:
+        await sign_in(artem, server.base, ARTEM)
+        await sign_in(stepan, server.base, STEPAN)
+        await class_chat(artem).click()
+        await class_chat(stepan).click()
+        composer = artem.get_by_label("Текст сообщения")
+        await expect(composer).to_be_visible()
+
+        await artem_context.set_offline(True)
+        await expect(artem.get_by_role("status")).to_have_text(
+            "Нет соединения, переподключаемся…", timeout=15_000
+        )
+        for text in ("Первое без сети", "Второе без сети"):
+            await composer.fill(text)
+            await composer.press("Enter")
+        await expect(artem.locator('li.message[data-state="pending"]')).to_have_count(2)
+        await expect(artem.locator("li.message.pending").first).to_contain_text("отправляется")
+        # Meanwhile Stepan writes: Artem's page must get it by resuming, not lose it.
+        other = stepan.get_by_label("Текст сообщения")
+        await other.fill("Пока тебя не было")
+        await other.press("Enter")
+        written = stepan.locator("li.message.mine", has_text="Пока тебя не было")
+        await expect(written).to_have_attribute("data-state", "sent")
+        await artem.screenshot(path=artifacts / "01-offline.png")
+
+        await artem_context.set_offline(False)
+        await expect(artem.get_by_role("status")).to_have_count(0, timeout=15_000)
+        await expect(artem.locator('li.message[data-state="pending"]')).to_have_count(0)
+        for page in (artem, stepan):
+            texts = page.locator("li.message .text")
+            await expect(texts).to_have_text(
+                ["Пока тебя не было", "Первое без сети", "Второе без сети"]
+            )
+        await artem.screenshot(path=artifacts / "02-back-online.png")
+        await stepan.screenshot(path=artifacts / "03-other-side.png")
+    finally:
+        for page, name in ((artem, "artem"), (stepan, "stepan")):
+            if not page.is_closed():
+                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await artem_context.close()
+        await stepan_context.close()

@@ -76,12 +76,14 @@ export class Connection {
   start(): void {
     this.stopped = false;
     window.addEventListener("online", this.reconnectNow);
+    window.addEventListener("offline", this.dropNow);
     this.open();
   }
 
   stop(): void {
     this.stopped = true;
     window.removeEventListener("online", this.reconnectNow);
+    window.removeEventListener("offline", this.dropNow);
     clearTimeout(this.retryTimer);
     this.socket?.close(1000);
   }
@@ -108,6 +110,12 @@ export class Connection {
     });
   }
 
+  // The browser says the network is gone (cable, Wi-Fi, airplane mode): a socket may
+  // look open for a whole heartbeat more, so it is given up now and replies are not awaited.
+  private readonly dropNow = (): void => {
+    if (this.socket !== null) this.lost(this.socket, "offline");
+  };
+
   private readonly reconnectNow = (): void => {
     if (this.state !== "reconnecting") return;
     clearTimeout(this.retryTimer);
@@ -123,7 +131,7 @@ export class Connection {
     let closeCode: string | null = null;
     socket.onopen = () => void this.hello();
     socket.onmessage = (message: MessageEvent) => {
-      if (!(message.data instanceof ArrayBuffer)) return;
+      if (this.socket !== socket || !(message.data instanceof ArrayBuffer)) return;
       const frame = decodeFrame(message.data);
       if (frame === null) return;
       if (frame.type === "goodbye") closeCode = String(frame.body?.code ?? "");
@@ -142,27 +150,34 @@ export class Connection {
       }
       this.on.event(frame as unknown as ServerEvent);
     };
-    socket.onclose = (close: CloseEvent) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.welcomed = false;
-      clearInterval(this.pingTimer);
-      for (const waiting of this.pending.values()) waiting.reject(new ConnectionLost());
-      this.pending.clear();
-      const reason = closeCode ?? (close.reason || null);
-      if (this.stopped) return;
-      if (reason !== null && SIGNED_OUT.has(reason)) {
-        this.setState("signed_out", reason);
-      } else if (reason === "session.too_many") {
-        this.setState("replaced", reason);
-      } else {
-        this.setState("reconnecting", reason);
-        const delay = Math.min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** this.attempt);
-        this.attempt++;
-        // Full jitter, so a school's worth of pages do not all come back at once.
-        this.retryTimer = setTimeout(() => this.open(), delay / 2 + (Math.random() * delay) / 2);
-      }
-    };
+    socket.onclose = (close: CloseEvent) => this.lost(socket, closeCode ?? (close.reason || null));
+  }
+
+  /** The socket is gone (closed, or given up): fail what waited on it, then reconnect or stop. */
+  private lost(socket: WebSocket, reason: string | null): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.welcomed = false;
+    clearInterval(this.pingTimer);
+    socket.onmessage = null;
+    socket.onclose = null;
+    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+      socket.close(4000, "gone");
+    }
+    for (const waiting of this.pending.values()) waiting.reject(new ConnectionLost());
+    this.pending.clear();
+    if (this.stopped) return;
+    if (reason !== null && SIGNED_OUT.has(reason)) {
+      this.setState("signed_out", reason);
+    } else if (reason === "session.too_many") {
+      this.setState("replaced", reason);
+    } else {
+      this.setState("reconnecting", reason);
+      const delay = Math.min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** this.attempt);
+      this.attempt++;
+      // Full jitter, so a school's worth of pages do not all come back at once.
+      this.retryTimer = setTimeout(() => this.open(), delay / 2 + (Math.random() * delay) / 2);
+    }
   }
 
   private async hello(): Promise<void> {
@@ -187,7 +202,7 @@ export class Connection {
     clearInterval(this.pingTimer);
     const socket = this.socket;
     this.pingTimer = setInterval(() => {
-      const timeout = setTimeout(() => socket?.close(4000, "pong.timeout"), heartbeat * 1000);
+      const timeout = setTimeout(() => socket && this.lost(socket, "pong.timeout"), heartbeat * 1000);
       this.request("ping", {}).then(
         () => clearTimeout(timeout),
         () => clearTimeout(timeout),
