@@ -13,6 +13,7 @@ of ``/ws``), no inline script, no framing.
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Final
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DIST: Final = Path(__file__).resolve().parent.parent / "web" / "dist"
 ASSETS_PATH: Final = "/assets"
+SIGNED_IN_MARK: Final = "<!--zvonok:signed-in-->"
 
 CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -44,15 +46,25 @@ def built(dist: Path = DIST) -> bool:
     return (dist / "index.html").is_file()
 
 
-def app_page(dist: Path = DIST) -> web.Response | None:
-    """The client's page for a signed-in browser, or None when it is not built."""
+def app_page(full_name: str, dist: Path = DIST) -> web.Response | None:
+    """The client's page for a signed-in browser, or None when it is not built.
+
+    Until its script runs (a slow phone) or without scripts, the page says
+    who is signed in and offers «Выйти»; the script replaces that.
+    """
     try:
         document = (dist / "index.html").read_text(encoding="utf-8")
     except OSError:
         log.warning("web/dist/index.html is missing: run `make web`")
         return None
+    signed_in = (
+        f'<p class="placeholder">Вы вошли как <strong>{html.escape(full_name)}</strong>. '
+        "Загружаем чаты…</p>"
+        '<form method="post" action="/auth/logout" class="placeholder">'
+        '<button class="button" type="submit">Выйти</button></form>'
+    )
     return web.Response(
-        text=document,
+        text=document.replace(SIGNED_IN_MARK, signed_in, 1),
         content_type="text/html",
         headers={"Cache-Control": "no-store", **SECURITY_HEADERS},
     )

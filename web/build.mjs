@@ -29,6 +29,8 @@ const style = outputs.find((p) => p.endsWith(".css"));
 if (!script || !style) throw new Error("esbuild made no script or no stylesheet");
 
 // The page the server sends a signed-in browser; everything it runs is in assets/.
+// The server puts who is signed in, and «Выйти», at the marker: what the page
+// shows until the script has loaded, or without scripts.
 const html = `<!doctype html>
 <html lang="ru">
 <head>
@@ -39,7 +41,7 @@ const html = `<!doctype html>
 <script type="module" src="/assets/${basename(script)}"></script>
 </head>
 <body>
-<div id="app"><noscript>Для работы Звонка нужен JavaScript.</noscript></div>
+<div id="app"><!--zvonok:signed-in--><noscript>Для работы Звонка нужен JavaScript.</noscript></div>
 </body>
 </html>
 `;

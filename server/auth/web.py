@@ -223,7 +223,8 @@ async def landing(request: web.Request) -> web.Response:
             response = pages.landing(None)
             _clear_cookie(response, request, SESSION_COOKIE, "/")
             return response
-        return webclient.app_page() or pages.landing(admission.profile.person.full_name)
+        full_name = admission.profile.person.full_name
+        return webclient.app_page(full_name) or pages.landing(full_name)
     return pages.landing(None)
 
 
