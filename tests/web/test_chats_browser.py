@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
+from server.appkeys import CHATS
 from server.clock import SystemClock
 from tests.signin_server import SignInServer
 
@@ -20,6 +21,7 @@ Start = Callable[..., Awaitable[SignInServer]]
 ARTEM = "Белов Артём Дмитриевич"  # 5А
 STEPAN = "Гусев Степан Николаевич"  # 5А
 PHONE = {"width": 360, "height": 640}
+CLASS_5A = "sosh-1-5a"
 
 
 async def sign_in(page: Page, base: str, full_name: str) -> None:
@@ -153,3 +155,31 @@ async def test_messages_written_offline_are_sent_once_and_missed_ones_arrive_on_
                 await page.screenshot(path=artifacts / f"99-last-{name}.png")
         await artem_context.close()
         await stepan_context.close()
+
+
+async def test_a_long_history_pages_back_as_one_scrolls_up(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    artem_oid = next(e.person.oid for e in server.directory if e.person.full_name == ARTEM)
+    chat = f"class:{CLASS_5A}"
+    for n in range(1, 121):  # more than two pages of 50
+        await server.app[CHATS].send(artem_oid, chat, f"Сообщение {n}", key=f"history-{n}")
+    context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    page = await context.new_page()
+    try:
+        await sign_in(page, server.base, ARTEM)
+        await class_chat(page).click()
+        messages = page.locator("li.message .text")
+        await expect(messages.last).to_have_text("Сообщение 120")
+        await expect(messages).to_have_count(50)
+        await page.screenshot(path=artifacts / "01-latest-page.png")
+        for count in (100, 120):
+            await messages.first.scroll_into_view_if_needed()
+            await expect(messages).to_have_count(count)
+        await expect(messages.first).to_have_text("Сообщение 1")
+        await page.screenshot(path=artifacts / "02-first-message.png")
+    finally:
+        if not page.is_closed():
+            await page.screenshot(path=artifacts / "99-last.png")
+        await context.close()

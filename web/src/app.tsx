@@ -104,27 +104,34 @@ function ChatPane({ store, view }: { store: Store; view: ChatView }) {
   const outgoing = store.unconfirmed(view.summary.id);
   const newest = messages.length ? messages[messages.length - 1]!.id : 0;
 
+  // Near the top with older history left: page it in, keeping the reader's place.
+  const olderIfNeeded = () => {
+    const el = scroller.current;
+    if (el === null || el.scrollTop >= 80 || !view.more || view.loadingOlder || !view.loaded) return;
+    keepFrom.current = el.scrollHeight;
+    void store.loadOlder(view.summary.id).then((loaded) => {
+      if (!loaded) keepFrom.current = null;
+    });
+  };
+
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el === null) return;
-    if (keepFrom.current !== null) {
+    if (keepFrom.current !== null && !view.loadingOlder) {
       el.scrollTop += el.scrollHeight - keepFrom.current; // older page above: stay where we were
       keepFrom.current = null;
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
+    // A page too short to scroll never gets a scroll event: fill it.
+    if (el.scrollHeight <= el.clientHeight) olderIfNeeded();
   });
 
   const onScroll = () => {
     const el = scroller.current;
     if (el === null) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (el.scrollTop < 80 && view.more && !view.loadingOlder && view.loaded) {
-      keepFrom.current = el.scrollHeight;
-      void store.loadOlder(view.summary.id).then((loaded) => {
-        if (!loaded) keepFrom.current = null;
-      });
-    }
+    olderIfNeeded();
   };
 
   return (

@@ -59,6 +59,13 @@ export class Store {
 
   start(): void {
     this.socket.start();
+    // Messages that came while the tab was hidden count as unread until it is seen again.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.openChat !== null) {
+        this.markRead(this.openChat);
+        this.changed();
+      }
+    });
   }
 
   subscribe(listener: () => void): () => void {
