@@ -20,6 +20,7 @@ Start = Callable[..., Awaitable[SignInServer]]
 
 ARTEM = "Белов Артём Дмитриевич"  # 5А
 STEPAN = "Гусев Степан Николаевич"  # 5А
+TEACHER = "Морозова Ирина Александровна"  # the class teacher of 5А
 PHONE = {"width": 360, "height": 640}
 CLASS_5A = "sosh-1-5a"
 
@@ -183,3 +184,44 @@ async def test_a_long_history_pages_back_as_one_scrolls_up(
         if not page.is_closed():
             await page.screenshot(path=artifacts / "99-last.png")
         await context.close()
+
+
+async def test_the_chat_list_puts_the_latest_active_first_with_its_unread_count(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    teacher_context = await chromium.new_context(locale="ru-RU")
+    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    teacher = await teacher_context.new_page()
+    stepan = await stepan_context.new_page()
+    try:
+        await sign_in(teacher, server.base, TEACHER)
+        items = teacher.locator(".chat-item")
+        await expect(items.first).to_be_visible()
+        assert await items.count() > 1  # class, parents', staff chats at least
+        await sign_in(stepan, server.base, STEPAN)
+        await class_chat(stepan).click()
+        composer = stepan.get_by_label("Текст сообщения")
+        for text in ("Здравствуйте!", "Можно вопрос про домашнее задание?"):
+            await composer.fill(text)
+            await composer.press("Enter")
+        # The teacher's list, not a chat, is open: the class chat comes first, two unread.
+        await expect(items.first).to_have_attribute("data-chat", f"class:{CLASS_5A}")
+        await expect(items.first).to_contain_text("Можно вопрос про домашнее задание?")
+        unread = items.first.locator(".unread")
+        await expect(unread).to_have_text("2")
+        await expect(unread).to_have_attribute("aria-label", "2 непрочитанных")
+        await teacher.screenshot(path=artifacts / "01-unread.png")
+        # Opening it reads it.
+        await items.first.click()
+        await expect(teacher.locator("li.message .text")).to_have_text(
+            ["Здравствуйте!", "Можно вопрос про домашнее задание?"]
+        )
+        await expect(items.first.locator(".unread")).to_have_count(0)
+        await teacher.screenshot(path=artifacts / "02-read.png")
+    finally:
+        for page, name in ((teacher, "teacher"), (stepan, "stepan")):
+            if not page.is_closed():
+                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await teacher_context.close()
+        await stepan_context.close()
