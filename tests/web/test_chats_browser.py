@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
 from server.appkeys import CHATS
 from server.clock import SystemClock
@@ -224,4 +224,68 @@ async def test_the_chat_list_puts_the_latest_active_first_with_its_unread_count(
             if not page.is_closed():
                 await page.screenshot(path=artifacts / f"99-last-{name}.png")
         await teacher_context.close()
+        await stepan_context.close()
+
+
+async def test_the_outbox_survives_a_reload_and_sends_each_message_once(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    artem_context = await chromium.new_context(locale="ru-RU")
+    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem = await artem_context.new_page()
+    stepan = await stepan_context.new_page()
+    blocked = False
+
+    async def socket(route: WebSocketRoute) -> None:
+        # While `blocked`, every new WebSocket of Artem's is refused: the server is out of reach.
+        if blocked:
+            await route.close()
+        else:
+            route.connect_to_server()
+
+    try:
+        await artem_context.route_web_socket("**/ws", socket)
+        await sign_in(artem, server.base, ARTEM)
+        await sign_in(stepan, server.base, STEPAN)
+        await class_chat(artem).click()
+        await class_chat(stepan).click()
+        composer = artem.get_by_label("Текст сообщения")
+        await expect(composer).to_be_visible()
+
+        blocked = True
+        await artem_context.set_offline(True)  # drops the open socket
+        await artem_context.set_offline(False)  # back, but the server stays out of reach
+        offline = artem.get_by_role("status")
+        await expect(offline).to_have_text("Нет соединения, переподключаемся…")
+        for text in ("Первое до перезагрузки", "Второе до перезагрузки"):
+            await composer.fill(text)
+            await composer.press("Enter")
+        await expect(artem.locator("li.message.pending")).to_have_count(2)
+        await artem.screenshot(path=artifacts / "01-written-offline.png")
+
+        await artem.reload()
+        await expect(artem.get_by_role("status")).to_be_visible()
+        await artem.screenshot(path=artifacts / "02-reloaded.png")
+        blocked = False
+        await artem_context.set_offline(True)
+        await artem_context.set_offline(False)  # the online event: reconnect now, not after backoff
+        await expect(artem.get_by_role("status")).to_have_count(0, timeout=15_000)
+
+        expected = ["Первое до перезагрузки", "Второе до перезагрузки"]
+        await expect(stepan.locator("li.message .text")).to_have_text(expected)
+        await class_chat(artem).click()
+        await expect(artem.locator("li.message .text")).to_have_text(expected)
+        await expect(artem.locator('li.message[data-state="pending"]')).to_have_count(0)
+        await artem.screenshot(path=artifacts / "03-sent-once.png")
+        # A second reload finds nothing left to send.
+        await artem.reload()
+        await class_chat(artem).click()
+        await expect(artem.locator("li.message .text")).to_have_text(expected)
+        await expect(stepan.locator("li.message .text")).to_have_text(expected)
+    finally:
+        for page, name in ((artem, "artem"), (stepan, "stepan")):
+            if not page.is_closed():
+                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await artem_context.close()
         await stepan_context.close()

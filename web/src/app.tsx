@@ -75,7 +75,7 @@ function ChatList({ store }: { store: Store }) {
 function ChatItem({ store, view }: { store: Store; view: ChatView }) {
   const { summary } = view;
   const last = summary.last_message;
-  const text = last ? (typeof last.data.text === "string" ? last.data.text : T.deleted) : T.noMessages;
+  const text = last ? (typeof last.data.text === "string" ? last.data.text : T.deleted) : T.noMessagesYet;
   const current = store.openChat === summary.id;
   return (
     <li>

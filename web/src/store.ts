@@ -3,6 +3,7 @@
 // events and the outbox feed it; the view renders from it and subscribes.
 
 import { Connection, ConnectionLost, Refused, type ConnectionState } from "./connection";
+import { OutboxDb } from "./outbox";
 import type { ChatEventBody, ChatId, ChatSummary, Oid, ServerEvent, Welcome } from "./protocol";
 
 export interface Message {
@@ -28,6 +29,7 @@ export interface Outgoing {
   chat: ChatId;
   text: string;
   since: number; // the chat's position when it was written: its echo can only come later
+  written: number; // ms since the epoch
   state: "pending" | "refused";
   refusal: { code: string; retryAfter: number | undefined } | null;
 }
@@ -45,6 +47,8 @@ export class Store {
   private acked = new Set<string>(); // `chat seq` of the messages our acks named (each claims its own echo)
   private listeners = new Set<() => void>();
   readonly socket: Connection;
+  private readonly stored = new OutboxDb();
+  private restored = false; // the outbox of earlier pages has been read back
 
   constructor(url: string) {
     this.socket = new Connection(url, () => this.resumeFrom(), {
@@ -94,6 +98,15 @@ export class Store {
 
   private async onWelcome(welcome: Welcome): Promise<void> {
     this.me = welcome.profile;
+    if (!this.restored) {
+      this.restored = true;
+      // What this person wrote on an earlier page and the server never acknowledged.
+      for (const row of await this.stored.all(welcome.profile.person.oid)) {
+        if (this.outbox.some((o) => o.key === row.key)) continue;
+        this.outbox.push({ ...row, state: "pending", refusal: null });
+      }
+      this.outbox.sort((a, b) => a.written - b.written);
+    }
     this.changed();
     this.flushOutbox();
     try {
@@ -298,11 +311,15 @@ export class Store {
 
   sendMessage(chat: ChatId, text: string): void {
     if (text.trim() === "") return;
+    const person = this.me?.person.oid;
+    if (person === undefined) return;
     const since = this.positions.get(chat) ?? 0;
-    const outgoing: Outgoing = { key: crypto.randomUUID(), chat, since, text, state: "pending", refusal: null };
+    const entry = { key: crypto.randomUUID(), chat, since, text, written: Date.now() };
+    const outgoing: Outgoing = { ...entry, state: "pending", refusal: null };
     this.outbox.push(outgoing);
     this.changed();
-    void this.deliver(outgoing);
+    // On disk before it is sent, so a reload in between sends it again (the key keeps it single).
+    void this.stored.put({ ...entry, person }).then(() => this.deliver(outgoing));
   }
 
   retry(key: string): void {
@@ -311,11 +328,15 @@ export class Store {
     outgoing.state = "pending";
     outgoing.refusal = null;
     this.changed();
-    void this.deliver(outgoing);
+    const person = this.me?.person.oid;
+    if (person === undefined) return;
+    const { chat, text, since, written } = outgoing;
+    void this.stored.put({ key, person, chat, text, since, written }).then(() => this.deliver(outgoing));
   }
 
   dismiss(key: string): void {
     this.outbox = this.outbox.filter((o) => o.key !== key);
+    void this.stored.delete(key);
     this.changed();
   }
 
@@ -347,11 +368,13 @@ export class Store {
         });
       }
       this.outbox = this.outbox.filter((o) => o !== outgoing);
+      void this.stored.delete(outgoing.key);
     } catch (error) {
       if (error instanceof ConnectionLost) return; // still pending: sent again on the next welcome
       if (!(error instanceof Refused)) throw error;
       outgoing.state = "refused";
       outgoing.refusal = { code: error.code, retryAfter: error.retryAfter };
+      void this.stored.delete(outgoing.key); // shown with its reason now; not sent again by itself
     }
     this.changed();
   }

@@ -7,6 +7,7 @@ export const T = {
   chats: "Чаты",
   noChats: "Чатов пока нет",
   noMessages: "Сообщений пока нет. Напишите первым!",
+  noMessagesYet: "Сообщений пока нет",
   chooseChat: "Выберите чат слева",
   back: "Назад к чатам",
   write: "Написать",
