@@ -72,6 +72,7 @@ from .sessions import Sessions
 from .signin.web import routes as sign_in_routes
 from .signin.web import sign_in_context
 from .store import create_store
+from .webclient import routes as webclient_routes
 from .ws import websocket
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def make_app(
     app.add_routes(room_routes)
     if config.browser_sign_in:
         app.add_routes(sign_in_routes)
+        app.add_routes(webclient_routes)
     else:
         log.warning("no [esia] portal_url: browsers cannot sign in, only Bearer tokens work")
     if config.dev_idp.enabled:

@@ -103,7 +103,7 @@ class DevIdpConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The browser's sign-in and its session (server/auth/web.py)."""
+    """The browser's sign-in and its session (server/signin/web.py)."""
 
     # The origin browsers reach Zvonok at (https://zvonok.school.example); the
     # callback is <public_url>/auth/callback and the Origin checks compare with

@@ -81,7 +81,7 @@ RENEW_RETRY = 10.0  # seconds between renewals of a browser session while ESIA d
 
 
 class BrowserSession(Protocol):
-    """A browser's session cookie, brought by the upgrade request (server/auth/web.py)."""
+    """A browser's session cookie, brought by the upgrade request (server/signin/web.py)."""
 
     @property
     def renew_before(self) -> float:

@@ -4,6 +4,8 @@ Everything here is derived from the message registry (:mod:`signaling.schema`),
 the HTTP bodies (:mod:`signaling.http`) and the error catalogue
 (:mod:`signaling.errors`):
 
+* ``web/src/generated/protocol.ts``: the same as TypeScript declarations,
+  which the web client's type-check (``make typecheck``) compiles;
 * ``schema/zvonok.schema.json``: a JSON Schema (draft 2020-12) of every frame
   in each direction, every HTTP body, every error code, and which reply each
   request gets.  The browser client is typed from it (``json-schema-to-
@@ -39,6 +41,7 @@ from .schema import CLIENT_MESSAGES, SERVER_MESSAGES, ClientMessage, Message
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "schema" / "zvonok.schema.json"
+TYPESCRIPT_PATH = ROOT / "web" / "src" / "generated" / "protocol.ts"
 DOCS = ("docs/protocol.md", "docs/api.md", "docs/auth.md")
 
 SECTIONS: Mapping[str, Any] = {
@@ -85,8 +88,9 @@ def json_schema() -> dict[str, Any]:
             "required": required,
         }
 
-    for component in components.values():
-        _nil_may_be_omitted(component)
+    for name in _read_by_the_server([cls for _, cls in client] + http):
+        if name in components:
+            _nil_may_be_omitted(components[name])
     defs: dict[str, Any] = {"RequestId": request_id, **components}
     defs["ClientFrame"] = {
         "description": "A frame a client sends: one msgpack map.",
@@ -127,6 +131,31 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+def _read_by_the_server(roots: list[Any]) -> set[str]:
+    """The names of the structs and maps the server decodes: client messages, HTTP
+    bodies, and what they are made of (a server's replies always carry their nils)."""
+    names: set[str] = set()
+
+    def walk(info: mi.Type) -> None:
+        while isinstance(info, mi.Metadata):
+            info = info.type
+        if isinstance(info, mi.UnionType):
+            for option in info.types:
+                walk(option)
+        elif isinstance(info, mi.ListType | mi.VarTupleType):
+            walk(info.item_type)
+        elif isinstance(info, mi.DictType):
+            walk(info.value_type)
+        elif isinstance(info, mi.StructType | mi.TypedDictType) and info.cls.__name__ not in names:
+            names.add(info.cls.__name__)
+            for field in info.fields:
+                walk(field.type)
+
+    for root in roots:
+        walk(mi.type_info(root))
+    return names
+
+
 def _nil_may_be_omitted(component: dict[str, Any]) -> None:
     """A property that may be null may be left out too (signaling/schema.py): not required."""
     properties = component.get("properties", {})
@@ -163,6 +192,111 @@ def _ref(body: Any) -> Any:
 
 def schema_text() -> str:
     return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+# -- TypeScript ------------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def _ts(schema: Mapping[str, Any]) -> str:
+    """A JSON Schema (as msgspec writes them) as a TypeScript type."""
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    for union in ("anyOf", "oneOf"):
+        if union in schema:
+            return " | ".join(_ts(option) for option in schema[union])
+    if "enum" in schema:
+        return " | ".join(json.dumps(value, ensure_ascii=False) for value in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"], ensure_ascii=False)
+    kind = schema.get("type")
+    if kind == "string":
+        return "string"
+    if kind in ("integer", "number"):
+        return "number"
+    if kind == "boolean":
+        return "boolean"
+    if kind == "null":
+        return "null"
+    if kind == "array":
+        item = _ts(schema.get("items", {}))
+        return f"({item})[]" if " " in item else f"{item}[]"
+    if kind == "object":
+        if "properties" in schema:
+            return _ts_object(schema)
+        values = schema.get("additionalProperties")
+        return f"Record<string, {_ts(values) if isinstance(values, dict) else 'unknown'}>"
+    return "unknown"
+
+
+def _ts_object(schema: Mapping[str, Any], indent: str = "") -> str:
+    required = set(schema.get("required", ()))
+    lines = ["{"]
+    for name, prop in schema["properties"].items():
+        key = name if _IDENTIFIER.fullmatch(name) else json.dumps(name)
+        mark = "" if name in required else "?"
+        note = prop.get("description")
+        if note:
+            lines.append(f"{indent}  /** {note} */")
+        lines.append(f"{indent}  {key}{mark}: {_ts(prop)};")
+    lines.append(f"{indent}}}")
+    return "\n".join(lines)
+
+
+def typescript() -> str:
+    """TypeScript declarations of every frame, body and error code, from the JSON Schema."""
+    schema = json_schema()
+    meta = schema["x-zvonok"]
+    out = [
+        "// The Zvonok protocol's types, generated from signaling/ by `make schema`",
+        "// (signaling/export.py, through schema/zvonok.schema.json); do not edit.",
+        "// tests/signaling/test_export.py fails when this file is stale.",
+        "",
+        f"export const PROTOCOL_VERSION = {meta['protocol']};",
+        "",
+    ]
+    for name, component in schema["$defs"].items():
+        if name in ("ClientFrame", "ServerFrame"):
+            continue
+        doc = component.get("description") or component.get("title")
+        if doc and doc != name:
+            out.append("/** " + " ".join(str(doc).split()).replace("*/", "*\u200b/") + " */")
+        if component.get("type") == "object" and "properties" in component:
+            out.append(f"export interface {name} {_ts_object(component)}")
+        else:
+            out.append(f"export type {name} = {_ts(component)};")
+        out.append("")
+    for side in ("client", "server"):
+        title = side.capitalize()
+        out.append(f"/** The messages a {side} sends, by type. */")
+        out.append(f"export interface {title}Messages {{")
+        for tag, ref in meta[side].items():
+            out.append(f"  {json.dumps(tag)}: {ref.rsplit('/', 1)[-1]};")
+        out.append("}")
+        out.append("")
+        out.append(f"/** A frame a {side} sends: one msgpack map. */")
+        out.append(f"export type {title}Frame = {{")
+        out.append(f"  [T in keyof {title}Messages]: {{ type: T; id?: RequestId }} & ({{}} extends")
+        out.append(f"    {title}Messages[T] ? {{ body?: {title}Messages[T] | null }}")
+        out.append(f"    : {{ body: {title}Messages[T] }});")
+        out.append(f"}}[keyof {title}Messages];")
+        out.append("")
+    out.append("/** The replies each request may get on success (`error` is always possible). */")
+    out.append("export interface Replies {")
+    for tag, replies in meta["replies"].items():
+        union = " | ".join(json.dumps(r) for r in replies) or "never"
+        out.append(f"  {json.dumps(tag)}: {union};")
+    out.append("}")
+    out.append("")
+    out.append("/** Every error code, with its HTTP status and close code where it has one. */")
+    out.append("export const ERRORS = {")
+    for entry in meta["errors"]:
+        code, http, close = (json.dumps(entry[k]) for k in ("code", "http", "close"))
+        out.append(f"  {code}: {{ http: {http}, close: {close} }},")
+    out.append("} as const;")
+    out.append("")
+    return "\n".join(out)
 
 
 # -- describing a field ------------------------------------------------------------------
@@ -345,10 +479,11 @@ def _codes(section: Section) -> list[ErrorCode]:
     return [e for e in CODES.values() if e.section == section]
 
 
-def errors_table(section: Section, *, http: bool) -> str:
+def errors_table(section: Section, *, http: bool, also: tuple[str, ...] = ()) -> str:
+    """The codes of ``section`` (and ``also``, codes of others that it meets too)."""
     head = ("code", "HTTP", "sent when") if http else ("code", "sent when")
     rows = []
-    for entry in _codes(section):
+    for entry in [*_codes(section), *(CODES[c] for c in also)]:
         status = "—" if entry.http is None else str(entry.http)
         rows.append(
             (f"`{entry.code}`", status, entry.meaning)
@@ -452,7 +587,7 @@ GENERATED: Mapping[str, Callable[[], str]] = {
     **{f"shapes {s}": _per_section(shapes_table, s) for s in SECTIONS},
     "http bodies": http_table,
     "errors session": session_errors_table,
-    "errors chat": lambda: errors_table("chat", http=True),
+    "errors chat": lambda: errors_table("chat", http=True, also=("rate.limited",)),
     "errors room": lambda: errors_table("room", http=True),
     "errors media": lambda: errors_table("media", http=False),
     "errors http": lambda: errors_table("http", http=True),
@@ -488,7 +623,7 @@ def main(argv: list[str]) -> int:
     """Write the schema and the docs' tables (``--check``: only say whether they are stale)."""
     check = "--check" in argv
     stale: list[str] = []
-    outputs = {SCHEMA_PATH: schema_text()}
+    outputs = {SCHEMA_PATH: schema_text(), TYPESCRIPT_PATH: typescript()}
     for doc in DOCS:
         path = ROOT / doc
         outputs[path] = regenerate(path.read_text(encoding="utf-8"))

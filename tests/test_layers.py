@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "server.cli",
             "server.app",
             "server.devlogin",
+            "server.webclient",
             "server.ws",
             "server.connection",
             "media",

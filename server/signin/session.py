@@ -56,7 +56,7 @@ def expired() -> AuthError:
 
 
 class SignInRefused(ZvonokError):
-    """The callback cannot sign anyone in; ``code`` picks the page (server/auth/pages.py)."""
+    """The callback cannot sign anyone in; ``code`` picks the page (server/signin/pages.py)."""
 
     http_status = 400
 

@@ -2,7 +2,7 @@
 
 Routes (docs/api.md, "Signing in with a browser"):
 
-* ``GET /``: the landing page, «Войти через Госуслуги» or who is signed in;
+* ``GET /``: the landing page «Войти через Госуслуги», or the web client once signed in;
 * ``GET /auth/login?return_to=/path``: starts a sign-in and redirects to ESIA;
 * ``GET /auth/callback``: where ESIA sends the browser back;
 * ``POST /auth/logout``: ends the session on the server.
@@ -34,6 +34,7 @@ from typing import Final
 import aiohttp
 from aiohttp import web
 
+from server import webclient
 from server.access import Admission
 from server.appkeys import CLOCK, CONFIG, GATE, STORE
 from server.auth.signer import RequestSigner, load_signer
@@ -211,7 +212,10 @@ def _redirect(location: str, status: int) -> web.Response:
 
 @routes.get("/")
 async def landing(request: web.Request) -> web.Response:
-    """The landing page: «Войти через Госуслуги», or who is signed in and «Выйти»."""
+    """The landing page «Войти через Госуслуги»; signed in, the web client (server/webclient.py).
+
+    Without a built client a signed-in browser sees who is signed in and «Выйти».
+    """
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         try:
@@ -220,7 +224,8 @@ async def landing(request: web.Request) -> web.Response:
             response = pages.landing(None)
             _clear_cookie(response, request, SESSION_COOKIE, "/")
             return response
-        return pages.landing(admission.profile.person.full_name)
+        full_name = admission.profile.person.full_name
+        return webclient.app_page(full_name) or pages.landing(full_name)
     return pages.landing(None)
 
 

@@ -398,7 +398,7 @@ class RoomStore(Protocol):
 
 
 class WebSessionStore(Protocol):
-    """Browser sign-ins under way and signed-in browsers (``server/auth/session.py``).
+    """Browser sign-ins under way and signed-in browsers (``server/signin/session.py``).
 
     Secrets arrive as SHA-256 digests, except the ESIA tokens kept for renewal.
     """

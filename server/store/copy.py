@@ -51,7 +51,15 @@ ORDER = (
     "room_attendance",
     "room_removals",
 )
-NOT_COPIED = frozenset({"schema_migrations"})  # each side's own record of its files
+NOT_COPIED = frozenset(
+    {
+        "schema_migrations",  # each side's own record of its files
+        # Sign-ins under way and browser sessions stay behind: after a move
+        # everyone signs in again, and the old server's ESIA tokens go nowhere.
+        "sign_ins",
+        "web_sessions",
+    }
+)
 IDENTITIES = (("audit_log", "id"), ("reports", "id"), ("roster_changes", "generation"))
 CHUNK = 1000
 

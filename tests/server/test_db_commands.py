@@ -19,7 +19,9 @@ from server.model.chats import class_chat_id
 from server.model.rooms import RoomKind, RoomRole
 from server.model.safety import AuditRecord
 from server.roster.demo import seed_demo
-from server.store import SqliteStore, SqlStore, create_store
+from server.store import SqliteStore, SqlStore, create_store, migrate
+from server.store.copy import NOT_COPIED
+from server.store.web_sql import SignIn, WebSession
 from tests.pgserver import PostgresServer
 from tests.storedump import dump
 
@@ -106,8 +108,18 @@ async def school_on_sqlite(path: Path) -> None:
         await store.remove_from_room(room.id, KID2, TEACHER, NOW + 8)  # both kinds of removal
         await store.set_school_settings("sosh-1", {"links": "staff"}, NOW + 8, audit)
         await store.set_last_seen(KID, NOW + 8)
+        # A browser signing in and one signed in: these stay behind.
+        await store.put_sign_in("s" * 64, SignIn("b" * 64, "/", NOW + 600), NOW + 9)
+        session = WebSession("i" * 64, KID, "access", "refresh", NOW + 3600, NOW + 9, NOW + 9000)
+        await store.create_web_session(session)
     finally:
         await store.close()
+
+
+LATEST = max(
+    path.name.split("_", 1)[0]
+    for path in (Path(migrate.__file__).parent / "migrations").glob("*.sql")
+)
 
 
 def without_migrations(
@@ -124,7 +136,7 @@ async def test_migrate_brings_a_database_to_the_schema_once(
         for database in (f"sqlite:{tmp_path / 'z.db'}", postgres.dsn(name)):
             first = zvonok(tmp_path, database, "db", "migrate")
             assert first.returncode == 0, first.stderr
-            assert "schema at version 0007" in first.stdout
+            assert f"schema at version {LATEST}" in first.stdout
             again = zvonok(tmp_path, database, "db", "migrate")
             assert again.returncode == 0 and "applied migration" not in again.stderr
             assert "applied migration 0001_roster" in first.stderr
@@ -153,7 +165,7 @@ async def test_copy_moves_a_school_from_sqlite_to_postgresql(
             assert set(copied) == set(original)
             for table, rows in original.items():
                 assert rows, f"the school has nothing in {table}: the test copies too little"
-                assert copied[table] == rows, table
+                assert copied[table] == ([] if table in NOT_COPIED else rows), table
             await goes_on_where_it_left_off(source, target)
         finally:
             await source.close()

@@ -33,6 +33,14 @@ def test_the_checked_in_schema_is_current() -> None:
     assert on_disk == export.schema_text(), "run `make schema`"
 
 
+def test_the_checked_in_typescript_is_current() -> None:
+    """The web client's types (``make typecheck`` compiles them with the client's)."""
+    on_disk = export.TYPESCRIPT_PATH.read_text(encoding="utf-8")
+    assert on_disk == export.typescript(), "run `make schema`"
+    assert "export interface Send {" in on_disk
+    assert '"send": Send;' in on_disk and '"send": "ack";' in on_disk
+
+
 @pytest.mark.parametrize("doc", export.DOCS)
 def test_the_docs_generated_tables_are_current(doc: str) -> None:
     text = (ROOT / doc).read_text(encoding="utf-8")

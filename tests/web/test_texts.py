@@ -1,0 +1,49 @@
+"""Every chat refusal a person can meet has a Russian sentence in web/src/texts.ts.
+
+The codes are read from docs/protocol.md's "Chat error codes" table, so a
+code added there without its sentence in the page fails here (the page
+would show its generic «Что-то пошло не так» instead).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Refusals of requests this client does not make yet (groups, moderation, reports).
+NOT_YET: frozenset[str] = frozenset(
+    {
+        "chat.members_fixed",
+        "chat.not_owner",
+        "chat.invalid",
+        "person.not_found",
+        "moderation.invalid",
+        "report.not_found",
+        "report.resolved",
+    }
+)
+
+
+def chat_error_codes() -> set[str]:
+    doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = doc.split("### Chat error codes", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_.]+)` \|", section, flags=re.MULTILINE))
+
+
+def page_codes() -> set[str]:
+    texts = (ROOT / "web" / "src" / "texts.ts").read_text(encoding="utf-8")
+    table = texts.split("const REFUSALS", 1)[1]
+    return set(re.findall(r'^  "([a-z_.]+)":', table, flags=re.MULTILINE))
+
+
+def test_every_chat_refusal_has_its_russian_sentence() -> None:
+    codes = chat_error_codes()
+    assert len(codes) > 15  # the table was found and read
+    missing = sorted(codes - NOT_YET - page_codes())
+    assert not missing, f"add these codes to REFUSALS in web/src/texts.ts: {missing}"
+
+
+def test_the_page_names_only_codes_the_server_has() -> None:
+    known = chat_error_codes() | {"server.internal", "store.unavailable", "session.expired"}
+    assert not sorted(page_codes() - known)

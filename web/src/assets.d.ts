@@ -1,0 +1,2 @@
+// esbuild bundles imported stylesheets into dist/assets/*.css.
+declare module "*.css";

@@ -1,0 +1,83 @@
+// Every string the page shows, in Russian, and the human sentence for each
+// error code the server may refuse with. A code missing here is shown as the
+// generic sentence, never as itself.
+
+export const T = {
+  appName: "Звонок",
+  chats: "Чаты",
+  noChats: "Чатов пока нет",
+  noMessages: "Сообщений пока нет. Напишите первым!",
+  noMessagesYet: "Сообщений пока нет",
+  chooseChat: "Выберите чат слева",
+  back: "Назад к чатам",
+  write: "Написать",
+  messagePlaceholder: "Сообщение",
+  messageLabel: "Текст сообщения",
+  send: "Отправить",
+  sending: "отправляется",
+  notSent: "не отправлено",
+  retry: "Повторить",
+  dismiss: "Убрать",
+  edited: "изменено",
+  deleted: "Сообщение удалено",
+  you: "Вы",
+  unread: (n: number) => `${n} непрочитанных`,
+  loadingOlder: "Загружаем более ранние сообщения…",
+  signOut: "Выйти",
+  signedInAs: "Вы вошли как",
+  connecting: "Подключаемся…",
+  reconnecting: "Нет соединения, переподключаемся…",
+  signedOut: "Сессия истекла — войдите снова",
+  signIn: "Войти через Госуслуги",
+  replaced: "Звонок открыт на другом устройстве или в другой вкладке. Эта вкладка отключена.",
+  reconnectHere: "Подключиться здесь",
+  today: "сегодня",
+  members: (n: number) => `участников: ${n}`,
+} as const;
+
+/** The refusal's sentence; `wait` is the server's retry_after in seconds. */
+export function refusalText(code: string, wait?: number): string {
+  const make = REFUSALS[code] ?? REFUSALS["server.internal"]!;
+  return make(wait);
+}
+
+function seconds(wait: number | undefined): string {
+  const s = Math.max(1, Math.ceil(wait ?? 1));
+  if (s >= 90) {
+    const m = Math.ceil(s / 60);
+    return `${m} ${plural(m, "минуту", "минуты", "минут")}`;
+  }
+  return `${s} ${plural(s, "секунду", "секунды", "секунд")}`;
+}
+
+export function plural(n: number, one: string, few: string, many: string): string {
+  const ten = n % 10;
+  const hundred = n % 100;
+  if (ten === 1 && hundred !== 11) return one;
+  if (ten >= 2 && ten <= 4 && (hundred < 12 || hundred > 14)) return few;
+  return many;
+}
+
+const REFUSALS: Record<string, (wait?: number) => string> = {
+  "policy.forbidden": () => "Правила школы не разрешают это действие.",
+  "moderation.muted": (w) =>
+    `Модератор временно запретил вам писать в этот чат. Писать снова можно будет через ${seconds(w)}.`,
+  "moderation.announcements_only": () =>
+    "Сейчас в этом чате пишут только учителя: он в режиме объявлений.",
+  "moderation.not_moderator": () => "Это может сделать только модератор чата.",
+  "rate.limited": (w) => `Слишком много сообщений подряд. Подождите ${seconds(w)} и попробуйте снова.`,
+  "content.blocked": () =>
+    "Сообщение не отправлено: в нём есть слова, которые в этом чате запрещены. Перефразируйте, пожалуйста.",
+  "content.link_forbidden": () =>
+    "Ссылки в этом чате могут отправлять только учителя. Уберите ссылку из сообщения.",
+  "message.too_long": () => "Сообщение слишком длинное. Разделите его на несколько.",
+  "message.empty": () => "Нельзя отправить пустое сообщение.",
+  "message.not_found": () => "Это сообщение уже не найти.",
+  "message.deleted": () => "Сообщение уже удалено.",
+  "message.not_author": () => "Изменять и удалять можно только свои сообщения.",
+  "chat.not_found": () => "Этот чат недоступен: вы в нём больше не состоите.",
+  "idempotency.conflict": () => "Это сообщение уже было отправлено с другим текстом.",
+  "store.unavailable": () => "Сервер временно не может сохранить сообщение. Попробуйте чуть позже.",
+  "server.internal": () => "Что-то пошло не так. Попробуйте ещё раз.",
+  "session.expired": () => "Сессия истекла — войдите снова.",
+};
