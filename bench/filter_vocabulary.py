@@ -27,7 +27,7 @@ import pymorphy3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.safety.filter import ContentFilter, has_link
+from server.policy.filter import ContentFilter, has_link
 from tests.safety.vocabulary import Vocabulary, load_vocabulary
 
 

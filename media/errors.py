@@ -13,37 +13,42 @@ from __future__ import annotations
 from typing import Final
 
 from server.errors import ZvonokError
-
-MEDIA_NO_ROOM: Final = "media.no_room"
-MEDIA_BAD_SDP: Final = "media.bad_sdp"
-MEDIA_BAD_TRACKS: Final = "media.bad_tracks"
-MEDIA_CODEC: Final = "media.codec"
-MEDIA_TOO_MANY_TRACKS: Final = "media.too_many_tracks"
-MEDIA_UNKNOWN_TRACK: Final = "media.unknown_track"
-MEDIA_OWN_TRACK: Final = "media.own_track"
-MEDIA_NO_OFFER: Final = "media.no_offer"
-MEDIA_NO_CONNECTION: Final = "media.no_connection"
-MEDIA_BAD_CANDIDATE: Final = "media.bad_candidate"
-
-CODES: Final = (
-    MEDIA_NO_ROOM,
+from signaling.errors import CODES as CATALOGUE
+from signaling.errors import (
+    MEDIA_BAD_CANDIDATE,
     MEDIA_BAD_SDP,
     MEDIA_BAD_TRACKS,
     MEDIA_CODEC,
+    MEDIA_NO_CONNECTION,
+    MEDIA_NO_OFFER,
+    MEDIA_NO_ROOM,
+    MEDIA_OWN_TRACK,
     MEDIA_TOO_MANY_TRACKS,
     MEDIA_UNKNOWN_TRACK,
-    MEDIA_OWN_TRACK,
-    MEDIA_NO_OFFER,
-    MEDIA_NO_CONNECTION,
-    MEDIA_BAD_CANDIDATE,
 )
+
+__all__ = [
+    "MEDIA_BAD_CANDIDATE",
+    "MEDIA_BAD_SDP",
+    "MEDIA_BAD_TRACKS",
+    "MEDIA_CODEC",
+    "MEDIA_NO_CONNECTION",
+    "MEDIA_NO_OFFER",
+    "MEDIA_NO_ROOM",
+    "MEDIA_OWN_TRACK",
+    "MEDIA_TOO_MANY_TRACKS",
+    "MEDIA_UNKNOWN_TRACK",
+]
+
+CODES: Final = tuple(code for code, entry in CATALOGUE.items() if entry.section == "media")
+"""Every ``media.*`` code, as the catalogue (signaling/errors.py) lists them."""
 
 
 class MediaError(ZvonokError):
     """A media request the SFU cannot carry out."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message, http_status=422)
+        super().__init__(code, message)
 
 
 def bad_sdp(message: str) -> MediaError:

@@ -38,6 +38,7 @@ import hmac
 from dataclasses import dataclass, field
 
 from server.config import MediaConfig
+from signaling.rooms import IceServer
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def turn_credential(secret: str, person: int | str, now: float, ttl: int) -> Tur
     return TurnCredential(username, base64.b64encode(digest).decode("ascii"), expires_at)
 
 
-def ice_servers(config: MediaConfig, person: int, now: float) -> list[dict[str, object]]:
+def ice_servers(config: MediaConfig, person: int, now: float) -> list[IceServer]:
     """The ``iceServers`` list for ``person``'s ``RTCPeerConnection``, as of ``now``.
 
     One entry for the STUN URLs if any are set, and one for the TURN URLs with
@@ -73,7 +74,7 @@ def ice_servers(config: MediaConfig, person: int, now: float) -> list[dict[str, 
     neither is: clients then use host candidates only.  The TURN entry carries
     a live credential: send it to ``person`` only, never to a log.
     """
-    servers: list[dict[str, object]] = []
+    servers: list[IceServer] = []
     if config.stun_urls:
         servers.append({"urls": list(config.stun_urls)})
     if config.turn_urls and config.turn_secret:

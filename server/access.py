@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
+from signaling import messages as wire
 from signaling.errors import AUTH_UNKNOWN_PERSON
 
 from .auth import AccessToken, TokenVerifier
@@ -23,6 +26,11 @@ class Admission:
 
     token: AccessToken
     profile: Profile
+
+    def profile_json(self) -> wire.Profile:
+        """The profile as ``welcome`` and ``GET /api/v1/me`` give it, held to the
+        protocol's shape (a roster fact outside it is a bug, not a reply)."""
+        return msgspec.convert(self.profile.to_json(), wire.Profile)
 
 
 class AccessGate:

@@ -1,8 +1,13 @@
-"""The aiohttp application: wiring of config, clock, store, identity and routes.
+"""The aiohttp application: wiring, and nothing else.
 
-App-wide resources are opened and closed in ``cleanup_ctx`` and stored under
-typed :class:`aiohttp.web.AppKey` keys.  :func:`make_app` is what both
-``zvonok serve`` and the tests call, so the tests run the real wiring.
+App-wide resources are built here, opened and closed in ``cleanup_ctx`` and
+stored under typed :class:`aiohttp.web.AppKey` keys: the store, the
+identity gate, the bus, the send limits and the guard they feed, the chat,
+safety and room services, the SFU.  The routes are each feature's own
+(``server/chats/http.py``, ``server/safety/http.py``,
+``server/rooms/http.py``), the WebSocket endpoint is ``server/ws.py``.
+:func:`make_app` is what both ``zvonok serve`` and the tests call, so the
+tests run the real wiring.
 """
 
 from __future__ import annotations
@@ -14,70 +19,63 @@ from aiohttp import web
 
 from media.ice import ice_servers
 from media.sfu import Sfu
+from signaling.rooms import IceServer
 
 from .access import AccessGate
 from .appkeys import (
     BUS,
-    CHATS,
     CLOCK,
     CONFIG,
     DEV_IDP,
     GATE,
-    MODERATION,
+    GUARD,
     PENDING,
-    PEOPLE,
     PERSON_REQUESTS,
-    PRESENCE,
-    REPORTS,
     RETENTION,
-    ROOM_CONTROLS,
-    ROOM_MEDIA,
-    ROOMS,
-    ROSTER_WATCH,
-    SCHOOLS,
     SESSIONS,
     STORE,
 )
-from .auth import DevIdentityProvider, TokenVerifier
+from .auth import TokenVerifier
+from .auth.devidp import dev_identity_provider
 from .auth.esia import GOST_ALG
 from .auth.offload import SignaturePool
-from .auth.web import browser_credential, sign_in_context
-from .auth.web import routes as sign_in_routes
 from .bus import LocalBus
+from .chats.http import routes as chat_routes
+from .chats.keys import CHATS, PRESENCE, ROSTER_WATCH
 from .chats.presence import Presence
 from .chats.roster_watch import RosterWatch
 from .chats.service import ChatService
 from .clock import Clock, SystemClock
 from .config import LOCAL_ESIA_PREFIX, Config
-from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .errors import ConfigError
 from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
-from .http_chats import routes as chat_routes
 from .http_limits import PersonRequests, body_deadline
-from .http_rooms import routes as room_routes
-from .http_safety import routes as safety_routes
 from .logsafety import RequestLog, install
+from .policy.guard import Guard
+from .policy.limits import SendLimits
 from .preauth import PendingConnections
 from .retention import RetentionSweep
 from .rooms.controls import Controls
+from .rooms.http import routes as room_routes
+from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOMS
 from .rooms.media import RoomMedia
 from .rooms.service import RoomService
 from .roster.demo import seed_demo
+from .safety.http import routes as safety_routes
+from .safety.keys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
 from .safety.schools import Schools
 from .sessions import Sessions
+from .signin.web import routes as sign_in_routes
+from .signin.web import sign_in_context
 from .store import create_store
 from .webclient import routes as webclient_routes
-from .wsbatch import batch_writer
+from .ws import websocket
 
 log = logging.getLogger(__name__)
-
-HARD_FRAME_FACTOR = 4
-"""Frames up to this many times ``max_frame`` are read and answered with
-``frame.too_large``; larger ones make aiohttp close the socket with 1009."""
 
 MAX_LINE = 8190  # bytes of a request line: longer ones get 400
 MAX_FIELD = 8190  # bytes of one header (a whole ESIA token fits with room to spare)
@@ -151,24 +149,13 @@ def make_app(
     else:
         log.warning("no [esia] portal_url: browsers cannot sign in, only Bearer tokens work")
     if config.dev_idp.enabled:
-        from .auth.devesia import local_esia_app
         from .devlogin import routes as dev_routes
+        from .signin.devesia import local_esia_app
 
         app.add_routes(dev_routes)
         if not config.esia.portal_url:  # the embedded default signs in through the local ESIA
             app.add_subapp(LOCAL_ESIA_PREFIX + "/", local_esia_app(config, app[CLOCK]))
     return app
-
-
-def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
-    """The development identity provider for this configuration (keys on disk)."""
-    return DevIdentityProvider.load_or_create(
-        config.dev_idp.directory,
-        issuer=config.esia.issuer,
-        client_id=config.esia.client_id,
-        clock=clock,
-        algorithm=config.dev_idp.algorithm,
-    )
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:
@@ -226,18 +213,24 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
+    """The bus, the send limits, the guard, and the chat and safety services."""
     bus = LocalBus()
     app[BUS] = bus
     config, clock, store = app[CONFIG], app[CLOCK], app[STORE]
-    chats = ChatService(store, bus, clock, config.chat, max_text=config.protocol.max_text)
+    limits = SendLimits(config.chat, clock)
+    guard = Guard(store, clock, limits=limits, bus=bus)
+    app[GUARD] = guard
+    chats = ChatService(
+        store, bus, clock, config.chat, max_text=config.protocol.max_text, guard=guard
+    )
     app[CHATS] = chats
     app[PRESENCE] = Presence(store, bus, clock)
     watch = RosterWatch(store, chats, poll=config.safety.roster_poll)
     app[ROSTER_WATCH] = watch
     app[MODERATION] = Moderation(store, chats, clock)
-    app[REPORTS] = Reports(store, bus, chats.guard, clock)
-    app[PEOPLE] = People(store, chats.guard)
-    app[SCHOOLS] = Schools(store, chats.guard, clock, config.safety, on_roster_change=watch.poke)
+    app[REPORTS] = Reports(store, bus, guard, clock)
+    app[PEOPLE] = People(store, guard)
+    app[SCHOOLS] = Schools(store, guard, clock, config.safety, on_roster_change=watch.poke)
     await watch.start()
     try:
         yield
@@ -254,13 +247,13 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         sfu = Sfu(config.media)
         app[ROOM_MEDIA] = sfu
 
-    def ice(person: int, now: float) -> list[dict[str, object]]:
+    def ice(person: int, now: float) -> list[IceServer]:
         return ice_servers(config.media, person, now)
 
-    chats = app[CHATS]
-    rooms = RoomService(app[STORE], chats.guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
+    chats, guard = app[CHATS], app[GUARD]
+    rooms = RoomService(app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
     app[ROOMS] = rooms
-    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], chats.guard, chats, clock)
+    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     await rooms.open()
     try:
@@ -273,39 +266,3 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_sessions(app: web.Application) -> None:
     await app[SESSIONS].shutdown()
-
-
-async def websocket(request: web.Request) -> web.WebSocketResponse:
-    """``GET /ws``: the one WebSocket endpoint (see docs/protocol.md)."""
-    app = request.app
-    config = app[CONFIG]
-    accepted_at = app[CLOCK].monotonic()  # before the handshake completes, so tests can count on it
-    ws = web.WebSocketResponse(
-        autoping=False,  # the connection answers pings itself and counts pongs as liveness
-        compress=False,
-        max_msg_size=config.protocol.max_frame * HARD_FRAME_FACTOR,
-        timeout=CLOSE_TIMEOUT,
-    )
-    await ws.prepare(request)
-    connection = Connection(
-        ws,
-        request.transport,
-        writer=batch_writer(request, ws),
-        gate=app[GATE],
-        clock=app[CLOCK],
-        protocol=config.protocol,
-        esia=config.esia,
-        sessions=app[SESSIONS],
-        accepted_at=accepted_at,
-        chats=app[CHATS],
-        presence=app[PRESENCE],
-        safety=SafetyServices(app[MODERATION], app[REPORTS], app[PEOPLE]),
-        rooms=RoomServices(app[ROOMS], app[ROOM_CONTROLS]),
-        store=app[STORE],
-        bus=app[BUS],
-        chat_config=config.chat,
-        pending=app[PENDING],
-        browser=browser_credential(request),
-    )
-    await connection.run()
-    return ws

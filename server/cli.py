@@ -168,7 +168,7 @@ async def _banner(app: web.Application, base: str) -> None:
 
 
 async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
-    from .app import dev_identity_provider
+    from .auth.devidp import dev_identity_provider
 
     if not config.dev_idp.enabled:
         print("zvonok: the development identity provider is off", file=sys.stderr)
@@ -191,7 +191,7 @@ async def _dev_token(config: Config, oid: int, lifetime: float | None) -> int:
 
 async def _dev_esia(config: Config, host: str, port: int, redirect_uris: tuple[str, ...]) -> int:
     """Serve the local ESIA alone; prints its base URL (the ``[esia] portal_url`` to use)."""
-    from .auth.devesia import local_esia_app
+    from .signin.devesia import local_esia_app
 
     if not config.dev_idp.enabled:
         print("zvonok: the development identity provider is off", file=sys.stderr)

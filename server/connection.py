@@ -50,30 +50,34 @@ from .access import AccessGate, Admission
 from .bus import Bus
 from .chats.feed import ChatFeed
 from .chats.presence import Presence
-from .chats.requests import CHAT_REQUESTS, ChatRequests
+from .chats.requests import ChatRequests
 from .chats.service import ChatService
 from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
+from .dispatch import Handler, handles, routes
 from .errors import AuthError, ForbiddenError, ZvonokError
 from .preauth import PendingConnections
 from .ratelimit import TokenBucket
 from .rooms.controls import Controls
-from .rooms.requests import ROOM_REQUESTS, RoomRequests
+from .rooms.requests import RoomRequests
 from .rooms.service import RoomService
 from .safety.moderation import Moderation
 from .safety.people import People
 from .safety.reports import Reports
-from .safety.requests import SAFETY_REQUESTS, SafetyRequests
+from .safety.requests import SafetyRequests
 from .sessions import Sessions
 from .store.base import ChatStore
 from .wsbatch import OneByOne, Writer
 
 log = logging.getLogger(__name__)
 
+FEATURES = (ChatRequests, SafetyRequests, RoomRequests)
+"""The session classes whose marked handlers, with the connection's own, serve
+every client message once (tests/server/test_dispatch.py)."""
+
 WRITE_BATCH_BYTES = 256 * 1024  # queued frames written together, at most this much at once
 CLOSE_TIMEOUT = 5.0  # how long a closing handshake may take before we cut the TCP connection
 RENEW_RETRY = 10.0  # seconds between renewals of a browser session while ESIA does not answer
-SESSION_EXPIRED = "session.expired"  # server/auth/session.py; the page says «Сессия истекла»
 
 
 class BrowserSession(Protocol):
@@ -158,6 +162,7 @@ class Connection:
         self._chat_config = chat_config
         self._feed: ChatFeed | None = None
         self._requests: ChatRequests | None = None
+        self._routes: dict[type[Message], Handler] = {}  # filled once welcomed
         self._online = False
         # Frames for the client; None tells the writer to flush and close.
         self._out: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=protocol.outbound_queue)
@@ -211,7 +216,7 @@ class Connection:
             await self._read_loop()
         except Exception:
             log.exception("connection %s: reader failed", self._session_id)
-            await self.close(CloseCode.INTERNAL_ERROR, codes.SERVER_INTERNAL, "internal error")
+            await self.close(codes.SERVER_INTERNAL, "internal error")
         finally:
             self._sessions.discard(self)
             self._room.set()  # release a paced writer waiting for room
@@ -224,14 +229,17 @@ class Connection:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def close(self, code: CloseCode, reason: str, message: str) -> None:
-        """Say goodbye and close.  Idempotent; returns once the socket is closed.
+    async def close(self, reason: str, message: str) -> None:
+        """Say goodbye and close with ``reason``, an error code, as the close
+        frame's reason and the catalogue's close code for it (signaling/errors.py).
+        Idempotent; returns once the socket is closed.
 
         The goodbye goes after what is already queued.  A closing handshake
         that cannot finish (the peer stopped reading, so our writes block) is
         cut off after :data:`CLOSE_TIMEOUT` by aborting the TCP connection.
         """
         if self._close_reason is None:
+            code = codes.CODES[reason].close or CloseCode.PROTOCOL_ERROR
             self._close_reason = (code, reason, message)
             log.info("connection %s: closing %d %s", self._session_id, code, reason)
             self._spawn(self._close_deadline())
@@ -248,7 +256,7 @@ class Connection:
         await self._closed.wait()
 
     async def shutdown(self) -> None:
-        await self.close(CloseCode.GOING_AWAY, codes.SERVER_SHUTDOWN, "the server is restarting")
+        await self.close(codes.SERVER_SHUTDOWN, "the server is restarting")
 
     def displace(self) -> None:
         """Close, without waiting: the person opened a newer session past
@@ -256,7 +264,6 @@ class Connection:
         limit = self._cfg.max_sessions
         self._spawn(
             self.close(
-                CloseCode.TOO_MANY_REQUESTS,
                 codes.SESSION_TOO_MANY,
                 f"more than {limit} sessions of one person: this, the oldest, is closed",
             )
@@ -287,11 +294,7 @@ class Connection:
             out.put_nowait(frame)
         except asyncio.QueueFull:
             log.info("connection %s: outbound queue full; closing", self._session_id)
-            self._spawn(
-                self.close(
-                    CloseCode.TOO_MANY_REQUESTS, codes.SLOW_CONSUMER, "not reading fast enough"
-                )
-            )
+            self._spawn(self.close(codes.SLOW_CONSUMER, "not reading fast enough"))
         if queued + 1 >= self._high_water:
             self._room.clear()
 
@@ -377,7 +380,7 @@ class Connection:
     async def _hello_deadline(self) -> None:
         await self._clock.sleep_until(self._accepted_at + self._cfg.hello_timeout)
         if self._admission is None:
-            await self.close(CloseCode.TIMEOUT, codes.HELLO_TIMEOUT, "no hello in time")
+            await self.close(codes.HELLO_TIMEOUT, "no hello in time")
 
     async def _heartbeat(self) -> None:
         """Ping every interval; close if a whole interval passed with no answer.
@@ -401,7 +404,7 @@ class Connection:
                 tick += (late // interval) * interval
                 pinged_at = None
             if pinged_at is not None and self._last_inbound < pinged_at:
-                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "no answer to ping")
+                await self.close(codes.HEARTBEAT_TIMEOUT, "no answer to ping")
                 return
             pinged_at = self._clock.monotonic()
             try:
@@ -410,7 +413,7 @@ class Connection:
                 async with asyncio.timeout(interval):
                     await self._ws.ping()
             except TimeoutError:
-                await self.close(CloseCode.TIMEOUT, codes.HEARTBEAT_TIMEOUT, "peer not reading")
+                await self.close(codes.HEARTBEAT_TIMEOUT, "peer not reading")
                 return
             except (ConnectionError, RuntimeError):
                 return
@@ -425,7 +428,7 @@ class Connection:
         left = max(0.0, expires_at - self._clock.time())
         self.send(SessionExpiring(expires_at=expires_at, seconds_left=left))
         await self._clock.sleep_until(deadline(expires_at + self._esia.leeway))
-        await self.close(CloseCode.UNAUTHORIZED, codes.AUTH_EXPIRED, "the access token expired")
+        await self.close(codes.AUTH_EXPIRED, "the access token expired")
 
     async def _renew(self, browser: BrowserSession, expires_at: float) -> None:
         """Renew a browser session's ESIA token before it expires; close when ESIA refuses.
@@ -444,14 +447,14 @@ class Connection:
             try:
                 admission, renewed_until = await browser.renew()
             except ZvonokError as exc:
-                if exc.code == "esia.unavailable" and self._clock.time() + RENEW_RETRY < (
+                if exc.code == codes.ESIA_UNAVAILABLE and self._clock.time() + RENEW_RETRY < (
                     expires_at + self._esia.leeway
                 ):
                     at = self._clock.time() + RENEW_RETRY
                     continue
                 log.info("connection %s: session not renewed: %s", self._session_id, exc.code)
-                self.send(Error(SESSION_EXPIRED, "the session has expired; sign in again"))
-                await self.close(CloseCode.UNAUTHORIZED, SESSION_EXPIRED, "the session expired")
+                self.send(Error(codes.SESSION_EXPIRED, "the session has expired; sign in again"))
+                await self.close(codes.SESSION_EXPIRED, "the session expired")
                 return
             if self._admission is not None and admission.token.oid == self._admission.token.oid:
                 self._admission = admission
@@ -524,12 +527,13 @@ class Connection:
 
     async def _check_strikes(self) -> None:
         if self._strikes >= self._cfg.max_protocol_errors:
-            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_ABUSE, "too many bad frames")
+            await self.close(codes.PROTOCOL_ABUSE, "too many bad frames")
 
     # -- dispatch ----------------------------------------------------------------
 
     async def _dispatch(self, envelope: Envelope) -> None:
-        """The one place where inbound messages are handled."""
+        """The one place where inbound messages are handled: the session's
+        dispatch table, the connection's own handlers and its features'."""
         rid = envelope.request_id
         if self._admission is None:
             if isinstance(envelope.message, Hello):
@@ -537,40 +541,49 @@ class Connection:
             else:
                 await self._refuse(ProtocolError(codes.HELLO_REQUIRED, "say hello first", rid))
             return
-        match envelope.message:
-            case Hello():
-                await self._refuse(ProtocolError(codes.HELLO_REPEATED, "already welcomed", rid))
-            case Ping():
-                self.send(Pong(time=self._clock.time()), rid)
-            case Reauth(token=token):
-                await self._on_reauth(self._admission, token, rid)
-            case message if isinstance(message, CHAT_REQUESTS) and self._requests is not None:
-                reply = await self._requests.handle(message, rid)
-                if reply is not None:
-                    self.send(reply, rid)
-            case message if (
-                isinstance(message, SAFETY_REQUESTS) and self._safety_requests is not None
-            ):
-                self.send(await self._safety_requests.handle(message), rid)
-            case message if isinstance(message, ROOM_REQUESTS) and self._room_requests is not None:
-                self.send(await self._room_requests.handle(message), rid)
-            case other:  # in the allow-list but not handled: a bug, not the client's fault
-                raise ZvonokError(codes.MESSAGE_UNKNOWN_TYPE, f"{other.TYPE} is not served here")
+        handler = self._routes.get(type(envelope.message))
+        if handler is None:  # in the allow-list but not routed: a bug, not the client's fault
+            raise ZvonokError(
+                codes.MESSAGE_UNKNOWN_TYPE, f"{envelope.message.TYPE} is not served here"
+            )
+        reply = await handler(envelope.message, rid)
+        if reply is not None:
+            self.send(reply, rid)
+
+    @handles(Hello)
+    async def _repeated_hello(self, hello: Hello, rid: RequestId | None) -> None:
+        await self._refuse(ProtocolError(codes.HELLO_REPEATED, "already welcomed", rid))
+
+    @handles(Ping)
+    async def _ping(self, ping: Ping, rid: RequestId | None) -> Pong:
+        return Pong(time=self._clock.time())
+
+    @handles(Reauth)
+    async def _reauth(self, reauth: Reauth, rid: RequestId | None) -> Reauthed:
+        current = self._admission
+        if current is None:  # _dispatch routes only once welcomed
+            raise ZvonokError(codes.HELLO_REQUIRED, "say hello first")
+        admission = await self._gate.admit(reauth.token)
+        if admission.token.oid != current.token.oid:
+            raise AuthError(
+                codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
+            )
+        self._admission = admission
+        self._bearer = True  # the client's own token now, renewed by the client
+        self._arm_expiry(admission.token.expires_at)
+        return Reauthed(expires_at=admission.token.expires_at)
 
     async def _on_hello(self, hello: Hello, rid: RequestId | None) -> None:
         if hello.version != PROTOCOL_VERSION:
             self.send(Error(codes.PROTOCOL_VERSION, f"this server speaks v{PROTOCOL_VERSION}"), rid)
-            await self.close(CloseCode.PROTOCOL_ERROR, codes.PROTOCOL_VERSION, "unsupported")
+            await self.close(codes.PROTOCOL_VERSION, "unsupported")
             return
         try:
             admission, expires_at = await self._sign_in(hello.token)
         except (AuthError, ForbiddenError) as exc:
             log.info("connection %s: hello refused: %s", self._session_id, exc.code)
             self.send(Error(exc.code, exc.message), rid)
-            close_code = (
-                CloseCode.FORBIDDEN if isinstance(exc, ForbiddenError) else CloseCode.UNAUTHORIZED
-            )
-            await self.close(close_code, exc.code, exc.message)
+            await self.close(exc.code, exc.message)
             return
         self._admission = admission
         self._sessions.add(self)
@@ -594,7 +607,7 @@ class Connection:
                 session_id=self._session_id,
                 protocol=PROTOCOL_VERSION,
                 server=f"zvonok/{__version__}",
-                profile=admission.profile.to_json(),
+                profile=admission.profile_json(),
                 limits=Limits(
                     max_frame=cfg.max_frame,
                     max_text=cfg.max_text,
@@ -617,7 +630,7 @@ class Connection:
             admission = await self._gate.admit(token)
             return admission, admission.token.expires_at
         if self._browser is None:
-            raise AuthError("auth.missing", "send a token, or open the socket with a session")
+            raise AuthError(codes.AUTH_MISSING, "send a token, or open the socket with a session")
         self._bearer = False
         return await self._browser.admit()
 
@@ -644,6 +657,7 @@ class Connection:
         self._room_requests = RoomRequests(
             oid, rooms=self._rooms.rooms, controls=self._rooms.controls, sink=self
         )
+        self._routes = routes(self, self._requests, self._safety_requests, self._room_requests)
         await self._feed.start(resume)
 
     async def _leave(self) -> None:
@@ -659,14 +673,3 @@ class Connection:
                 await self._presence.disconnected(self._admission.token.oid)
             except ZvonokError as exc:  # the store went away: last_seen is not worth a crash
                 log.warning("connection %s: presence not updated: %s", self._session_id, exc.code)
-
-    async def _on_reauth(self, current: Admission, token: str, rid: RequestId | None) -> None:
-        admission = await self._gate.admit(token)
-        if admission.token.oid != current.token.oid:
-            raise AuthError(
-                codes.AUTH_PERSON_MISMATCH, "the new token is for another person; reconnect"
-            )
-        self._admission = admission
-        self._bearer = True  # the client's own token now, renewed by the client
-        self._arm_expiry(admission.token.expires_at)
-        self.send(Reauthed(expires_at=admission.token.expires_at), rid)

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from signaling.errors import AUTH_UNKNOWN_PERSON
+from signaling.http import DevTokenBody
+
 from .appkeys import CLOCK, CONFIG, DEV_IDP, STORE
 from .errors import ZvonokError
-from .http_api import json_response
+from .http_api import json_response, read_body
 
 routes = web.RouteTableDef()
 
@@ -49,15 +52,9 @@ async def people(request: web.Request) -> web.Response:
 @routes.post("/dev/token")
 async def token(request: web.Request) -> web.Response:
     """Issue a token for ``{"oid": N}``; the OID must be on the roster."""
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ZvonokError("request.invalid", 'send JSON like {"oid": 1000100001}') from exc
-    oid = body.get("oid") if isinstance(body, dict) else None
-    if isinstance(oid, bool) or not isinstance(oid, int) or oid <= 0:
-        raise ZvonokError("request.invalid", "oid: expected a positive integer")
+    oid = (await read_body(request, DevTokenBody)).oid
     if await request.app[STORE].person(oid) is None:
-        raise ZvonokError("auth.unknown_person", f"{oid} is not on the roster", http_status=404)
+        raise ZvonokError(AUTH_UNKNOWN_PERSON, f"{oid} is not on the roster", http_status=404)
     lifetime = request.app[CONFIG].dev_idp.token_lifetime
     issued = request.app[DEV_IDP].issue(oid, lifetime=lifetime)
     return json_response(

@@ -12,9 +12,16 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar, overload
 
+import msgspec
 from aiohttp import web
+from msgspec import inspect as mi
+
+from signaling import errors as codes
+from signaling.errors import REQUEST_INVALID, ProtocolError, http_status
+from signaling.fields import MAX_KEY
+from signaling.schema import convert
 
 from .access import Admission
 from .appkeys import GATE, PERSON_REQUESTS, STORE
@@ -29,8 +36,69 @@ _dumps = partial(json.dumps, ensure_ascii=False)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
+
+
+def invalid(message: str) -> ZvonokError:
+    return ZvonokError(REQUEST_INVALID, message)
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request's body as a JSON object, or ``request.invalid``."""
+    try:
+        body = msgspec.json.decode(await request.read())
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise invalid("the body must be a JSON object") from exc
+    if not isinstance(body, dict):
+        raise invalid("the body must be a JSON object")
+    return body
+
+
+@overload
+async def read_body(request: web.Request, kind: type[T]) -> T: ...
+@overload
+async def read_body(request: web.Request, kind: Any) -> Any: ...
+async def read_body(request: web.Request, kind: Any) -> Any:
+    """The request's JSON body as ``kind`` (a struct of :mod:`signaling.http`, or a
+    union of them), held to its field types, or ``request.invalid`` naming the field."""
+    body = await json_object(request)
+    try:
+        return convert(body, kind, "", code=REQUEST_INVALID)
+    except ProtocolError as exc:
+        raise invalid(exc.message) from None
+
+
+def read_query(request: web.Request, kind: type[S], *, strip: bool = False) -> S:
+    """The query string as ``kind``: its integer fields in ASCII digits only, an empty
+    value as none (with ``strip``, spaces at either end dropped first); or
+    ``request.invalid`` naming the parameter."""
+    ints = {f.encode_name for f in msgspec.structs.fields(kind) if _is_int(f.type)}
+    values: dict[str, object] = {}
+    for name, given in request.query.items():
+        raw = given.strip() if strip else given
+        if raw == "" or name in values:
+            continue
+        if name in ints:
+            if not (raw.isascii() and raw.isdigit()):
+                raise invalid(f"{name}: expected a non-negative integer")
+            values[name] = int(raw)
+        else:
+            values[name] = raw
+    try:
+        return convert(values, kind, "", code=REQUEST_INVALID)
+    except ProtocolError as exc:
+        raise invalid(exc.message) from None
+
+
+def _is_int(annotation: object) -> bool:
+    info = mi.type_info(annotation)
+    options = info.types if isinstance(info, mi.UnionType) else (info,)
+    return any(isinstance(o, mi.IntType) for o in options)
 
 
 def error_response(exc: ZvonokError) -> web.Response:
@@ -56,7 +124,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return json_response(
-            {"error": {"code": "server.internal", "message": "internal error"}}, status=500
+            {"error": {"code": codes.SERVER_INTERNAL, "message": "internal error"}},
+            status=http_status(codes.SERVER_INTERNAL),
         )
 
 
@@ -64,10 +133,10 @@ def bearer_token(request: web.Request) -> str:
     """The token of an ``Authorization: Bearer`` header, or AuthError."""
     header = request.headers.get("Authorization")
     if header is None:
-        raise AuthError("auth.missing", "send an ESIA access token as 'Authorization: Bearer'")
+        raise AuthError(codes.AUTH_MISSING, "send an ESIA access token as 'Authorization: Bearer'")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("auth.malformed", "the Authorization header must be 'Bearer <token>'")
+        raise AuthError(codes.AUTH_MALFORMED, "the Authorization header must be 'Bearer <token>'")
     return token.strip()
 
 
@@ -76,7 +145,7 @@ async def signed_in(request: web.Request) -> Admission:
     header, by a browser's session cookie, writes only from our own pages);
     their request counts as one of the few a person may have in progress
     (``http.too_many_requests``)."""
-    from .auth.web import SESSION_COOKIE, cookie_admission
+    from .signin.web import SESSION_COOKIE, cookie_admission
 
     if "Authorization" not in request.headers and SESSION_COOKIE in request.cookies:
         admission = await cookie_admission(request)
@@ -84,6 +153,19 @@ async def signed_in(request: web.Request) -> Admission:
         admission = await request.app[GATE].admit(bearer_token(request))
     request.app[PERSON_REQUESTS].take(request, admission.token.oid)
     return admission
+
+
+async def caller(request: web.Request) -> int:
+    """The signed-in caller's oid (:func:`signed_in`)."""
+    return (await signed_in(request)).token.oid
+
+
+def optional_key(request: web.Request) -> str | None:
+    """The request's ``Idempotency-Key`` header, if it has one (at most ``MAX_KEY``)."""
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > MAX_KEY:
+        raise invalid(f"Idempotency-Key: at most {MAX_KEY} characters")
+    return key
 
 
 @routes.get("/healthz")
@@ -106,4 +188,4 @@ async def readyz(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     """The caller's person, roles, classes and (for a parent) children."""
     admission = await signed_in(request)
-    return json_response(admission.profile.to_json())
+    return json_response(admission.profile_json())

@@ -1,7 +1,7 @@
 """The built web client (``web/dist``, made by ``make web``): its page and its assets.
 
 ``GET /`` sends a signed-in browser :func:`app_page` (the landing page of
-:mod:`server.auth.pages` stays for everyone else); ``GET /assets/…`` serves
+:mod:`server.signin.pages` stays for everyone else); ``GET /assets/…`` serves
 the bundle.  The asset names carry a hash of their content (web/build.mjs),
 so they are cached for a year and never revalidated; the page that names
 them is never cached, so a new build reaches every browser on its next load.

@@ -22,12 +22,13 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 import aiohttp
 
 from .codec import decode_server_frame, encode
 from .errors import MESSAGE_UNKNOWN_TYPE, ProtocolError
+from .fields import RoomKind, Source
 from .messages import (
     PROTOCOL_VERSION,
     Error,
@@ -47,6 +48,7 @@ from .rooms import (
     RoomJoined,
     RoomList,
     RoomOk,
+    RoomRecord,
     RtcAnswer,
     RtcPublish,
     StartRoom,
@@ -187,18 +189,18 @@ class Client:
     async def start_room(
         self,
         class_id: str,
-        kind: str,
+        kind: RoomKind,
         title: str,
         *,
         starts_at: float | None = None,
         key: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> RoomRecord:
         """Start a ``lesson`` or ``meeting`` for a class; the room's info.
         The same ``key`` again returns the room the first start made."""
         start = StartRoom(class_id=class_id, kind=kind, title=title, starts_at=starts_at, key=key)
         return (await self._expect(start, RoomInfo)).room
 
-    async def list_rooms(self, class_id: str | None = None) -> list[dict[str, Any]]:
+    async def list_rooms(self, class_id: str | None = None) -> list[RoomRecord]:
         return (await self._expect(ListRooms(class_id=class_id), RoomList)).rooms
 
     async def join_room(self, room: str) -> RoomJoined:
@@ -212,7 +214,7 @@ class Client:
         """A room request answered by ``room.ok`` (hand, mute, host controls...)."""
         await self._expect(message, RoomOk)
 
-    async def publish(self, room: str, sdp: str, tracks: Sequence[tuple[str, str]]) -> str:
+    async def publish(self, room: str, sdp: str, tracks: Sequence[tuple[str, Source]]) -> str:
         """Offer the publishing connection's ``sdp`` with its ``(mid, source)``
         tracks; the server's answer SDP."""
         offer = RtcPublish(

@@ -1,146 +1,103 @@
-"""Validation of untrusted message bodies.
+"""The field types of the protocol: every limit of every field, stated once.
 
-:class:`Body` wraps the decoded msgpack map of one message and hands out
-typed fields, raising :class:`~signaling.errors.ProtocolError` with the code
-``message.invalid`` and a message naming the field (``hello.token: ...``).
-Unknown keys are ignored so that older servers accept newer clients' extra
-fields; missing or mistyped known fields are refused.
+A message's fields (:mod:`signaling.messages`, :mod:`~signaling.chat`,
+:mod:`~signaling.safety`, :mod:`~signaling.rooms`) and the HTTP API's bodies
+(:mod:`signaling.http`) are annotated with these types; msgspec enforces
+their ``Meta`` when a frame or a body is decoded, and the exported JSON Schema
+(``schema/zvonok.schema.json``) states them for other clients.  A limit that
+two doors share is one name here, so it cannot differ between them.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Literal
 
-from .errors import MESSAGE_INVALID, ProtocolError
+from msgspec import Meta
 
 MAX_SAFE_INT = 2**53 - 1  # the largest integer a JavaScript client holds exactly
 MAX_CHAT_ID = 128  # characters of a chat id on the wire
 MAX_POSITIONS = 10_000  # chats in one ``resume``, ``sync`` or ``synced`` map
+MAX_TIME = 1e12  # Unix seconds (year 33658): every time and duration is at most this
+MAX_TOKEN_LENGTH = 16 * 1024
+MAX_CODE_LENGTH = 64
+MAX_HUMAN_TEXT = 1024
+MAX_TEXT_WIRE = 65_536  # characters; the server's own max_text (welcome.limits) is lower
+MAX_KEY = 128  # characters of an idempotency key
+MAX_EMOJI = 16  # characters of a reaction (a grapheme cluster may be several code points)
+MAX_TITLE = 200  # characters of a group's or a room's title
+MAX_SCHOOL_ID = 64  # characters of a school id (the roster allows 1 to 64)
+MAX_CLASS_ID = 64  # characters of a roster class id
+MAX_ROOM_ID = 64  # characters of a room id
+MAX_PEOPLE = 500  # OIDs in one members list or presence query
+MAX_REASON = 1000  # characters of a report's reason or a moderator's note
+MAX_QUERY = 100  # characters of a people search
+MAX_MUTE = 30 * 24 * 3600  # seconds: a mute lasts at most 30 days
+MAX_STARTS_AT = 1e11  # Unix seconds: year 5138, far past any schedule
+MAX_HISTORY_LIMIT = 200
+DEFAULT_HISTORY_LIMIT = 50
 
 
-class Body:
-    """Typed access to the fields of one message body."""
+def _text(lo: int, hi: int, description: str) -> Meta:
+    return Meta(min_length=lo, max_length=hi, description=description)
 
-    __slots__ = ("_data", "_name")
 
-    def __init__(self, data: Mapping[str, Any], name: str) -> None:
-        self._data = data
-        self._name = name
+# -- numbers ---------------------------------------------------------------------------
 
-    def _fail(self, key: str, expected: str) -> ProtocolError:
-        return ProtocolError(MESSAGE_INVALID, f"{self._name}.{key}: expected {expected}")
+Int53 = Annotated[int, Meta(ge=0, le=MAX_SAFE_INT)]
+"""A non-negative integer a JavaScript client holds exactly."""
 
-    def _get(self, key: str, required: bool) -> Any:
-        if key not in self._data or self._data[key] is None:
-            if required:
-                raise ProtocolError(MESSAGE_INVALID, f"{self._name}.{key}: required")
-            return None
-        return self._data[key]
+Seq = Annotated[
+    int, Meta(ge=0, le=MAX_SAFE_INT, description="a chat's sequence number (0: before the first)")
+]
+MessageId = Annotated[
+    int, Meta(ge=0, le=MAX_SAFE_INT, description="the seq of the event that posted a message")
+]
+PositiveId = Annotated[int, Meta(ge=1, le=MAX_SAFE_INT)]
+Oid = Annotated[int, Meta(ge=1, le=MAX_SAFE_INT, description="a person's ESIA OID")]
+Time = Annotated[float, Meta(ge=0.0, le=MAX_TIME, description="Unix time, seconds")]
+Seconds = Annotated[float, Meta(ge=0.0, le=MAX_TIME, description="seconds")]
+StartsAt = Annotated[
+    float, Meta(ge=0.0, le=MAX_STARTS_AT, description="Unix time the room is planned for")
+]
+HistoryLimit = Annotated[int, Meta(ge=1, le=MAX_HISTORY_LIMIT)]
+MuteSeconds = Annotated[int, Meta(ge=1, le=MAX_MUTE, description="1 second to 30 days")]
+Version = Annotated[int, Meta(ge=0, le=65535)]
 
-    def text(self, key: str, *, max_len: int, min_len: int = 1) -> str:
-        return self._str(key, self._get(key, True), max_len, min_len)
+# -- strings ---------------------------------------------------------------------------
 
-    def opt_text(self, key: str, *, max_len: int, min_len: int = 1) -> str | None:
-        value = self._get(key, False)
-        return None if value is None else self._str(key, value, max_len, min_len)
+ChatId = Annotated[str, _text(1, MAX_CHAT_ID, "a chat's id (opaque)")]
+Key = Annotated[
+    str, _text(1, MAX_KEY, "an idempotency key the client makes up (a UUID), reused on retry")
+]
+WireText = Annotated[str, _text(1, MAX_TEXT_WIRE, "a message's text (the server's limit is lower)")]
+Emoji = Annotated[str, _text(1, MAX_EMOJI, "one emoji")]
+Title = Annotated[str, _text(1, MAX_TITLE, "a group's or a room's title")]
+SchoolId = Annotated[str, _text(1, MAX_SCHOOL_ID, "a roster school id")]
+ClassId = Annotated[str, _text(1, MAX_CLASS_ID, "a roster class id")]
+RoomId = Annotated[str, _text(1, MAX_ROOM_ID, "a room's id (opaque)")]
+Token = Annotated[str, _text(1, MAX_TOKEN_LENGTH, "an ESIA access token (a JWT)")]
+ClientName = Annotated[str, _text(1, 64, "the client's name and version, for logs")]
+Code = Annotated[str, _text(1, MAX_CODE_LENGTH, "a stable error code")]
+HumanText = Annotated[str, _text(0, MAX_HUMAN_TEXT, "a human explanation; do not parse it")]
+Reason = Annotated[str, _text(1, MAX_REASON, "a report's reason or a moderator's note")]
+Query = Annotated[str, _text(1, MAX_QUERY, "words of a person's name")]
+EventKind = Annotated[str, _text(1, 32, "an event kind; a newer server may add kinds")]
+Change = Annotated[str, _text(1, 32, "what changed; a newer server may add values")]
 
-    def integer(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int:
-        return self._int(key, self._get(key, True), lo, hi)
+# -- collections -----------------------------------------------------------------------
 
-    def opt_integer(self, key: str, *, lo: int = 0, hi: int = MAX_SAFE_INT) -> int | None:
-        value = self._get(key, False)
-        return None if value is None else self._int(key, value, lo, hi)
+Positions = Annotated[
+    dict[ChatId, Seq],
+    Meta(max_length=MAX_POSITIONS, description="chat id to the highest seq the client has seen"),
+]
+People = Annotated[list[Oid], Meta(max_length=MAX_PEOPLE)]
+PeopleTuple = Annotated[tuple[Oid, ...], Meta(max_length=MAX_PEOPLE)]
 
-    def number(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float:
-        return self._float(key, self._get(key, True), lo, hi)
+# -- choices ---------------------------------------------------------------------------
 
-    def opt_number(self, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float | None:
-        value = self._get(key, False)
-        return None if value is None else self._float(key, value, lo, hi)
-
-    def map(self, key: str) -> dict[str, Any]:
-        value = self._get(key, True)
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise self._fail(key, "a map with string keys")
-        return value
-
-    def opt_map(self, key: str) -> dict[str, Any] | None:
-        return None if self._get(key, False) is None else self.map(key)
-
-    def boolean(self, key: str) -> bool:
-        return self._bool(key, self._get(key, True))
-
-    def opt_boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key, False)
-        return default if value is None else self._bool(key, value)
-
-    def int_list(
-        self, key: str, *, max_items: int, lo: int = 0, hi: int = MAX_SAFE_INT
-    ) -> list[int]:
-        return self._int_list(key, self._get(key, True), max_items, lo, hi)
-
-    def opt_int_list(
-        self, key: str, *, max_items: int, lo: int = 0, hi: int = MAX_SAFE_INT
-    ) -> list[int] | None:
-        value = self._get(key, False)
-        return None if value is None else self._int_list(key, value, max_items, lo, hi)
-
-    def list_of_maps(self, key: str, max_items: int) -> list[dict[str, Any]]:
-        """A list of at most ``max_items`` maps with string keys (their values unchecked)."""
-        value = self._get(key, True)
-        if not isinstance(value, list) or len(value) > max_items:
-            raise self._fail(key, f"a list of at most {max_items} maps")
-        for index, item in enumerate(value):
-            if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
-                raise self._fail(f"{key}[{index}]", "a map with string keys")
-        return value
-
-    def positions(self, key: str, *, max_items: int) -> dict[str, int]:
-        """``{chat id: seq}``: at most ``max_items`` chat ids of 1 to
-        :data:`MAX_CHAT_ID` characters, each to an integer from 0 to 2**53-1."""
-        value = self._get(key, True)
-        if not isinstance(value, dict) or len(value) > max_items:
-            raise self._fail(key, f"a map of at most {max_items} chat ids to sequence numbers")
-        for chat, seq in value.items():
-            if not isinstance(chat, str) or not 1 <= len(chat) <= MAX_CHAT_ID:
-                raise self._fail(key, f"chat ids of 1 to {MAX_CHAT_ID} characters as keys")
-            if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SAFE_INT:
-                raise self._fail(
-                    f"{key}[{chat[:MAX_CHAT_ID]!r}]", f"an integer from 0 to {MAX_SAFE_INT}"
-                )
-        return value
-
-    def opt_positions(self, key: str, *, max_items: int) -> dict[str, int] | None:
-        return None if self._get(key, False) is None else self.positions(key, max_items=max_items)
-
-    def _bool(self, key: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false")
-        return value
-
-    def _int_list(self, key: str, value: Any, max_items: int, lo: int, hi: int) -> list[int]:
-        if not isinstance(value, list) or len(value) > max_items:
-            raise self._fail(key, f"a list of at most {max_items} integers")
-        for index, item in enumerate(value):
-            self._int(f"{key}[{index}]", item, lo, hi)
-        return value
-
-    def _str(self, key: str, value: Any, max_len: int, min_len: int) -> str:
-        if not isinstance(value, str) or not min_len <= len(value) <= max_len:
-            raise self._fail(key, f"a string of {min_len} to {max_len} characters")
-        return value
-
-    def _int(self, key: str, value: Any, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self._fail(key, f"an integer from {lo} to {hi}")
-        return value
-
-    def _float(self, key: str, value: Any, lo: float, hi: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._fail(key, "a number")
-        result = float(value)
-        if not math.isfinite(result) or not lo <= result <= hi:
-            raise self._fail(key, f"a number from {lo:g} to {hi:g}")
-        return result
+RoomKind = Literal["lesson", "meeting"]
+Source = Literal["camera", "microphone", "screen"]
+PeerRole = Literal["pub", "sub"]  # the client's publishing and subscribing peer connections
+TrackChange = Literal["added", "removed"]
+Outcome = Literal["removed", "warned", "dismissed"]
+ReportStatus = Literal["open", "resolved"]

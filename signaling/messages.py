@@ -1,9 +1,9 @@
-"""The messages of the Zvonok protocol, one frozen dataclass each.
+"""The session messages of the Zvonok protocol: hello, reauth, ping and their replies.
 
-Every message has a type tag (``TYPE``), a ``decode`` classmethod that
-validates an untrusted body and an ``encode`` method that returns plain
-msgpack-able data.  No I/O, no state, no clock: the envelope and the
-per-direction allow-lists live in :mod:`signaling.codec`.
+Each message is one frozen :class:`~signaling.schema.Message` struct; its
+fields, with their types and limits (:mod:`signaling.fields`), are its wire
+form.  Defining it registers it in its direction's allow-list.  No I/O, no
+state, no clock: the envelope lives in :mod:`signaling.codec`.
 
 The wire form of each message is given in its docstring and, with examples,
 in ``docs/protocol.md``.
@@ -11,28 +11,36 @@ in ``docs/protocol.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Annotated, ClassVar, Literal, TypedDict
 
-from .fields import MAX_POSITIONS, Body
+import msgspec
+from msgspec import Meta
+
+from .fields import (
+    MAX_SAFE_INT,
+    ClassId,
+    ClientName,
+    Code,
+    HumanText,
+    Oid,
+    Positions,
+    SchoolId,
+    Seconds,
+    Time,
+    Token,
+    Version,
+)
+from .schema import ClientMessage, Message, ServerMessage
+
+__all__ = ["PROTOCOL_VERSION", "Message"]
 
 PROTOCOL_VERSION = 1
-MAX_TOKEN_LENGTH = 16 * 1024
 MAX_CODE_LENGTH = 64
 MAX_HUMAN_TEXT = 1024
 
-
-class Message:
-    """Base of all messages.  Subclasses set ``TYPE`` and implement both ways."""
-
-    TYPE: ClassVar[str]
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        raise NotImplementedError
-
-    def encode(self) -> dict[str, Any]:
-        raise NotImplementedError
+Name = Annotated[str, Meta(min_length=1, max_length=200)]  # the roster's limit of a text
+Role = Literal["student", "parent", "teacher", "admin"]
+Relation = Literal["student", "class_teacher", "subject_teacher"]
 
 
 # --------------------------------------------------------------------------
@@ -40,12 +48,11 @@ class Message:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Hello(Message):
+class Hello(ClientMessage, frozen=True):
     """Opens a session.
 
-    ``{"v": 1, "token": "<ESIA access token>"?, "client": "web/1.4",
-    "resume": {"class:5a": 41, ...}?}``.  Without ``token`` the session is
+    ``{"v": 1, "token": "<ESIA access token>" | nil, "client": "web/1.4",
+    "resume": {"class:5a": 41, ...}?}``.  Without ``token`` (nil or absent) the session is
     the browser's: the server signs it in by the session cookie the upgrade
     request carried (and only if its ``Origin`` is the server's own).  With
     ``resume`` (chat id to the highest seq the client has seen) the server
@@ -54,10 +61,11 @@ class Hello(Message):
     """
 
     TYPE: ClassVar[str] = "hello"
-    version: int
-    token: str | None
-    client: str
-    resume: dict[str, int] | None = None
+    REPLY: ClassVar[tuple[str, ...]] = ("welcome",)
+    version: Version = msgspec.field(name="v")
+    token: Token | None
+    client: ClientName
+    resume: Positions | None = None
 
     def __repr__(self) -> str:  # never let a token reach a log through repr()
         resume = "None" if self.resume is None else f"<{len(self.resume)} chats>"
@@ -66,48 +74,22 @@ class Hello(Message):
             f"resume={resume})"
         )
 
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            version=body.integer("v", lo=0, hi=65535),
-            token=body.opt_text("token", max_len=MAX_TOKEN_LENGTH),
-            client=body.text("client", max_len=64),
-            resume=body.opt_positions("resume", max_items=MAX_POSITIONS),
-        )
 
-    def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"v": self.version}
-        if self.token is not None:
-            out["token"] = self.token
-        out["client"] = self.client
-        if self.resume is not None:
-            out["resume"] = self.resume
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Reauth(Message):
+class Reauth(ClientMessage, frozen=True):
     """Replaces the session's token with a fresh one for the same person.
 
     ``{"token": "<ESIA access token>"}``
     """
 
     TYPE: ClassVar[str] = "reauth"
-    token: str
+    REPLY: ClassVar[tuple[str, ...]] = ("reauthed",)
+    token: Token
 
     def __repr__(self) -> str:
         return "Reauth(token=<redacted>)"
 
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(token=body.text("token", max_len=MAX_TOKEN_LENGTH))
 
-    def encode(self) -> dict[str, Any]:
-        return {"token": self.token}
-
-
-@dataclass(frozen=True, slots=True)
-class Ping(Message):
+class Ping(ClientMessage, frozen=True):
     """Application-level liveness check; answered by ``pong``.  Body ``{}``.
 
     Browsers cannot see WebSocket pings, so a web client uses this to find
@@ -115,13 +97,7 @@ class Ping(Message):
     """
 
     TYPE: ClassVar[str] = "ping"
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls()
-
-    def encode(self) -> dict[str, Any]:
-        return {}
+    REPLY: ClassVar[tuple[str, ...]] = ("pong",)
 
 
 # --------------------------------------------------------------------------
@@ -129,35 +105,61 @@ class Ping(Message):
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     """The limits in force for a session, announced in ``welcome``."""
 
-    max_frame: int
-    max_text: int
-    frames_per_second: float
-    frame_burst: int
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            max_frame=body.integer("max_frame", lo=1),
-            max_text=body.integer("max_text", lo=1),
-            frames_per_second=body.number("frames_per_second"),
-            frame_burst=body.integer("frame_burst", lo=1),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {
-            "max_frame": self.max_frame,
-            "max_text": self.max_text,
-            "frames_per_second": self.frames_per_second,
-            "frame_burst": self.frame_burst,
-        }
+    max_frame: Annotated[int, Meta(ge=1, le=MAX_SAFE_INT, description="bytes of a frame")]
+    max_text: Annotated[int, Meta(ge=1, le=MAX_SAFE_INT, description="characters of a message")]
+    frames_per_second: Seconds
+    frame_burst: Annotated[int, Meta(ge=1, le=MAX_SAFE_INT)]
 
 
-@dataclass(frozen=True, slots=True)
-class Welcome(Message):
+class Person(TypedDict):
+    """A person of the roster."""
+
+    oid: Oid
+    last_name: Name
+    first_name: Name
+    middle_name: Name | None
+    full_name: Annotated[str, Meta(min_length=1, max_length=3 * 200 + 2)]
+    birth_date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", description="ISO 8601 date")]
+
+
+class SchoolRole(TypedDict):
+    """One role a person holds in one school."""
+
+    school_id: SchoolId
+    school_name: Name
+    role: Role
+
+
+class ClassLink(TypedDict):
+    """A person's link to a class: ``student``, ``class_teacher`` or ``subject_teacher``."""
+
+    class_id: ClassId
+    class_name: Name
+    school_id: SchoolId
+    relation: Relation
+    subject: Name | None
+
+
+class Child(TypedDict):
+    """A child a parent represents, with the child's classes."""
+
+    person: Person
+    classes: list[ClassLink]
+
+
+class Profile(TypedDict):
+    """The person, roles, classes and children: ``welcome.profile`` and ``GET /api/v1/me``."""
+
+    person: Person
+    roles: list[SchoolRole]
+    classes: list[ClassLink]
+    children: list[Child]
+
+
+class Welcome(ServerMessage, frozen=True):
     """The answer to a good ``hello``.
 
     ``{"session_id", "protocol", "server", "profile": {person, roles, classes,
@@ -165,70 +167,30 @@ class Welcome(Message):
     """
 
     TYPE: ClassVar[str] = "welcome"
-    session_id: str
-    protocol: int
-    server: str
-    profile: dict[str, Any]
+    session_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    protocol: Annotated[int, Meta(ge=1, le=65535)]
+    server: Annotated[str, Meta(min_length=1, max_length=64)]
+    profile: Profile
     limits: Limits
-    heartbeat: float
-    expires_at: float
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            session_id=body.text("session_id", max_len=64),
-            protocol=body.integer("protocol", lo=1, hi=65535),
-            server=body.text("server", max_len=64),
-            profile=body.map("profile"),
-            limits=Limits.decode(Body(body.map("limits"), "welcome.limits")),
-            heartbeat=body.number("heartbeat", lo=0.001),
-            expires_at=body.number("expires_at"),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "protocol": self.protocol,
-            "server": self.server,
-            "profile": self.profile,
-            "limits": self.limits.encode(),
-            "heartbeat": self.heartbeat,
-            "expires_at": self.expires_at,
-        }
+    heartbeat: Annotated[float, Meta(ge=0.001, le=1e12, description="seconds between pings")]
+    expires_at: Time
 
 
-@dataclass(frozen=True, slots=True)
-class Reauthed(Message):
+class Reauthed(ServerMessage, frozen=True):
     """The answer to a good ``reauth``.  ``{"expires_at": unix}``"""
 
     TYPE: ClassVar[str] = "reauthed"
-    expires_at: float
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(expires_at=body.number("expires_at"))
-
-    def encode(self) -> dict[str, Any]:
-        return {"expires_at": self.expires_at}
+    expires_at: Time
 
 
-@dataclass(frozen=True, slots=True)
-class Pong(Message):
+class Pong(ServerMessage, frozen=True):
     """The answer to ``ping``, with the server's clock.  ``{"time": unix}``"""
 
     TYPE: ClassVar[str] = "pong"
-    time: float
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(time=body.number("time"))
-
-    def encode(self) -> dict[str, Any]:
-        return {"time": self.time}
+    time: Time
 
 
-@dataclass(frozen=True, slots=True)
-class Error(Message):
+class Error(ServerMessage, frozen=True):
     """A refused request or frame.
 
     ``{"code": "auth.expired", "message": "...", "retry_after": 1.5?}``.
@@ -236,49 +198,23 @@ class Error(Message):
     """
 
     TYPE: ClassVar[str] = "error"
-    code: str
-    message: str
-    retry_after: float | None = None
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            code=body.text("code", max_len=MAX_CODE_LENGTH),
-            message=body.text("message", max_len=MAX_HUMAN_TEXT, min_len=0),
-            retry_after=body.opt_number("retry_after"),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.retry_after is not None:
-            out["retry_after"] = self.retry_after
-        return out
+    code: Code
+    message: HumanText
+    retry_after: Seconds | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionExpiring(Message):
+class SessionExpiring(ServerMessage, frozen=True):
     """The token runs out soon; send ``reauth`` to carry on.
 
     ``{"expires_at": unix, "seconds_left": 60}``
     """
 
     TYPE: ClassVar[str] = "session.expiring"
-    expires_at: float
-    seconds_left: float
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            expires_at=body.number("expires_at"),
-            seconds_left=body.number("seconds_left"),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {"expires_at": self.expires_at, "seconds_left": self.seconds_left}
+    expires_at: Time
+    seconds_left: Seconds
 
 
-@dataclass(frozen=True, slots=True)
-class Goodbye(Message):
+class Goodbye(ServerMessage, frozen=True):
     """Sent just before the server closes the socket, saying why.
 
     ``{"code": "auth.expired", "message": "..."}``; the close frame carries
@@ -286,15 +222,5 @@ class Goodbye(Message):
     """
 
     TYPE: ClassVar[str] = "goodbye"
-    code: str
-    message: str
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            code=body.text("code", max_len=MAX_CODE_LENGTH),
-            message=body.text("message", max_len=MAX_HUMAN_TEXT, min_len=0),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message}
+    code: Code
+    message: HumanText

@@ -18,46 +18,35 @@ in ``docs/safety.md``; these classes check shapes only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Annotated, ClassVar, NotRequired, TypedDict
 
-from .chat import MAX_KEY
-from .fields import MAX_CHAT_ID, MAX_SAFE_INT, Body
-from .messages import Message
+from msgspec import UNSET, Meta, UnsetType
 
-MAX_REASON = 1000  # characters of a report's reason or a moderator's note
-MAX_QUERY = 100  # characters of a people search
+from .fields import (
+    MAX_KEY,
+    MAX_MUTE,
+    MAX_QUERY,
+    MAX_REASON,
+    ChatId,
+    Key,
+    MuteSeconds,
+    Oid,
+    Outcome,
+    PositiveId,
+    Query,
+    Reason,
+    ReportStatus,
+    Time,
+)
+from .messages import SchoolRole
+from .schema import ClientMessage, ServerMessage
+
+__all__ = ["MAX_KEY", "MAX_MUTE", "MAX_QUERY", "MAX_REASON"]
+
 MAX_REPORTS = 500  # reports in one report.list
 MAX_PEOPLE_FOUND = 200
-MAX_MUTE = 30 * 24 * 3600  # seconds: a mute lasts at most 30 days
-OUTCOMES = ("removed", "warned", "dismissed")
-REPORT_STATUSES = ("open", "resolved")
-
-
-def _chat(body: Body) -> str:
-    return body.text("chat", max_len=MAX_CHAT_ID)
-
-
-def _person(body: Body) -> int:
-    return body.integer("person", lo=1, hi=MAX_SAFE_INT)
-
-
-def _message_id(body: Body) -> int:
-    return body.integer("message_id", lo=1, hi=MAX_SAFE_INT)
-
-
-def _opt_choice(body: Body, key: str, allowed: tuple[str, ...]) -> str | None:
-    value = body.opt_text(key, max_len=32)
-    if value is not None and value not in allowed:
-        raise body._fail(key, f"one of {', '.join(allowed)}")
-    return value
-
-
-def _choice(body: Body, key: str, allowed: tuple[str, ...]) -> str:
-    value = body.text(key, max_len=32)
-    if value not in allowed:
-        raise body._fail(key, f"one of {', '.join(allowed)}")
-    return value
+OUTCOMES: tuple[Outcome, ...] = ("removed", "warned", "dismissed")
+REPORT_STATUSES: tuple[ReportStatus, ...] = ("open", "resolved")
 
 
 # --------------------------------------------------------------------------
@@ -65,127 +54,73 @@ def _choice(body: Body, key: str, allowed: tuple[str, ...]) -> str:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ModDelete(Message):
+class ModDelete(ClientMessage, frozen=True):
     """Delete anyone's message as the chat's moderator.  Reply ``ack``.
 
     ``{"chat": "class:5a", "message_id": 17, "key": "..."?}``
     """
 
     TYPE: ClassVar[str] = "moderation.delete"
-    chat: str
-    message_id: int
-    key: str | None = None
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            chat=_chat(body),
-            message_id=_message_id(body),
-            key=body.opt_text("key", max_len=MAX_KEY),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"chat": self.chat, "message_id": self.message_id}
-        if self.key is not None:
-            out["key"] = self.key
-        return out
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
+    message_id: PositiveId
+    key: Key | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Mute(Message):
+class Mute(ClientMessage, frozen=True):
     """Keep a member from posting for ``seconds`` (1 s to 30 days).  Reply ``ack``.
 
     ``{"chat": "class:5a", "person": oid, "seconds": 3600}``
     """
 
     TYPE: ClassVar[str] = "moderation.mute"
-    chat: str
-    person: int
-    seconds: int
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            chat=_chat(body),
-            person=_person(body),
-            seconds=body.integer("seconds", lo=1, hi=MAX_MUTE),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "person": self.person, "seconds": self.seconds}
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
+    person: Oid
+    seconds: MuteSeconds
 
 
-@dataclass(frozen=True, slots=True)
-class Unmute(Message):
+class Unmute(ClientMessage, frozen=True):
     """Let a muted member post again.  ``{"chat", "person"}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.unmute"
-    chat: str
-    person: int
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(chat=_chat(body), person=_person(body))
-
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "person": self.person}
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
+    person: Oid
 
 
-@dataclass(frozen=True, slots=True)
-class SetAnnouncements(Message):
+class SetAnnouncements(ClientMessage, frozen=True):
     """Make the chat announcements-only (``on``: only moderators post) or open
     it again.  ``{"chat", "on": bool}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.announcements"
-    chat: str
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
     on: bool
 
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(chat=_chat(body), on=body.boolean("on"))
 
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "on": self.on}
-
-
-@dataclass(frozen=True, slots=True)
-class Pin(Message):
+class Pin(ClientMessage, frozen=True, omit_defaults=False):
     """Pin a message, or unpin with ``message_id`` nil or absent.  Reply ``ack``.
 
     ``{"chat": "class:5a", "message_id": 17 | nil}``
     """
 
     TYPE: ClassVar[str] = "moderation.pin"
-    chat: str
-    message_id: int | None
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(chat=_chat(body), message_id=body.opt_integer("message_id", lo=1))
-
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "message_id": self.message_id}
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
+    message_id: PositiveId | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Remove(Message):
+class Remove(ClientMessage, frozen=True):
     """Remove a member from a teacher-made group.  ``{"chat", "person"}``; reply ``ack``."""
 
     TYPE: ClassVar[str] = "moderation.remove"
-    chat: str
-    person: int
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(chat=_chat(body), person=_person(body))
-
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "person": self.person}
+    REPLY: ClassVar[tuple[str, ...]] = ("ack",)
+    chat: ChatId
+    person: Oid
 
 
-@dataclass(frozen=True, slots=True)
-class CreateReport(Message):
+class CreateReport(ClientMessage, frozen=True):
     """Report a message to the chat's moderators.  Reply ``report.info``.
 
     ``{"chat": "class:5a", "message_id": 17, "reason": "..."}``; reporting
@@ -193,90 +128,47 @@ class CreateReport(Message):
     """
 
     TYPE: ClassVar[str] = "report.create"
-    chat: str
-    message_id: int
-    reason: str
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            chat=_chat(body),
-            message_id=_message_id(body),
-            reason=body.text("reason", max_len=MAX_REASON),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        return {"chat": self.chat, "message_id": self.message_id, "reason": self.reason}
+    REPLY: ClassVar[tuple[str, ...]] = ("report.info",)
+    chat: ChatId
+    message_id: PositiveId
+    reason: Reason
 
 
-@dataclass(frozen=True, slots=True)
-class ResolveReport(Message):
+class ResolveReport(ClientMessage, frozen=True):
     """Resolve a report as a moderator.  Reply ``report.info``.
 
     ``{"report": 3, "outcome": "removed" | "warned" | "dismissed", "note": "..."?}``
     """
 
     TYPE: ClassVar[str] = "report.resolve"
-    report: int
-    outcome: str
-    note: str | None = None
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            report=body.integer("report", lo=1),
-            outcome=_choice(body, "outcome", OUTCOMES),
-            note=body.opt_text("note", max_len=MAX_REASON),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"report": self.report, "outcome": self.outcome}
-        if self.note is not None:
-            out["note"] = self.note
-        return out
+    REPLY: ClassVar[tuple[str, ...]] = ("report.info",)
+    report: PositiveId
+    outcome: Outcome
+    note: Reason | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ListReports(Message):
+class ListReports(ClientMessage, frozen=True, omit_defaults=False):
     """Reports sent to me as a moderator, or (``mine``) the ones I made.
 
-    ``{"mine": false?, "status": "open" | "resolved"?}``; reply ``report.list``.
+    ``{"mine": false, "status": "open" | "resolved"?}``; reply ``report.list``.
+    ``mine`` defaults to false and is always sent.
     """
 
     TYPE: ClassVar[str] = "reports"
+    REPLY: ClassVar[tuple[str, ...]] = ("report.list",)
     mine: bool = False
-    status: str | None = None
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(
-            mine=body.opt_boolean("mine", False),
-            status=_opt_choice(body, "status", REPORT_STATUSES),
-        )
-
-    def encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mine": self.mine}
-        if self.status is not None:
-            out["status"] = self.status
-        return out
+    status: ReportStatus | UnsetType = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class FindPeople(Message):
+class FindPeople(ClientMessage, frozen=True):
     """Search people by name among those the rules let me write to.
 
     ``{"query": "Иванова"}``; reply ``people.list``.
     """
 
     TYPE: ClassVar[str] = "people.find"
-    query: str
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(query=body.text("query", max_len=MAX_QUERY))
-
-    def encode(self) -> dict[str, Any]:
-        return {"query": self.query}
+    REPLY: ClassVar[tuple[str, ...]] = ("people.list",)
+    query: Query
 
 
 # --------------------------------------------------------------------------
@@ -284,71 +176,63 @@ class FindPeople(Message):
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _ReportMessage(Message):
-    """A message whose body is one report: ``{"report": {...}}``."""
+class Report(TypedDict):
+    """A report of a message.  ``text`` (the message as it was when reported,
+    kept after a delete) and ``resolved_by`` are there for moderators only."""
 
-    report: dict[str, Any]
+    id: PositiveId
+    chat: ChatId
+    message_id: PositiveId
+    reporter: Oid
+    author: Oid
+    reason: Reason
+    created_at: Time
+    status: ReportStatus
+    outcome: Outcome | None
+    resolved_at: Time | None
+    note: Reason | None
+    text: NotRequired[str]
+    resolved_by: NotRequired[Oid | None]
 
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(report=body.map("report"))
 
-    def encode(self) -> dict[str, Any]:
-        return {"report": self.report}
+class PersonFound(TypedDict):
+    """An entry of ``people.list``: someone the rules let the asker write to."""
+
+    oid: Oid
+    full_name: Annotated[str, Meta(min_length=1, max_length=602)]
+    roles: list[SchoolRole]
 
 
-@dataclass(frozen=True, slots=True)
-class ReportInfo(_ReportMessage):
-    """One report: the reply to ``report.create`` and ``report.resolve``.
-
-    ``{"report": {"id", "chat", "message_id", "reporter", "author", "reason",
-    "created_at", "status", "outcome", "resolved_at", "note", "text"?,
-    "resolved_by"?}}``: ``text`` and ``resolved_by`` are for moderators.
-    """
+class ReportInfo(ServerMessage, frozen=True):
+    """One report: the reply to ``report.create`` and ``report.resolve``.  ``{"report"}``"""
 
     TYPE: ClassVar[str] = "report.info"
+    report: Report
 
 
-@dataclass(frozen=True, slots=True)
-class ReportList(Message):
+class ReportList(ServerMessage, frozen=True):
     """The reply to ``reports``.  ``{"reports": [report, ...]}``, newest first."""
 
     TYPE: ClassVar[str] = "report.list"
-    reports: list[dict[str, Any]]
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(reports=body.list_of_maps("reports", MAX_REPORTS))
-
-    def encode(self) -> dict[str, Any]:
-        return {"reports": self.reports}
+    reports: Annotated[list[Report], Meta(max_length=MAX_REPORTS)]
 
 
-@dataclass(frozen=True, slots=True)
-class ReportNew(_ReportMessage):
+class ReportNew(ServerMessage, frozen=True):
     """A member reported a message in a chat I moderate.  ``{"report": {...}}``"""
 
     TYPE: ClassVar[str] = "report.new"
+    report: Report
 
 
-@dataclass(frozen=True, slots=True)
-class ReportResolved(_ReportMessage):
+class ReportResolved(ServerMessage, frozen=True):
     """A report I made was resolved.  ``{"report": {...}}`` with its ``outcome``."""
 
     TYPE: ClassVar[str] = "report.resolved"
+    report: Report
 
 
-@dataclass(frozen=True, slots=True)
-class PeopleList(Message):
+class PeopleList(ServerMessage, frozen=True):
     """The reply to ``people.find``: ``{"people": [{"oid", "full_name", "roles"}]}``."""
 
     TYPE: ClassVar[str] = "people.list"
-    people: list[dict[str, Any]]
-
-    @classmethod
-    def decode(cls, body: Body) -> Self:
-        return cls(people=body.list_of_maps("people", MAX_PEOPLE_FOUND))
-
-    def encode(self) -> dict[str, Any]:
-        return {"people": self.people}
+    people: Annotated[list[PersonFound], Meta(max_length=MAX_PEOPLE_FOUND)]

@@ -17,11 +17,11 @@ from aiohttp import web
 
 from server.app import make_app
 from server.appkeys import PENDING, STORE
-from server.auth.devesia import LOCAL_ESIA, LocalEsia
 from server.clock import Clock
 from server.config import Config, EsiaConfig, WebConfig
 from server.preauth import CountingSite
 from server.roster.model import DirectoryEntry, Role
+from server.signin.devesia import LOCAL_ESIA, LocalEsia
 from tests.browser import bound_socket
 from tests.conftest import test_config
 

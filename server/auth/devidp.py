@@ -65,6 +65,7 @@ from server.auth.gost_keys import (
     spki_from_public_key,
 )
 from server.clock import Clock
+from server.config import Config
 from server.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -463,4 +464,15 @@ def _private_pem(key: rsa.RSAPrivateKey) -> bytes:
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
+    )
+
+
+def dev_identity_provider(config: Config, clock: Clock) -> DevIdentityProvider:
+    """The development identity provider for this configuration (keys on disk)."""
+    return DevIdentityProvider.load_or_create(
+        config.dev_idp.directory,
+        issuer=config.esia.issuer,
+        client_id=config.esia.client_id,
+        clock=clock,
+        algorithm=config.dev_idp.algorithm,
     )

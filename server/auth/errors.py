@@ -6,7 +6,8 @@ message that goes with it.  The messages are constants on purpose: nothing
 taken from the token (and certainly not the token itself) ever reaches a
 client or a log through them.
 
-The codes are part of the protocol (``docs/protocol.md``, ``docs/auth.md``);
+The codes are part of the protocol: the catalogue (``signaling/errors.py``)
+defines them, with what each means (``docs/auth.md`` is generated from it);
 never rename one, only add.
 """
 
@@ -16,38 +17,39 @@ from collections.abc import Mapping
 from typing import Final
 
 from server.errors import AuthError, ZvonokError
+from signaling import errors as wire
 
-MALFORMED: Final = "auth.malformed"
+MALFORMED: Final = wire.AUTH_MALFORMED
 """Not a compact JWS we can read: garbage, bad base64url, bad JSON, oversized."""
 
-ALG_NONE: Final = "auth.alg_none"
+ALG_NONE: Final = wire.AUTH_ALG_NONE
 """The header asks for no signature at all."""
 
-ALG_NOT_ALLOWED: Final = "auth.alg_not_allowed"
+ALG_NOT_ALLOWED: Final = wire.AUTH_ALG_NOT_ALLOWED
 """The header names an algorithm outside the allow-list (HS256, RS512, ES256...)."""
 
-BAD_SIGNATURE: Final = "auth.bad_signature"
+BAD_SIGNATURE: Final = wire.AUTH_BAD_SIGNATURE
 """Signed by no trusted certificate: a foreign key, or ESIA rotated to one we lack."""
 
-TAMPERED: Final = "auth.tampered"
+TAMPERED: Final = wire.AUTH_TAMPERED
 """Signed by a trusted certificate's key, but over other content: the token was edited."""
 
-EXPIRED: Final = "auth.expired"
+EXPIRED: Final = wire.AUTH_EXPIRED
 """``exp`` is in the past, beyond the leeway."""
 
-NOT_YET_VALID: Final = "auth.not_yet_valid"
+NOT_YET_VALID: Final = wire.AUTH_NOT_YET_VALID
 """``nbf`` (or ``iat``) is in the future, beyond the leeway."""
 
-WRONG_ISSUER: Final = "auth.wrong_issuer"
+WRONG_ISSUER: Final = wire.AUTH_WRONG_ISSUER
 """``iss`` is not the configured identity provider."""
 
-WRONG_CLIENT: Final = "auth.wrong_client"
+WRONG_CLIENT: Final = wire.AUTH_WRONG_CLIENT
 """``client_id`` is not our system's mnemonic: the token was issued to someone else."""
 
-WRONG_TOKEN_TYPE: Final = "auth.wrong_token_type"  # noqa: S105 - a code, not a secret
+WRONG_TOKEN_TYPE: Final = wire.AUTH_WRONG_TOKEN_TYPE
 """The header's ``sbt`` is missing or is not ``access`` (an ID or refresh token, say)."""
 
-BAD_CLAIMS: Final = "auth.bad_claims"
+BAD_CLAIMS: Final = wire.AUTH_BAD_CLAIMS
 """A required claim is missing or has the wrong type."""
 
 MESSAGES: Final[Mapping[str, str]] = {
@@ -74,7 +76,7 @@ def refusal(code: str) -> AuthError:
     return AuthError(code, MESSAGES[code])
 
 
-BUSY: Final = "auth.busy"
+BUSY: Final = wire.AUTH_BUSY
 """Too many sign-ins are being verified at once; not a refusal of the token, retry shortly."""
 
 BUSY_RETRY_AFTER: Final = 1.0

@@ -3,7 +3,7 @@
 ESIA knows a relying party by its mnemonic (``client_id``) and by the
 certificate registered for it on ESIA's technological portal.  Every
 authorization request and every token request carries ``client_secret``, our
-signature over the request's parameters (:mod:`server.auth.relying_party`
+signature over the request's parameters (:mod:`server.signin.relying_party`
 says which, in which order), and ``client_certificate_hash``, which tells ESIA
 which of our registered certificates checks it.
 
@@ -13,7 +13,7 @@ development identity provider's relying party with RSA
 (:class:`RsaRequestSigner`, RSASSA-PKCS1-v1_5 with SHA-256).  A hardware
 module or a CryptoPro service would be a third implementation of the same
 two members.  :func:`request_signature_valid` is the other side, what the
-local ESIA (:mod:`server.auth.devesia`) checks.
+local ESIA (:mod:`server.signin.devesia`) checks.
 
 Formats, as ESIA's methodological recommendations give them for ``v2/ac``
 and ``v3/te`` and as ilimurzin/esia 4.x and ofstudio/go-api-epgu implement

@@ -38,13 +38,12 @@ from typing import Any, Protocol
 
 from server.bus import Bus, Event, chat_topic, person_topic
 from server.errors import ZvonokError
+from server.model.chats import ChatEvent
 from server.store.base import ChatStore
 from signaling.chat import ChatEventMsg, ChatRemoved, Gap, Synced
 from signaling.codec import RequestId, encode
 from signaling.errors import SERVER_INTERNAL
 from signaling.messages import Error, Message
-
-from .model import ChatEvent
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from server.bus import Bus, person_topic
 from server.clock import Clock
 from server.store.base import ChatStore
 from signaling.chat import Presence as PresenceMsg
+from signaling.chat import PresenceEntry
 from signaling.codec import encode
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Presence:
             await self._store.set_last_seen(oid, now)
             await self._announce(oid, online=False, last_seen=now)
 
-    async def query(self, oid: int, people: Sequence[int]) -> list[dict[str, Any]]:
+    async def query(self, oid: int, people: Sequence[int]) -> list[PresenceEntry]:
         """The state of those of ``people`` who share a chat with ``oid``
         (others are left out: presence is not for strangers)."""
         contacts = await self._store.contacts(oid)

@@ -1,39 +1,23 @@
 """Chat requests arriving on a WebSocket session, answered with one reply each.
 
-The connection hands every chat message here; refusals are raised as
+Each handler is marked with the request it serves (:func:`server.dispatch.handles`);
+the connection routes every chat message here.  Refusals are raised as
 :class:`~server.errors.ZvonokError` and become ``error`` frames with the
 request's id.
 """
 
 from __future__ import annotations
 
-from server.errors import ZvonokError
+from server.dispatch import handles
+from server.errors import chats as e
+from server.model.chats import Ack
 from signaling import chat as wire
 from signaling.codec import RequestId
-from signaling.messages import Message
+from signaling.schema import given
 
-from . import errors as e
 from .feed import ChatFeed
-from .model import Ack
 from .presence import Presence
 from .service import ChatService
-
-CHAT_REQUESTS: tuple[type[Message], ...] = (
-    wire.Sync,
-    wire.ListChats,
-    wire.GetChat,
-    wire.Send,
-    wire.Edit,
-    wire.Delete,
-    wire.React,
-    wire.History,
-    wire.MarkRead,
-    wire.Typing,
-    wire.OpenDirect,
-    wire.CreateGroup,
-    wire.ChangeMembers,
-    wire.QueryPresence,
-)
 
 
 def ack_message(ack: Ack) -> wire.AckMsg:
@@ -57,50 +41,76 @@ class ChatRequests:
         self._presence = presence
         self._feed = feed
 
-    async def handle(self, message: Message, rid: RequestId | None) -> Message | None:
-        """The reply to ``message``; ``None`` when it has none (or was sent already)."""
-        oid, chats = self._oid, self._service
-        match message:
-            case wire.Sync(positions=positions):
-                await self._feed.sync(positions, rid)  # replies itself, after the catch-up
-                return None
-            case wire.ListChats():
-                return wire.ChatList(chats=[c.to_json() for c in await chats.chats(oid)])
-            case wire.GetChat(chat=chat_id):
-                return wire.ChatInfo(chat=(await chats.chat(oid, chat_id)).to_json())
-            case wire.Send(chat=chat_id, text=text, key=key, reply_to=reply_to):
-                return ack_message(await chats.send(oid, chat_id, text, key=key, reply_to=reply_to))
-            case wire.Edit(chat=chat_id, message_id=message_id, text=text, key=key):
-                return ack_message(await chats.edit(oid, chat_id, message_id, text, key=key))
-            case wire.Delete(chat=chat_id, message_id=message_id, key=key):
-                return ack_message(await chats.delete(oid, chat_id, message_id, key=key))
-            case wire.React(chat=chat_id, message_id=message_id, emoji=emoji, on=on, key=key):
-                return ack_message(
-                    await chats.react(oid, chat_id, message_id, emoji, on=on, key=key)
-                )
-            case wire.History(chat=chat_id, before=before, after=after, limit=limit):
-                events, more = await chats.history(
-                    oid, chat_id, before=before, after=after, limit=limit
-                )
-                return wire.HistoryPage(
-                    chat=chat_id, events=[ev.to_json() for ev in events], more=more
-                )
-            case wire.MarkRead(chat=chat_id, seq=seq):
-                return wire.Marked(chat=chat_id, read_seq=await chats.mark_read(oid, chat_id, seq))
-            case wire.Typing(chat=chat_id):
-                if not self._feed.is_member(chat_id):
-                    raise e.chat_not_found(chat_id)
-                await chats.typing(oid, chat_id)
-                return None
-            case wire.OpenDirect(person=person):
-                return wire.ChatInfo(chat=(await chats.open_direct(oid, person)).to_json())
-            case wire.CreateGroup(school=school, title=title, members=members, key=key):
-                summary = await chats.create_group(oid, school, title, members, key=key)
-                return wire.ChatInfo(chat=summary.to_json())
-            case wire.ChangeMembers(chat=chat_id, add=add, remove=remove):
-                summary = await chats.change_members(oid, chat_id, add, remove)
-                return wire.ChatInfo(chat=summary.to_json())
-            case wire.QueryPresence(people=people):
-                return wire.PresenceList(people=await self._presence.query(oid, people))
-            case other:
-                raise ZvonokError("message.unknown_type", f"{other.TYPE} is not a chat request")
+    @handles(wire.Sync)
+    async def sync(self, message: wire.Sync, rid: RequestId | None) -> None:
+        await self._feed.sync(message.positions, rid)  # replies itself, after the catch-up
+
+    @handles(wire.ListChats)
+    async def list_chats(self, message: wire.ListChats, rid: RequestId | None) -> wire.ChatList:
+        return wire.ChatList(chats=[c.to_json() for c in await self._service.chats(self._oid)])
+
+    @handles(wire.GetChat)
+    async def get_chat(self, message: wire.GetChat, rid: RequestId | None) -> wire.ChatInfo:
+        return wire.ChatInfo(chat=(await self._service.chat(self._oid, message.chat)).to_json())
+
+    @handles(wire.Send)
+    async def send(self, m: wire.Send, rid: RequestId | None) -> wire.AckMsg:
+        ack = await self._service.send(self._oid, m.chat, m.text, key=m.key, reply_to=m.reply_to)
+        return ack_message(ack)
+
+    @handles(wire.Edit)
+    async def edit(self, m: wire.Edit, rid: RequestId | None) -> wire.AckMsg:
+        ack = await self._service.edit(self._oid, m.chat, m.message_id, m.text, key=m.key)
+        return ack_message(ack)
+
+    @handles(wire.Delete)
+    async def delete(self, m: wire.Delete, rid: RequestId | None) -> wire.AckMsg:
+        return ack_message(await self._service.delete(self._oid, m.chat, m.message_id, key=m.key))
+
+    @handles(wire.React)
+    async def react(self, m: wire.React, rid: RequestId | None) -> wire.AckMsg:
+        ack = await self._service.react(
+            self._oid, m.chat, m.message_id, m.emoji, on=m.on, key=given(m.key)
+        )
+        return ack_message(ack)
+
+    @handles(wire.History)
+    async def history(self, m: wire.History, rid: RequestId | None) -> wire.HistoryPage:
+        events, more = await self._service.history(
+            self._oid, m.chat, before=given(m.before), after=given(m.after), limit=m.limit
+        )
+        return wire.HistoryPage(chat=m.chat, events=[ev.to_json() for ev in events], more=more)
+
+    @handles(wire.MarkRead)
+    async def mark_read(self, m: wire.MarkRead, rid: RequestId | None) -> wire.Marked:
+        return wire.Marked(
+            chat=m.chat, read_seq=await self._service.mark_read(self._oid, m.chat, m.seq)
+        )
+
+    @handles(wire.Typing)
+    async def typing(self, m: wire.Typing, rid: RequestId | None) -> None:
+        if not self._feed.is_member(m.chat):
+            raise e.chat_not_found(m.chat)
+        await self._service.typing(self._oid, m.chat)
+
+    @handles(wire.OpenDirect)
+    async def open_direct(self, m: wire.OpenDirect, rid: RequestId | None) -> wire.ChatInfo:
+        return wire.ChatInfo(chat=(await self._service.open_direct(self._oid, m.person)).to_json())
+
+    @handles(wire.CreateGroup)
+    async def create_group(self, m: wire.CreateGroup, rid: RequestId | None) -> wire.ChatInfo:
+        summary = await self._service.create_group(
+            self._oid, m.school, m.title, m.members, key=m.key
+        )
+        return wire.ChatInfo(chat=summary.to_json())
+
+    @handles(wire.ChangeMembers)
+    async def change_members(self, m: wire.ChangeMembers, rid: RequestId | None) -> wire.ChatInfo:
+        summary = await self._service.change_members(self._oid, m.chat, m.add, m.remove)
+        return wire.ChatInfo(chat=summary.to_json())
+
+    @handles(wire.QueryPresence)
+    async def query_presence(
+        self, m: wire.QueryPresence, rid: RequestId | None
+    ) -> wire.PresenceList:
+        return wire.PresenceList(people=await self._presence.query(self._oid, m.people))

@@ -8,7 +8,7 @@ an event that is durably stored, and a retried request with the same
 idempotency key gets the first acknowledgement back without a second event.
 
 Who may do what is the safety policy's (``docs/safety.md``): every request
-asks the :class:`~server.safety.guard.Guard` first, which reads the roster
+asks the :class:`~server.policy.guard.Guard` first, which reads the roster
 as it is at that moment.  Muting and announcements-only are checked by the
 store in the transaction that stores a post.
 """
@@ -23,16 +23,24 @@ from server.bus import Bus, chat_topic, person_topic
 from server.clock import Clock
 from server.config import ChatConfig
 from server.errors import StoreUnavailable, ZvonokError
-from server.safety.guard import Guard
-from server.safety.limits import Tier
-from server.safety.policy import Action, may_in_school, may_message
+from server.errors import chats as e
+from server.model.chats import (
+    Ack,
+    ChatEvent,
+    ChatKind,
+    ChatSummary,
+    EventKind,
+    MembershipChange,
+    Retry,
+)
+from server.policy.guard import Guard
+from server.policy.limits import Tier
+from server.policy.policy import Action, may_in_school, may_message
 from server.store.base import Store
 from signaling.chat import Receipt, TypingNotice, is_reaction
 from signaling.codec import encode
 
-from . import errors as e
 from .feed import event_frame
-from .model import Ack, ChatEvent, ChatKind, ChatSummary, EventKind, MembershipChange, Retry
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +59,14 @@ class ChatService:
         config: ChatConfig,
         *,
         max_text: int,
-        guard: Guard | None = None,
+        guard: Guard,
     ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
         self._config = config
         self._max_text = max_text
-        self.guard = guard or Guard(store, clock, config, bus=bus)
+        self.guard = guard  # made by the app (server/app.py), with the send limits it holds
 
     # -- changes (sequenced, stored, published after commit) -------------------
 

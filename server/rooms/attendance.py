@@ -18,7 +18,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from .model import AttendanceRow, iso_utc
+from server.model.rooms import AttendanceRow, iso_utc
 
 HEADER = ("person_oid", "full_name", "role", "joined_at", "left_at", "seconds")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

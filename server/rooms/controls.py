@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from server.chats.service import ChatService
 from server.clock import Clock
-from server.safety.guard import Guard
-from server.safety.policy import may_in_class
+from server.errors import rooms as e
+from server.model.rooms import RoomRole
+from server.policy.guard import Guard
+from server.policy.policy import may_in_class
 from server.store.base import Store
 from signaling.rooms import Removed, RoomAdmitted, Waiting
 
-from . import errors as e
 from .live import Participant, Room, RoomSink
 from .media import Source
-from .model import HOST_ACTION, RoomRole
+from .rights import HOST_ACTION, place_of
 from .service import RoomService
 
 MICROPHONE: Source = "microphone"
@@ -185,7 +186,7 @@ class Controls:
                     raise e.invalid("the host is the host already")
                 profile = await self._guard.profile(person)
                 allowed = profile is not None and may_in_class(
-                    profile, HOST_ACTION[record.kind], record.place
+                    profile, HOST_ACTION[record.kind], place_of(record)
                 )
                 if not allowed or person in room.removed:
                     raise e.invalid("a co-host is a teacher of the class or an admin of the school")

@@ -17,12 +17,13 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from server.model.rooms import RoomKind, RoomRecord, RoomRole
+from signaling import rooms as wire
 from signaling.codec import RequestId, encode
 from signaling.messages import Message
 from signaling.rooms import Waiting
 
 from .media import Source
-from .model import RoomKind, RoomRecord, RoomRole
 
 
 class RoomSink(Protocol):
@@ -61,7 +62,7 @@ class Waiter:
     since: float
     sink: RoomSink
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> wire.Waiter:
         return {"person": self.person, "name": self.name, "since": self.since}
 
 
@@ -94,7 +95,7 @@ class Room:
             return RoomRole.COHOST
         return participant.role
 
-    def state_of(self, participant: Participant) -> dict[str, Any]:
+    def state_of(self, participant: Participant) -> wire.Participant:
         """A participant as everyone in the room sees them."""
         return {
             "person": participant.person,
@@ -106,7 +107,7 @@ class Room:
             "forbidden": sorted(participant.forbidden),
         }
 
-    def waiter_state(self, waiter: Waiter, role: RoomRole) -> dict[str, Any]:
+    def waiter_state(self, waiter: Waiter, role: RoomRole) -> wire.Participant:
         return {
             "person": waiter.person,
             "name": waiter.name,

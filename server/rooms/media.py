@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Source = Literal["camera", "microphone", "screen"]
-PeerRole = Literal["pub", "sub"]  # the client's publishing or subscribing peer connection
+from signaling.fields import PeerRole, Source
+from signaling.rooms import Track
+
+__all__ = ["SOURCES", "PeerRole", "Source"]
+
 SOURCES: tuple[Source, ...] = ("camera", "microphone", "screen")
 
 
@@ -37,7 +40,7 @@ class TrackInfo:
     source: Source
     kind: Literal["audio", "video"]
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> Track:
         return {"id": self.track_id, "owner": self.owner, "source": self.source, "kind": self.kind}
 
 

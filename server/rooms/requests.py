@@ -1,7 +1,7 @@
 """Room requests arriving on a WebSocket session, answered with one reply each.
 
-Like :class:`~server.chats.requests.ChatRequests`: the connection hands
-every room message here, refusals are raised as
+Like :class:`~server.chats.requests.ChatRequests`: one marked handler per
+request, refusals are raised as
 :class:`~server.errors.ZvonokError` and become ``error`` frames with the
 request's id.  A :class:`RoomRequests` also remembers which rooms its
 connection is in, so that when the connection closes each of them starts
@@ -12,46 +12,22 @@ from __future__ import annotations
 
 import logging
 
+from server.dispatch import handles
 from server.errors import ZvonokError
+from server.errors import rooms as e
+from server.model.rooms import RoomKind
 from signaling import rooms as wire
-from signaling.messages import Message
+from signaling.codec import RequestId
 
-from . import errors as e
 from .controls import Controls
 from .live import RoomSink
 from .media import IceCandidate, TrackSpec
-from .model import RoomKind
-from .rtc import MediaRequests, as_peer_role, as_source
+from .rtc import MediaRequests
 from .service import RoomService
 
 log = logging.getLogger(__name__)
 
 MAX_ROOMS_PER_CONNECTION = 4
-
-ROOM_REQUESTS: tuple[type[Message], ...] = (
-    wire.StartRoom,
-    wire.ListRooms,
-    wire.JoinRoom,
-    wire.LeaveRoom,
-    wire.RaiseHand,
-    wire.MuteSelf,
-    wire.HostMute,
-    wire.HostAllow,
-    wire.HostMuteAll,
-    wire.HostStopScreen,
-    wire.HostRemove,
-    wire.HostLowerHands,
-    wire.HostAdmit,
-    wire.HostCohost,
-    wire.HostEnd,
-    wire.RtcPublish,
-    wire.RtcAnswer,
-    wire.RtcCandidate,
-    wire.Unpublish,
-    wire.Subscribe,
-    wire.Unsubscribe,
-    wire.Show,
-)
 
 
 class RoomRequests:
@@ -65,73 +41,129 @@ class RoomRequests:
         self._sink = sink
         self._joined: set[str] = set()  # rooms this connection entered (perhaps left since)
 
-    async def handle(self, message: Message) -> Message:
-        """The reply to ``message``."""
-        oid, sink, rooms, host = self._oid, self._sink, self._rooms, self._controls
-        match message:
-            case wire.StartRoom(
-                class_id=class_id, kind=kind, title=title, starts_at=starts_at, key=key
-            ):
-                record, _ = await rooms.start(
-                    oid, class_id, RoomKind(kind), title, starts_at, key=key
-                )
-                return wire.RoomInfo(room=record.to_json())
-            case wire.ListRooms(class_id=class_id):
-                return wire.RoomList(rooms=await rooms.rooms(oid, class_id))
-            case wire.JoinRoom(room=room):
-                self._make_room_for(room)
-                reply = await rooms.join(oid, room, sink)
-                self._joined.add(room)
-                return reply
-            case wire.LeaveRoom(room=room):
-                await rooms.leave(oid, room, sink)
-                self._joined.discard(room)
-            case wire.RaiseHand(room=room, up=up):
-                await host.hand(oid, room, sink, up)
-            case wire.MuteSelf(room=room, source=source, muted=muted):
-                await host.mute_self(oid, room, sink, as_source(source), muted)
-            case wire.HostMute(room=room, person=person, source=source, forbid=forbid):
-                await host.mute(oid, room, sink, person, as_source(source), forbid)
-            case wire.HostAllow(room=room, person=person, source=source):
-                await host.allow(oid, room, sink, person, as_source(source))
-            case wire.HostMuteAll(room=room, forbid=forbid):
-                await host.mute_all(oid, room, sink, forbid)
-            case wire.HostStopScreen(room=room, person=person):
-                await host.stop_screen(oid, room, sink, person)
-            case wire.HostRemove(room=room, person=person):
-                await host.remove(oid, room, sink, person)
-            case wire.HostLowerHands(room=room, person=person):
-                await host.lower_hands(oid, room, sink, person)
-            case wire.HostAdmit(room=room, person=person, all=everyone):
-                await host.admit(oid, room, sink, person, everyone)
-            case wire.HostCohost(room=room, person=person):
-                await host.cohost(oid, room, sink, person)
-            case wire.HostEnd(room=room):
-                await rooms.end(oid, room)
-            case wire.RtcPublish(room=room, sdp=sdp, tracks=tracks):
-                specs = [TrackSpec(mid=t.mid, source=as_source(t.source)) for t in tracks]
-                answer = await self._rtc.publish(oid, room, sink, sdp, specs)
-                return wire.RtcAnswer(room=room, sdp=answer)
-            case wire.RtcAnswer(room=room, sdp=sdp):
-                await self._rtc.answer(oid, room, sink, sdp)
-            case wire.RtcCandidate(room=room, pc=pc, candidate=candidate):
-                found = None
-                if candidate is not None:
-                    found = IceCandidate(
-                        candidate.candidate, candidate.sdp_mid, candidate.sdp_mline_index
-                    )
-                await self._rtc.candidate(oid, room, sink, as_peer_role(pc), found)
-            case wire.Unpublish(room=room, source=source):
-                await self._rtc.unpublish(oid, room, sink, as_source(source))
-            case wire.Subscribe(room=room, tracks=tracks):
-                await self._rtc.subscribe(oid, room, sink, tracks)
-            case wire.Unsubscribe(room=room, tracks=tracks):
-                await self._rtc.unsubscribe(oid, room, sink, tracks)
-            case wire.Show(room=room, tracks=tracks):
-                await self._rtc.show(oid, room, sink, tracks)
-            case other:
-                raise ZvonokError("message.unknown_type", f"{other.TYPE} is not a room request")
-        return wire.RoomOk(room=room)
+    # -- rooms -----------------------------------------------------------------
+
+    @handles(wire.StartRoom)
+    async def start(self, m: wire.StartRoom, rid: RequestId | None) -> wire.RoomInfo:
+        record, _ = await self._rooms.start(
+            self._oid, m.class_id, RoomKind(m.kind), m.title, m.starts_at, key=m.key
+        )
+        return wire.RoomInfo(room=record.to_json())
+
+    @handles(wire.ListRooms)
+    async def list_rooms(self, m: wire.ListRooms, rid: RequestId | None) -> wire.RoomList:
+        return wire.RoomList(rooms=await self._rooms.rooms(self._oid, m.class_id))
+
+    @handles(wire.JoinRoom)
+    async def join(self, m: wire.JoinRoom, rid: RequestId | None) -> wire.RoomJoined:
+        self._make_room_for(m.room)
+        reply = await self._rooms.join(self._oid, m.room, self._sink)
+        self._joined.add(m.room)
+        return reply
+
+    @handles(wire.LeaveRoom)
+    async def leave(self, m: wire.LeaveRoom, rid: RequestId | None) -> wire.RoomOk:
+        await self._rooms.leave(self._oid, m.room, self._sink)
+        self._joined.discard(m.room)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.RaiseHand)
+    async def hand(self, m: wire.RaiseHand, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.hand(self._oid, m.room, self._sink, m.up)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.MuteSelf)
+    async def mute_self(self, m: wire.MuteSelf, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.mute_self(self._oid, m.room, self._sink, m.source, m.muted)
+        return wire.RoomOk(room=m.room)
+
+    # -- host controls -----------------------------------------------------------
+
+    @handles(wire.HostMute)
+    async def host_mute(self, m: wire.HostMute, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.mute(self._oid, m.room, self._sink, m.person, m.source, m.forbid)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostAllow)
+    async def host_allow(self, m: wire.HostAllow, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.allow(self._oid, m.room, self._sink, m.person, m.source)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostMuteAll)
+    async def host_mute_all(self, m: wire.HostMuteAll, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.mute_all(self._oid, m.room, self._sink, m.forbid)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostStopScreen)
+    async def host_stop_screen(self, m: wire.HostStopScreen, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.stop_screen(self._oid, m.room, self._sink, m.person)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostRemove)
+    async def host_remove(self, m: wire.HostRemove, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.remove(self._oid, m.room, self._sink, m.person)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostLowerHands)
+    async def host_lower_hands(self, m: wire.HostLowerHands, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.lower_hands(self._oid, m.room, self._sink, m.person)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostAdmit)
+    async def host_admit(self, m: wire.HostAdmit, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.admit(self._oid, m.room, self._sink, m.person, m.all)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostCohost)
+    async def host_cohost(self, m: wire.HostCohost, rid: RequestId | None) -> wire.RoomOk:
+        await self._controls.cohost(self._oid, m.room, self._sink, m.person)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.HostEnd)
+    async def host_end(self, m: wire.HostEnd, rid: RequestId | None) -> wire.RoomOk:
+        await self._rooms.end(self._oid, m.room)
+        return wire.RoomOk(room=m.room)
+
+    # -- media -------------------------------------------------------------------
+
+    @handles(wire.RtcPublish)
+    async def publish(self, m: wire.RtcPublish, rid: RequestId | None) -> wire.RtcAnswer:
+        specs = [TrackSpec(mid=t.mid, source=t.source) for t in m.tracks]
+        answer = await self._rtc.publish(self._oid, m.room, self._sink, m.sdp, specs)
+        return wire.RtcAnswer(room=m.room, sdp=answer)
+
+    @handles(wire.RtcAnswer)
+    async def answer(self, m: wire.RtcAnswer, rid: RequestId | None) -> wire.RoomOk:
+        await self._rtc.answer(self._oid, m.room, self._sink, m.sdp)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.RtcCandidate)
+    async def candidate(self, m: wire.RtcCandidate, rid: RequestId | None) -> wire.RoomOk:
+        found, given = None, m.candidate
+        if given is not None:
+            found = IceCandidate(given.candidate, given.sdp_mid, given.sdp_mline_index)
+        await self._rtc.candidate(self._oid, m.room, self._sink, m.pc, found)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.Unpublish)
+    async def unpublish(self, m: wire.Unpublish, rid: RequestId | None) -> wire.RoomOk:
+        await self._rtc.unpublish(self._oid, m.room, self._sink, m.source)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.Subscribe)
+    async def subscribe(self, m: wire.Subscribe, rid: RequestId | None) -> wire.RoomOk:
+        await self._rtc.subscribe(self._oid, m.room, self._sink, m.tracks)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.Unsubscribe)
+    async def unsubscribe(self, m: wire.Unsubscribe, rid: RequestId | None) -> wire.RoomOk:
+        await self._rtc.unsubscribe(self._oid, m.room, self._sink, m.tracks)
+        return wire.RoomOk(room=m.room)
+
+    @handles(wire.Show)
+    async def show(self, m: wire.Show, rid: RequestId | None) -> wire.RoomOk:
+        await self._rtc.show(self._oid, m.room, self._sink, m.tracks)
+        return wire.RoomOk(room=m.room)
 
     def _make_room_for(self, room_id: str) -> None:
         """A connection is in a few rooms at most; forget those it was moved out of."""

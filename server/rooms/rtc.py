@@ -17,25 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import errors as e
+from server.errors import rooms as e
+
 from .live import RoomSink
-from .media import SOURCES, IceCandidate, PeerRole, Source, TrackSpec
+from .media import IceCandidate, PeerRole, Source, TrackSpec
 from .service import RoomService
-
-
-def as_source(value: str) -> Source:
-    for source in SOURCES:
-        if source == value:
-            return source
-    raise e.invalid(f"no source {value[:32]!r}")
-
-
-def as_peer_role(value: str) -> PeerRole:
-    if value == "pub":
-        return "pub"
-    if value == "sub":
-        return "sub"
-    raise e.invalid(f"no peer connection {value[:8]!r}")
 
 
 class MediaRequests:

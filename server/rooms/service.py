@@ -29,19 +29,29 @@ from server.chats.service import ChatService
 from server.clock import Clock
 from server.config import RoomsConfig
 from server.errors import ZvonokError
-from server.roster.model import Profile
-from server.safety.guard import Guard
-from server.safety.policy import Action as PolicyAction
-from server.safety.policy import (
+from server.errors import rooms as e
+from server.model.rooms import (
+    AttendanceRow,
+    RoomKind,
+    RoomRecord,
+    RoomRole,
+)
+from server.policy.guard import Guard
+from server.policy.policy import Action as PolicyAction
+from server.policy.policy import (
     ClassPlace,
     Relation,
     class_relations,
     may_in_class,
     may_in_school,
 )
+from server.roster.model import Profile
 from server.store.base import Store
+from signaling.errors import SERVER_SHUTDOWN
+from signaling.fields import TrackChange
 from signaling.rooms import (
     Ended,
+    IceServer,
     ParticipantChanged,
     Removed,
     RoomJoined,
@@ -50,22 +60,15 @@ from signaling.rooms import (
     TrackChanged,
     Waiting,
 )
+from signaling.rooms import RoomRecord as RoomJson
 
-from . import errors as e
 from .live import Participant, Room, RoomSink, Waiter
 from .media import RoomMedia, TrackInfo
-from .model import (
-    HOST_ACTION,
-    JOIN_ACTION,
-    AttendanceRow,
-    RoomKind,
-    RoomRecord,
-    RoomRole,
-)
+from .rights import HOST_ACTION, JOIN_ACTION, place_of
 
 log = logging.getLogger(__name__)
 
-IceServers = Callable[[int, float], list[dict[str, object]]]
+IceServers = Callable[[int, float], list[IceServer]]
 """``(person, now) -> iceServers``: what a client's peer connections use,
 with TURN credentials of its own (``media.ice.ice_servers``)."""
 
@@ -193,7 +196,7 @@ class RoomService:
         log.info("room %s: %s of %s started by %d", record.id, kind, class_id, oid)
         return record, False
 
-    async def rooms(self, oid: int, class_id: str | None) -> list[dict[str, object]]:
+    async def rooms(self, oid: int, class_id: str | None) -> list[RoomJson]:
         """The rooms of a class (or of the person's classes and their
         children's) that the person may join or host, newest first."""
         profile = await self._guard.profile(oid)
@@ -209,14 +212,14 @@ class RoomService:
         records = await self._store.rooms_of_classes(class_ids, limit=MAX_LISTED)
         return [self._info(r) for r in records if may_enter(profile, r)]
 
-    async def info(self, oid: int, room_id: str) -> dict[str, object]:
+    async def info(self, oid: int, room_id: str) -> RoomJson:
         record = await self._record(room_id)
         profile = await self._guard.profile(oid)
         if profile is None or not may_enter(profile, record):
             raise e.forbidden("this room is not for you")
         return self._info(record)
 
-    def _info(self, record: RoomRecord) -> dict[str, object]:
+    def _info(self, record: RoomRecord) -> RoomJson:
         room = self._live.get(record.id)
         if room is not None:
             record = room.record
@@ -266,7 +269,7 @@ class RoomService:
         if room is not None:
             return room
         if self._closed:
-            raise ZvonokError("server.shutdown", "the server is restarting")
+            raise ZvonokError(SERVER_SHUTDOWN, "the server is restarting")
         removed = await self._store.room_removals(record.id)
         room = self._live.get(record.id)  # made by someone else meanwhile?
         if room is None:
@@ -433,7 +436,8 @@ class RoomService:
             log.warning(
                 "room %s: attendance of %d not closed: %s", room.id, participant.person, exc.code
             )
-        state = {**room.state_of(participant), "status": "left"}
+        state = room.state_of(participant)
+        state["status"] = "left"
         room.broadcast(
             ParticipantChanged(room=room.id, person=participant.person, change=change, state=state)
         )
@@ -527,7 +531,9 @@ class RoomService:
         if not record.hosts(oid):
             return False
         profile = await self._guard.profile(oid)
-        return profile is not None and may_in_class(profile, HOST_ACTION[record.kind], record.place)
+        return profile is not None and may_in_class(
+            profile, HOST_ACTION[record.kind], place_of(record)
+        )
 
     def find(self, oid: int, room_id: str, sink: RoomSink) -> tuple[Room, Participant]:
         """Like :meth:`acting` without the lock (for media requests)."""
@@ -602,7 +608,7 @@ class RoomService:
     def track_removed(self, room_id: str, track: TrackInfo) -> None:
         self._track(room_id, "removed", track)
 
-    def _track(self, room_id: str, change: str, track: TrackInfo) -> None:
+    def _track(self, room_id: str, change: TrackChange, track: TrackInfo) -> None:
         room = self._live.get(room_id)
         if room is not None:
             room.broadcast(TrackChanged(room=room_id, change=change, track=track.to_json()))
@@ -629,7 +635,7 @@ class RoomService:
 def may_enter(profile: Profile, record: RoomRecord) -> bool:
     """Whether the policy lets this person join (or host) the room's class's
     rooms of its kind."""
-    place = record.place
+    place = place_of(record)
     return may_in_class(profile, JOIN_ACTION[record.kind], place) or may_in_class(
         profile, HOST_ACTION[record.kind], place
     )
@@ -639,7 +645,7 @@ def base_role(profile: Profile, record: RoomRecord) -> RoomRole:
     """What the person is in this room, host and co-host aside: the school's
     staff first (they never wait), then a student of the class (lessons) or
     a parent of one (meetings)."""
-    relations = class_relations(profile, record.place)
+    relations = class_relations(profile, place_of(record))
     if Relation.STAFF_OF_SCHOOL in relations:
         return RoomRole.STAFF
     if record.kind is RoomKind.MEETING:

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .document import load_roster_file
+from .diff import ImportReport
+from .document import RosterDocument, load_roster_file
 
-if TYPE_CHECKING:
-    from server.store.base import Store
 
-    from .diff import ImportReport
+class RosterStore(Protocol):
+    """What seeding needs of a store: the roster below it knows no more of one."""
+
+    async def has_roster(self) -> bool: ...
+
+    async def import_roster(self, doc: RosterDocument) -> ImportReport: ...
+
 
 DEMO_ROSTER: Path = Path(__file__).resolve().parent.parent / "data" / "demo-school.json"
 
 
-async def seed_demo(store: Store) -> ImportReport | None:
+async def seed_demo(store: RosterStore) -> ImportReport | None:
     """Import the demo school into an empty roster; ``None`` if there was one already.
 
     Only an empty roster is seeded, so a real school's data is never mixed

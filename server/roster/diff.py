@@ -35,7 +35,7 @@ from .rows import (
 )
 
 if TYPE_CHECKING:
-    from server.chats.model import MembershipChange
+    from server.model.chats import MembershipChange
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)

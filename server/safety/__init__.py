@@ -1,1 +1,3 @@
-"""Safety: the policy of who may do what, the content filter, moderation."""
+"""Safety, the feature: moderation, reports, people search and oversight,
+school settings and roster uploads, with their WebSocket and HTTP edges.
+The rules they follow are the policy's (``server/policy``)."""

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chats import errors as ce
-from server.chats.model import Ack, ChatKind
 from server.chats.service import ChatService
 from server.clock import Clock
+from server.errors import chats as ce
+from server.errors import safety as se
+from server.model.chats import Ack, ChatKind
+from server.model.safety import AuditRecord, ChatFacts
+from server.policy.guard import Guard
 from server.roster.model import Profile
 from server.store.base import Store
-
-from . import errors as se
-from .guard import Guard
-from .model import AuditRecord, ChatFacts
 
 
 class Moderation:

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chats import errors as ce
+from server.errors import chats as ce
+from server.policy.guard import Guard, schools_of
+from server.policy.policy import DEFAULT_OVERSIGHT_AGE, may_find, may_oversee
+from server.policy.settings import parse_settings
 from server.roster.model import Person, Role, collation_key
+from server.roster.model import SchoolRole as RosterRole
 from server.store.base import Store
-
-from .guard import Guard, schools_of
-from .policy import DEFAULT_OVERSIGHT_AGE, may_find, may_oversee
-from .settings import parse_settings
+from signaling.messages import SchoolRole
+from signaling.safety import PersonFound
 
 MAX_FOUND = 50
 MAX_CANDIDATES = 500  # name matches looked at per search, before the rules
 
 
-def _entry(person: Person, roles: list[dict[str, Any]]) -> dict[str, Any]:
+def _role(role: RosterRole) -> SchoolRole:
+    return {"school_id": role.school_id, "school_name": role.school_name, "role": role.role.value}
+
+
+def _entry(person: Person, roles: list[SchoolRole]) -> PersonFound:
     return {"oid": person.oid, "full_name": person.full_name, "roles": roles}
 
 
@@ -30,7 +36,7 @@ class People:
         self._store = store
         self._guard = guard
 
-    async def find(self, oid: int, query: str) -> list[dict[str, Any]]:
+    async def find(self, oid: int, query: str) -> list[PersonFound]:
         """People whose name contains every word of ``query``, among those
         ``oid`` may find, sorted by name."""
         words = [collation_key(word) for word in query.split()]
@@ -44,11 +50,11 @@ class People:
             (p for p in candidates.values() if all(w in collation_key(p.full_name) for w in words)),
             key=Person.sort_key,
         )[:MAX_CANDIDATES]
-        found: list[dict[str, Any]] = []
+        found: list[PersonFound] = []
         for person in named:
             profile = await self._guard.profile(person.oid)
             if profile is not None and may_find(actor, profile):
-                found.append(_entry(person, [role.to_json() for role in profile.roles]))
+                found.append(_entry(person, [_role(role) for role in profile.roles]))
                 if len(found) >= MAX_FOUND:
                     break
         return found

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from server.bus import Bus, person_topic
 from server.clock import Clock
+from server.errors import safety as se
+from server.model.safety import AuditRecord, Outcome, Report
+from server.policy.guard import Guard, schools_of
 from server.roster.model import Role
 from server.store.base import Store
 from signaling.codec import encode
+from signaling.safety import Report as ReportJson
 from signaling.safety import ReportNew, ReportResolved
-
-from . import errors as se
-from .guard import Guard, schools_of
-from .model import AuditRecord, Outcome, Report
 
 MAX_LISTED = 200
 MAX_PAGES = 10  # reports read for one listing: at most MAX_LISTED * MAX_PAGES
@@ -91,7 +91,7 @@ class Reports:
             return False
         return await self._guard.is_moderator(await self._guard.profile(oid), facts)
 
-    async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[dict[str, object]]:
+    async def listed(self, oid: int, *, mine: bool, status: str | None) -> list[ReportJson]:
         """The caller's own reports (``mine``, without the kept text), or the
         reports of the chats she moderates now, with it: sent to her or not
         (a class teacher named in the autumn sees the open reports of her
@@ -102,7 +102,7 @@ class Reports:
         profile = await self._guard.profile(oid)
         schools = sorted(schools_of(profile, Role.TEACHER, Role.ADMIN))
         moderates: dict[str, bool] = {}
-        listed: list[dict[str, object]] = []
+        listed: list[ReportJson] = []
         before: int | None = None
         for _ in range(MAX_PAGES):  # rights are kept after the read, so page on
             page = await self._store.reports_for(

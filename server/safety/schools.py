@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from server.chats import errors as ce
 from server.clock import Clock
 from server.config import SafetyConfig
 from server.errors import ZvonokError
+from server.errors import chats as ce
+from server.errors import safety as se
+from server.model.safety import AuditEntry, AuditRecord
+from server.policy.filter import ContentFilter, has_link
+from server.policy.guard import Guard
+from server.policy.policy import Action, may_in_school
+from server.policy.settings import SchoolSettings, parse_settings, strictest
 from server.ratelimit import TokenBucket
 from server.roster.authority import Importer, school_admin
 from server.roster.diff import ImportReport
@@ -31,13 +37,6 @@ from server.roster.model import Profile
 from server.roster.reach import reach_of
 from server.store.base import Store
 
-from . import errors as se
-from .filter import ContentFilter, has_link
-from .guard import Guard
-from .model import AuditEntry, AuditRecord
-from .policy import Action, may_in_school
-from .settings import SchoolSettings, parse_settings, strictest
-
 MAX_AUDIT_PAGE = 500
 MAX_ISSUES = 100
 MAX_UPLOADERS = 10_000  # rate buckets kept; forgetting one only grants a fresh burst
@@ -50,12 +49,10 @@ class RosterRefused(ZvonokError):
     reaches past the schools the uploader administers.
     """
 
-    http_status = 422
-
     def __init__(self, error: RosterError) -> None:
         if isinstance(error, RosterOutsideSchool):
             message = "the roster reaches past the schools you administer; nothing was written"
-            super().__init__(ROSTER_OUTSIDE_SCHOOL, message, http_status=403)
+            super().__init__(ROSTER_OUTSIDE_SCHOOL, message)
         else:
             super().__init__(ROSTER_INVALID, "the roster was refused; nothing was written")
         self.issues = [str(issue) for issue in error.issues[:MAX_ISSUES]]

@@ -16,28 +16,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from server.chats.model import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
-from server.rooms.model import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.chats import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
+from server.model.rooms import AttendanceRow, RoomKind, RoomRecord, RoomRole
+from server.model.safety import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport
 from server.roster.document import RosterDocument
 from server.roster.errors import RosterError
 from server.roster.model import DirectoryEntry, Person, Profile
 from server.roster.rows import RosterRows
-from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 from server.store.retention import Swept
 
 from .web_sql import SignIn, WebSession
 
 
 class ChatStore(Protocol):
-    """Chats, their members and their event logs (see server/chats/model.py).
+    """Chats, their members and their event logs (see server/model/chats.py).
 
     Every mutating method runs in one write transaction: it checks what it
     must (membership, authorship, the idempotency key), takes the chat's
     next sequence number, stores the event and commits before returning.
     A refusal raises a :class:`~server.errors.ZvonokError` from
-    :mod:`server.chats.errors` and stores nothing.
+    :mod:`server.errors.chats` and stores nothing.
 
     Idempotency keys are per person: the same ``(person, key)`` with the same
     request returns the first :class:`Ack` again with ``duplicate=True``;

@@ -4,7 +4,7 @@ Every function takes a :class:`~server.store.sql.SqlConnection` already in a
 transaction, as :mod:`server.store.roster_sql` does: the store decides where
 transactions begin and end.  The tables are created by
 ``server/store/migrations/0002_chats.sql``; what events mean is written in
-:mod:`server.chats.model`.
+:mod:`server.model.chats`.
 
 A change to a chat takes the chat's next sequence number with one
 ``UPDATE chats SET last_seq = last_seq + 1 ... RETURNING last_seq``, which
@@ -30,7 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.chats.errors import (
+from server.errors import ForbiddenError, ZvonokError
+from server.errors.chats import (
     CHAT_INVALID,
     IDEMPOTENCY_CONFLICT,
     MESSAGE_DELETED,
@@ -43,7 +44,8 @@ from server.chats.errors import (
     message_not_found,
     not_owner,
 )
-from server.chats.model import (
+from server.errors.safety import Muted, announcements_only
+from server.model.chats import (
     ROSTER_KINDS,
     Ack,
     ChatEvent,
@@ -57,8 +59,6 @@ from server.chats.model import (
     parents_chat_id,
     staff_chat_id,
 )
-from server.errors import ForbiddenError, ZvonokError
-from server.safety.errors import Muted, announcements_only
 
 from .sql import SqlConnection, fetch_in
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from server.chats.model import MembershipChange
-from server.rooms.errors import RoomNotFound
-from server.rooms.model import AttendanceRow, RoomId, RoomKind, RoomRecord, RoomRole
+from server.errors.rooms import RoomNotFound
+from server.model.chats import MembershipChange
+from server.model.rooms import AttendanceRow, RoomId, RoomKind, RoomRecord, RoomRole
 
 from . import chat_sql
 from .sql import SqlConnection, fetch_in

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from server.chats.model import MembershipChange
+from server.model.chats import MembershipChange
+from server.model.safety import AuditRecord
 from server.roster.authority import (
     Importer,
     Presence,
@@ -28,7 +29,6 @@ from server.roster.document import RosterDocument
 from server.roster.errors import RosterError
 from server.roster.model import OID, Person, SchoolId
 from server.roster.rows import RosterRows, RosterScope
-from server.safety.model import AuditRecord
 
 from . import chat_sql, roster_sql, safety_sql
 from .sql import SqlConnection

@@ -16,11 +16,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from server.chats.errors import chat_not_found, message_not_found
-from server.chats.model import Ack, ChatEvent, ChatKind, EventKind, MembershipChange
+from server.errors import safety as se
+from server.errors.chats import chat_not_found, message_not_found
+from server.model.chats import Ack, ChatEvent, ChatKind, EventKind, MembershipChange
+from server.model.safety import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 from server.roster.model import Person
-from server.safety import errors as se
-from server.safety.model import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 
 from . import chat_sql
 from .chat_sql import valid_oid

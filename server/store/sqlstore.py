@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from server.chats.model import Ack, MembershipChange
 from server.errors import StoreUnavailable
+from server.model.chats import Ack, MembershipChange
 from server.roster.authority import Importer
 from server.roster.diff import ImportReport, RosterChanges
 from server.roster.document import MAX_OID, RosterDocument

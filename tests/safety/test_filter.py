@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.safety import filter as filter_module
-from server.safety.filter import (
+from server.policy import filter as filter_module
+from server.policy.filter import (
     ContentFilter,
     Match,
     WordListError,

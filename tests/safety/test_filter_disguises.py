@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.safety.filter import ContentFilter, find_links, has_link
+from server.policy.filter import ContentFilter, find_links, has_link
 
 FILTER = ContentFilter()
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pymorphy3
 import pytest
 
-from server.safety.filter import ContentFilter
+from server.policy.filter import ContentFilter
 from tests.safety.vocabulary import Vocabulary, load_vocabulary
 
 FILTER = ContentFilter()

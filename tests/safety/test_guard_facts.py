@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from server.bus import Event, LocalBus, chat_topic
-from server.chats.model import class_chat_id, parents_chat_id, staff_chat_id
 from server.chats.service import ChatService
 from server.clock import ManualClock
 from server.errors import ZvonokError
+from server.model.chats import class_chat_id, parents_chat_id, staff_chat_id
+from server.policy import guard as guard_module
+from server.policy.guard import Guard
+from server.policy.limits import SendLimits
 from server.roster.demo import seed_demo
-from server.safety import guard as guard_module
 from server.store import SqlStore
 from tests.conftest import Database, relaxed_chat
 
@@ -40,7 +42,9 @@ async def store(database: Database) -> AsyncIterator[SqlStore]:
 
 
 def node(store: SqlStore, bus: LocalBus) -> ChatService:
-    return ChatService(store, bus, ManualClock(), relaxed_chat(), max_text=4000)
+    clock = ManualClock()
+    guard = Guard(store, clock, limits=SendLimits(relaxed_chat(), clock), bus=bus)
+    return ChatService(store, bus, clock, relaxed_chat(), max_text=4000, guard=guard)
 
 
 class Relay:

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from server.clock import ManualClock
+from server.policy.guard import Guard
+from server.policy.limits import SendLimits
 from server.roster.demo import DEMO_ROSTER, seed_demo
 from server.roster.document import parse_roster
 from server.roster.model import Profile, Role
-from server.safety.guard import Guard
 from server.store import SqlStore
 from tests.conftest import Database, relaxed_chat
 
@@ -63,7 +64,9 @@ async def test_a_profile_read_overtaken_by_a_roster_change_is_not_kept(
     store: SqlStore,
 ) -> None:
     held = HeldProfiles(store)
-    guard = Guard(held, ManualClock(), relaxed_chat())  # type: ignore[arg-type]
+    clock = ManualClock()
+    limits = SendLimits(relaxed_chat(), clock)
+    guard = Guard(held, clock, limits=limits)  # type: ignore[arg-type]
     reading = asyncio.get_running_loop().create_task(guard.profile(TEACHER))
     async with asyncio.timeout(TIMEOUT):
         await held.read.wait()  # read from the roster as it was

@@ -27,6 +27,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server.policy import policy
+from server.policy.policy import Action, ClassPlace, Relation
 from server.roster.document import parse_roster
 from server.roster.model import OID, ClassId, Profile, Role, SchoolId
 from server.roster.rows import (
@@ -39,8 +41,6 @@ from server.roster.rows import (
     SubjectTeacherRow,
 )
 from server.roster.views import build_profile
-from server.safety import policy
-from server.safety.policy import Action, ClassPlace, Relation
 from tests.safety.rosters import TODAY, born, oversight_ages, person, rosters, to_document
 
 ROOT = Path(__file__).resolve().parents[2]

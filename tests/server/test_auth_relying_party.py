@@ -8,15 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from server.auth.devesia import RP_CERT_FILE, development_signer
 from server.auth.gost_keys import pem_blocks
-from server.auth.relying_party import (
-    RelyingParty,
-    esia_code,
-    esia_timestamp,
-    parse_timestamp,
-    signed_message,
-)
 from server.auth.signer import (
     GostRequestSigner,
     RsaRequestSigner,
@@ -29,6 +21,14 @@ from server.auth.signer import (
 from server.auth.streebog import reference_streebog256
 from server.clock import ManualClock
 from server.errors import ConfigError
+from server.signin.devesia import RP_CERT_FILE, development_signer
+from server.signin.relying_party import (
+    RelyingParty,
+    esia_code,
+    esia_timestamp,
+    parse_timestamp,
+    signed_message,
+)
 
 GOST = Path(__file__).parent.parent / "data" / "gost-openssl"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from server.chats.model import class_chat_id
-from server.rooms.model import RoomKind, RoomRole
+from server.model.chats import class_chat_id
+from server.model.rooms import RoomKind, RoomRole
+from server.model.safety import AuditRecord
 from server.roster.demo import seed_demo
-from server.safety.model import AuditRecord
 from server.store import SqliteStore, SqlStore, create_store, migrate
 from server.store.copy import NOT_COPIED
 from server.store.web_sql import SignIn, WebSession

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.chats.model import class_chat_id
 from server.clock import ManualClock
 from server.config import StorageConfig
+from server.model.chats import class_chat_id
 from server.retention import RetentionSweep
 from server.roster.demo import seed_demo
 from server.store import SqlStore

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from server.model.rooms import AttendanceRow, RoomRole
 from server.rooms.attendance import HEADER, attendance_csv
-from server.rooms.model import AttendanceRow, RoomRole
 
 T0 = 1_800_000_000.0
 

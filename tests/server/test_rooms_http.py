@@ -8,7 +8,7 @@ import io
 import pytest
 
 from server.clock import ManualClock
-from server.rooms.model import iso_utc
+from server.model.rooms import iso_utc
 from tests.conftest import Running, ServerFactory
 from tests.server.test_chats_ws import CLASS_TEACHER_5A
 from tests.server.test_http_chats import bearer, call

@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 import pytest
 
-from server.appkeys import ROOMS, STORE
+from server.appkeys import STORE
 from server.clock import ManualClock
 from server.config import RoomsConfig
+from server.rooms.keys import ROOMS
 from server.rooms.media import (
     IceCandidate,
     MediaEvents,

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from server.appkeys import STORE
-from server.chats.model import direct_chat_id
 from server.clock import ManualClock
+from server.model.chats import direct_chat_id
+from server.model.safety import AuditRecord
 from server.roster.demo import DEMO_ROSTER
 from server.roster.document import parse_roster
-from server.safety.model import AuditRecord
 from signaling.chat import (
     AckMsg,
     ChangeMembers,

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from yarl import URL
 
-from server.auth.web import SESSION_COOKIE, SIGN_IN_COOKIE
 from server.clock import ManualClock
 from server.roster.model import Role
+from server.signin.web import SESSION_COOKIE, SIGN_IN_COOKIE
 from tests.browser import Browser, Page, button
 from tests.signin_server import SignInServer
 

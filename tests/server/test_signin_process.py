@@ -24,10 +24,10 @@ from aiohttp import web
 
 from server.app import make_app
 from server.appkeys import PENDING
-from server.auth.devesia import RP_CERT_FILE, RP_KEY_FILE
-from server.auth.web import SESSION_COOKIE
 from server.clock import SystemClock
 from server.preauth import CountingSite
+from server.signin.devesia import RP_CERT_FILE, RP_KEY_FILE
+from server.signin.web import SESSION_COOKIE
 from tests.browser import Browser, bound_socket, button
 from tests.signin_server import sign_in_config
 

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from server.auth.web import SESSION_COOKIE
 from server.clock import ManualClock
 from server.roster.model import Role
+from server.signin.web import SESSION_COOKIE
 from signaling.client import Client, RequestError
 from signaling.messages import Reauthed
 from tests.browser import Browser, button

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from server.chats.errors import (
+from server.errors import ZvonokError
+from server.errors.chats import (
     CHAT_INVALID,
     CHAT_MEMBERS_FIXED,
     CHAT_NOT_FOUND,
@@ -21,7 +22,7 @@ from server.chats.errors import (
     MESSAGE_NOT_FOUND,
     PERSON_NOT_FOUND,
 )
-from server.chats.model import (
+from server.model.chats import (
     Ack,
     ChatKind,
     EventKind,
@@ -31,7 +32,6 @@ from server.chats.model import (
     parents_chat_id,
     staff_chat_id,
 )
-from server.errors import ZvonokError
 from server.roster.demo import DEMO_ROSTER, seed_demo
 from server.roster.document import parse_roster
 from server.store import SqlStore

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from server.chats.model import class_chat_id, staff_chat_id
 from server.errors import StoreUnavailable
+from server.model.chats import class_chat_id, staff_chat_id
 from server.roster.demo import seed_demo
 from server.store import PostgresStore, SqlStore, create_store
 from server.store.migrate import bundled_migrations
@@ -139,7 +139,7 @@ async def test_two_nodes_migrating_at_once_apply_each_migration_once(
 
 
 async def test_ids_come_from_identity_columns(nodes: tuple[SqlStore, SqlStore]) -> None:
-    from server.safety.model import AuditRecord
+    from server.model.safety import AuditRecord
 
     record = AuditRecord(school_id="sosh-1", actor=TEACHERS[0], action="test")
     entries = await asyncio.gather(

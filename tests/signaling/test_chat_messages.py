@@ -24,13 +24,23 @@ from signaling.codec import (
     encode,
 )
 from signaling.errors import ProtocolError
-from signaling.fields import MAX_SAFE_INT, Body
+from signaling.fields import MAX_SAFE_INT
 from signaling.messages import Hello, Limits, Message, Welcome
 from tests.signaling.test_room_messages import CLIENT_SAMPLES as ROOM_CLIENT_SAMPLES
 from tests.signaling.test_room_messages import SERVER_SAMPLES as ROOM_SERVER_SAMPLES
 from tests.signaling.test_safety_messages import CLIENT_SAMPLES as SAFETY_CLIENT_SAMPLES
 from tests.signaling.test_safety_messages import SERVER_SAMPLES as SAFETY_SERVER_SAMPLES
 
+PERSON = {
+    "oid": 1,
+    "last_name": "Иванова",
+    "first_name": "Мария",
+    "middle_name": None,
+    "full_name": "Иванова Мария",
+    "birth_date": "2014-03-08",
+}
+PROFILE = {"person": PERSON, "roles": [], "classes": [], "children": []}
+"""A whole profile: the welcome's is typed (signaling.messages.Profile)."""
 EVENT = {
     "chat": "class:5a",
     "seq": 43,
@@ -167,7 +177,7 @@ def test_server_only_chat_types_are_refused_from_a_client() -> None:
 
 
 def test_chat_event_mirrors_the_models_to_json() -> None:
-    from server.chats.model import ChatEvent, EventKind
+    from server.model.chats import ChatEvent, EventKind
 
     event = ChatEvent("class:5a", 43, EventKind.MESSAGE, 7, 1.5, {"id": 43, "text": "x"})
     message = c.ChatEventMsg(**event.to_json())
@@ -284,7 +294,7 @@ async def test_client_connect_sends_resume() -> None:
             session_id="s",
             protocol=1,
             server="test",
-            profile={},
+            profile=PROFILE,
             limits=Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_burst=60),
             heartbeat=20.0,
             expires_at=1_800_000_000.0,
@@ -536,42 +546,6 @@ def test_limits_themselves_are_accepted() -> None:
     ]
     for message in samples:
         assert decode_client_frame(encode(message), max_size=1 << 20).message == message
-
-
-# -- the field helpers themselves ----------------------------------------------------------
-
-
-def test_field_helpers() -> None:
-    body = Body(
-        {"m": {"a": 1}, "t": True, "f": False, "l": [1, 2], "ml": [{}], "p": {"c": 0}},
-        "x",
-    )
-    assert body.opt_map("m") == {"a": 1}
-    assert body.opt_map("missing") is None
-    assert body.boolean("t") is True
-    assert body.boolean("f") is False
-    assert body.opt_boolean("f", True) is False
-    assert body.opt_boolean("missing", True) is True
-    assert body.int_list("l", max_items=2, lo=1, hi=2) == [1, 2]
-    assert body.opt_int_list("missing", max_items=2, lo=1, hi=2) is None
-    assert body.list_of_maps("ml", 1) == [{}]
-    assert body.positions("p", max_items=1) == {"c": 0}
-    assert body.opt_positions("missing", max_items=1) is None
-    for call in (
-        lambda: body.opt_map("l"),
-        lambda: body.boolean("missing"),
-        lambda: body.boolean("l"),
-        lambda: body.int_list("l", max_items=1, lo=1, hi=2),
-        lambda: body.int_list("l", max_items=2, lo=2, hi=2),
-        lambda: body.list_of_maps("ml", 0),
-        lambda: body.list_of_maps("m", 5),
-        lambda: body.positions("p", max_items=0),
-        lambda: body.positions("l", max_items=5),
-    ):
-        with pytest.raises(ProtocolError) as info:
-            call()
-        assert info.value.code == codes.MESSAGE_INVALID
-        assert info.value.message.startswith("x.")
 
 
 # -- hypothesis ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from signaling import codec as codec_module
 from signaling import errors as codes
 from signaling.codec import (
     CLIENT_MESSAGES,
@@ -35,7 +36,7 @@ from signaling.messages import (
 )
 from tests.signaling import test_room_messages as rooms
 from tests.signaling import test_safety_messages as safety
-from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES
+from tests.signaling.test_chat_messages import CHAT_CLIENT_SAMPLES, CHAT_SERVER_SAMPLES, PROFILE
 
 LIMITS = Limits(max_frame=65536, max_text=4096, frames_per_second=20.0, frame_burst=60)
 
@@ -50,7 +51,7 @@ SERVER_SAMPLES: list[Message] = [
         session_id="s1",
         protocol=1,
         server="zvonok/0.1.0",
-        profile={"person": {"oid": 1, "full_name": "Иванова Мария"}},
+        profile=PROFILE,
         limits=LIMITS,
         heartbeat=20.0,
         expires_at=1_800_000_000.0,
@@ -238,3 +239,71 @@ def test_arbitrary_envelopes_never_raise_anything_else(
 ) -> None:
     with contextlib.suppress(ProtocolError):
         decode_client_frame(pack({"type": kind, "id": rid, "body": body}))
+
+
+# -- the quick path and the exact one (signaling/codec.py) ---------------------------------
+
+
+def test_junk_in_a_field_the_protocol_does_not_define_is_not_read() -> None:
+    """The one way the quick path differs, on purpose: an unknown field's value is
+    skipped unread, so an extension type (or bad UTF-8) there is ignored with it."""
+    ext = msgpack.ExtType(5, b"\x00")
+    frame = pack({"type": "reauth", "id": 3, "body": {"token": "t", "future": ext}})
+    assert decode_client_frame(frame) == Envelope(Reauth(token="t"), 3)
+    junk = pack({"type": "reauth", "body": {"token": "t"}})[:-2] + b"\xa1\xff"  # token: "\xff"
+    assert _code(junk).code == codes.FRAME_MALFORMED
+
+
+def test_junk_in_a_field_the_protocol_defines_is_malformed_as_before() -> None:
+    ext = msgpack.ExtType(5, b"\x00")
+    assert _code(pack({"type": "reauth", "body": {"token": ext}})).code == codes.FRAME_MALFORMED
+    assert _code(pack({"type": ext})).code == codes.FRAME_MALFORMED
+
+
+@given(
+    st.sampled_from([*sorted(CLIENT_MESSAGES), "x"]),
+    st.dictionaries(
+        st.sampled_from(
+            ["v", "token", "client", "chat", "text", "key", "room", "person", "all", "on", "x"]
+        ),
+        values,
+        max_size=5,
+    ),
+    values,
+)
+def test_the_quick_path_takes_nothing_the_exact_one_refuses_but_junk(
+    kind: str, body: object, rid: object
+) -> None:
+    frame = pack({"type": kind, "id": rid, "body": body})
+    quick = codec_module._quick(frame, CLIENT_MESSAGES)
+    try:
+        exact: Envelope | ProtocolError = codec_module._exact(frame, CLIENT_MESSAGES)
+    except ProtocolError as exc:
+        exact = exc
+    if quick is not None:
+        assert quick == exact or (
+            isinstance(exact, ProtocolError) and exact.code == codes.FRAME_MALFORMED
+        )
+
+
+def _bad_bodies() -> list[tuple[str, dict[str, object]]]:
+    from tests.signaling.test_chat_messages import BAD_CLIENT_BODIES as chats
+    from tests.signaling.test_chat_messages import NOT_ONE_EMOJI
+
+    reactions = [("react", {"chat": "c", "message_id": 1, "emoji": e}) for e in NOT_ONE_EMOJI]
+    return [(k, b) for k, b, _ in (*chats, *rooms.BAD_CLIENT_BODIES)] + reactions
+
+
+@pytest.mark.parametrize(("kind", "body"), _bad_bodies())
+def test_the_quick_path_refuses_every_bad_body(kind: str, body: dict[str, object]) -> None:
+    """So the exact path is the one that answers them, with today's codes and messages."""
+    frame = pack({"type": kind, "id": 9, "body": body})
+    assert codec_module._quick(frame, CLIENT_MESSAGES) is None
+
+
+def test_a_field_that_may_be_nil_may_be_left_out() -> None:
+    """``hello`` without ``token`` (a browser signing in by its cookie) is ``token: nil``,
+    though the struct asks for it, so that a ``Hello`` can be built positionally."""
+    frame = pack({"type": "hello", "id": 2, "body": {"v": 1, "client": "web/1.0"}})
+    assert decode_client_frame(frame) == Envelope(Hello(1, None, "web/1.0"), 2)
+    assert codec_module._quick(frame, CLIENT_MESSAGES) is None  # the exact path fills it

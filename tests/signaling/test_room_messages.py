@@ -24,7 +24,23 @@ from signaling.errors import MESSAGE_INVALID, ProtocolError
 from signaling.messages import Message
 
 ROOM = "Xb3kq9P0c1mZ2VtA"
-INFO = {"id": ROOM, "kind": "lesson", "class_id": "sosh-1-5a", "state": "open", "chat": "group:x"}
+INFO = {
+    "id": ROOM,
+    "kind": "lesson",
+    "class_id": "sosh-1-5a",
+    "school_id": "sosh-1",
+    "title": "Математика",
+    "host": 1000100003,
+    "cohost": None,
+    "starts_at": None,
+    "created_at": 1.8e9,
+    "started_at": 1.8e9,
+    "ended_at": None,
+    "chat": "group:x",
+    "state": "open",
+    "participants": 1,
+}
+"""A whole room: the rooms of server messages are typed (signaling.rooms.RoomRecord)."""
 STATE = {
     "person": 1000100101,
     "name": "Белов Артём Дмитриевич",

@@ -17,7 +17,20 @@ from signaling.codec import (
 from signaling.errors import MESSAGE_INVALID, ProtocolError
 from signaling.messages import Message
 
-REPORT = {"id": 3, "chat": "class:5a", "message_id": 17, "status": "open"}
+REPORT = {
+    "id": 3,
+    "chat": "class:5a",
+    "message_id": 17,
+    "reporter": 1000100101,
+    "author": 1000100102,
+    "reason": "обзывается",
+    "created_at": 1.8e9,
+    "status": "open",
+    "outcome": None,
+    "resolved_at": None,
+    "note": None,
+}
+"""A whole report: the reports of server messages are typed (signaling.safety.Report)."""
 
 CLIENT_SAMPLES: list[Message] = [
     s.ModDelete(chat="class:5a", message_id=17),

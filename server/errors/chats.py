@@ -1,41 +1,52 @@
-"""The refusals of chat requests, each with a stable code (docs/protocol.md)."""
+"""The refusals of chat requests; their codes are the catalogue's (signaling/errors.py)."""
 
 from __future__ import annotations
 
 from server.errors import ForbiddenError, ZvonokError
+from signaling.errors import (
+    CHAT_INVALID,
+    CHAT_MEMBERS_FIXED,
+    CHAT_NOT_FOUND,
+    CHAT_NOT_OWNER,
+    IDEMPOTENCY_CONFLICT,
+    MESSAGE_DELETED,
+    MESSAGE_EMPTY,
+    MESSAGE_NOT_AUTHOR,
+    MESSAGE_NOT_FOUND,
+    MESSAGE_TOO_LONG,
+    PERSON_NOT_FOUND,
+    POLICY_FORBIDDEN,
+    RATE_LIMITED,
+)
 
-CHAT_NOT_FOUND = "chat.not_found"
-CHAT_MEMBERS_FIXED = "chat.members_fixed"
-CHAT_NOT_OWNER = "chat.not_owner"
-CHAT_INVALID = "chat.invalid"
-MESSAGE_NOT_FOUND = "message.not_found"
-MESSAGE_NOT_AUTHOR = "message.not_author"
-MESSAGE_DELETED = "message.deleted"
-MESSAGE_TOO_LONG = "message.too_long"
-MESSAGE_EMPTY = "message.empty"
-IDEMPOTENCY_CONFLICT = "idempotency.conflict"
-PERSON_NOT_FOUND = "person.not_found"
-POLICY_FORBIDDEN = "policy.forbidden"
-RATE_LIMITED = "rate.limited"
+__all__ = [
+    "CHAT_INVALID",
+    "CHAT_MEMBERS_FIXED",
+    "CHAT_NOT_FOUND",
+    "CHAT_NOT_OWNER",
+    "IDEMPOTENCY_CONFLICT",
+    "MESSAGE_DELETED",
+    "MESSAGE_EMPTY",
+    "MESSAGE_NOT_AUTHOR",
+    "MESSAGE_NOT_FOUND",
+    "MESSAGE_TOO_LONG",
+    "PERSON_NOT_FOUND",
+    "POLICY_FORBIDDEN",
+    "RATE_LIMITED",
+]
 
 
 class NotFound(ZvonokError):
     """No such chat or message *for this person*: not being a member of a
     chat looks the same as the chat not existing, so ids cannot be probed."""
 
-    http_status = 404
-
 
 class Conflict(ZvonokError):
     """The request contradicts stored state (a deleted message, a reused key)."""
 
-    http_status = 409
-
 
 class RateLimited(ZvonokError):
     """Too many sends; ``retry_after`` says when the next one will be taken."""
-
-    http_status = 429
 
     def __init__(self, retry_after: float, message: str = "too many messages; slow down") -> None:
         super().__init__(RATE_LIMITED, message)

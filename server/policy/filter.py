@@ -391,7 +391,7 @@ def parse_word_list(text: str, name: str = WORD_LIST) -> _WordList:
 @functools.cache
 def _word_list() -> _WordList:
     """The built-in list, read and compiled once per process."""
-    resource = importlib.resources.files(__package__ or "server.safety") / "data" / WORD_LIST
+    resource = importlib.resources.files(__package__ or "server.policy") / "data" / WORD_LIST
     return parse_word_list(resource.read_text(encoding="utf-8"))
 
 

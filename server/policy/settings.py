@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from server.errors import ZvonokError
+from server.errors.safety import SETTINGS_INVALID
 
-from .errors import SETTINGS_INVALID
 from .filter import check_word
 from .policy import DEFAULT_OVERSIGHT_AGE
 

@@ -7,28 +7,33 @@ school's admins its settings, its audit log and roster uploads.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from .appkeys import MODERATION, PEOPLE, REPORTS, SCHOOLS
-from .chats.model import Ack
-from .errors import ZvonokError
-from .http_api import json_response
-from .http_chats import ack_json, caller, int_field, invalid, json_body, optional_key, query_int
-from .safety.model import Outcome
+from server.chats.http import ack_json
+from server.errors import ZvonokError
+from server.http_api import (
+    caller,
+    invalid,
+    json_object,
+    json_response,
+    optional_key,
+    read_body,
+    read_query,
+)
+from server.model.chats import Ack
+from server.model.safety import Outcome
+from signaling import http as bodies
+from signaling.errors import ROSTER_TOO_LARGE
+
+from .keys import MODERATION, PEOPLE, REPORTS, SCHOOLS
 
 routes = web.RouteTableDef()
 
 MAX_ROSTER_UPLOAD = 16 * 1024 * 1024
-MAX_REASON = 1000
-ROSTER_TOO_LARGE = "roster.too_large"
 
 
 class UploadTooLarge(ZvonokError):
     """A body over the endpoint's limit (413); ``limit`` says how many bytes fit."""
-
-    http_status = 413
 
     def __init__(self, limit: int) -> None:
         super().__init__(ROSTER_TOO_LARGE, f"a roster file is at most {limit} bytes")
@@ -38,7 +43,7 @@ class UploadTooLarge(ZvonokError):
         return {**super().to_json(), "limit": self.limit}
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
+async def read_upload(request: web.Request, limit: int) -> bytes:
     """The whole body, however many chunks it comes in, or :class:`UploadTooLarge`.
 
     The app's ``client_max_size`` is sized for JSON requests; a roster file
@@ -53,23 +58,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         raise UploadTooLarge(limit) from exc
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool, max_len: int) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= max_len:
-        raise invalid(f"{name}: a string of 1 to {max_len} characters")
-    return value
-
-
 @routes.get("/api/v1/people")
 async def find_people(request: web.Request) -> web.Response:
     """``?q=name``: people the caller may write to, by name."""
     oid = await caller(request)
-    query = request.query.get("q", "").strip()
-    if not 0 < len(query) <= 100:
-        raise invalid("q: 1 to 100 characters of a name")
-    return json_response({"people": await request.app[PEOPLE].find(oid, query)})
+    query = read_query(request, bodies.PeopleQuery, strip=True)
+    return json_response({"people": await request.app[PEOPLE].find(oid, query.q)})
 
 
 @routes.get("/api/v1/children/{oid}/chats")
@@ -90,35 +84,24 @@ async def moderate(request: web.Request) -> web.Response:
     (``on``), ``"pin"`` (``message_id``), ``"unpin"``, ``"remove"`` (``person``)."""
     oid = await caller(request)
     chat = request.match_info["chat"]
-    body = await json_body(request)
+    action: bodies.ModerationAction = await read_body(request, bodies.ModerationAction)
     mod = request.app[MODERATION]
-    action = body.get("action")
     ack: Ack
-    if action == "delete":
-        key = optional_key(request)
-        message_id = int_field(body, "message_id", required=True) or 0
-        ack = await mod.delete(oid, chat, message_id, key=key)
-    elif action == "mute":
-        person = int_field(body, "person", required=True) or 0
-        seconds = int_field(body, "seconds", required=True) or 0
-        if not 1 <= seconds <= 30 * 24 * 3600:
-            raise invalid("seconds: 1 to 30 days")
-        ack = await mod.mute(oid, chat, person, seconds)
-    elif action == "unmute":
-        ack = await mod.unmute(oid, chat, int_field(body, "person", required=True) or 0)
-    elif action == "announcements":
-        on = body.get("on")
-        if not isinstance(on, bool):
-            raise invalid("on: true or false")
-        ack = await mod.announcements(oid, chat, on)
-    elif action == "pin":
-        ack = await mod.pin(oid, chat, int_field(body, "message_id", required=True) or 0)
-    elif action == "unpin":
-        ack = await mod.pin(oid, chat, None)
-    elif action == "remove":
-        ack = await mod.remove(oid, chat, int_field(body, "person", required=True) or 0)
-    else:
-        raise invalid("action: delete, mute, unmute, announcements, pin, unpin or remove")
+    match action:
+        case bodies.DeleteAction(message_id=message_id):
+            ack = await mod.delete(oid, chat, message_id, key=optional_key(request))
+        case bodies.MuteAction(person=person, seconds=seconds):
+            ack = await mod.mute(oid, chat, person, seconds)
+        case bodies.UnmuteAction(person=person):
+            ack = await mod.unmute(oid, chat, person)
+        case bodies.AnnouncementsAction(on=on):
+            ack = await mod.announcements(oid, chat, on)
+        case bodies.PinAction(message_id=message_id):
+            ack = await mod.pin(oid, chat, message_id)
+        case bodies.UnpinAction():
+            ack = await mod.pin(oid, chat, None)
+        case bodies.RemoveAction(person=person):
+            ack = await mod.remove(oid, chat, person)
     return json_response(ack_json(ack), status=200 if ack.duplicate else 201)
 
 
@@ -126,10 +109,9 @@ async def moderate(request: web.Request) -> web.Response:
 async def create_report(request: web.Request) -> web.Response:
     """Report ``{"message_id", "reason"}`` to the chat's moderators."""
     oid = await caller(request)
-    body = await json_body(request)
-    message_id = int_field(body, "message_id", required=True) or 0
-    reason = _text(body, "reason", required=True, max_len=MAX_REASON) or ""
-    report = await request.app[REPORTS].create(oid, request.match_info["chat"], message_id, reason)
+    body = await read_body(request, bodies.CreateReportBody)
+    chat = request.match_info["chat"]
+    report = await request.app[REPORTS].create(oid, chat, body.message_id, body.reason)
     return json_response({"report": report.to_json(with_text=False)}, status=201)
 
 
@@ -138,11 +120,9 @@ async def list_reports(request: web.Request) -> web.Response:
     """Reports sent to the caller as a moderator; ``?mine=1`` the caller's own;
     ``?status=open|resolved``."""
     oid = await caller(request)
-    status = request.query.get("status") or None
-    if status not in (None, "open", "resolved"):
-        raise invalid("status: open or resolved")
+    query = read_query(request, bodies.ReportsQuery)
     mine = request.query.get("mine", "") in ("1", "true")
-    reports = await request.app[REPORTS].listed(oid, mine=mine, status=status)
+    reports = await request.app[REPORTS].listed(oid, mine=mine, status=query.status)
     return json_response({"reports": reports})
 
 
@@ -153,12 +133,8 @@ async def resolve_report(request: web.Request) -> web.Response:
     raw = request.match_info["report"]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**53:
         raise invalid("report: a report id")
-    body = await json_body(request)
-    outcome = body.get("outcome")
-    if outcome not in {o.value for o in Outcome}:
-        raise invalid("outcome: removed, warned or dismissed")
-    note = _text(body, "note", required=False, max_len=MAX_REASON)
-    report = await request.app[REPORTS].resolve(oid, int(raw), Outcome(outcome), note)
+    body = await read_body(request, bodies.ResolveReportBody)
+    report = await request.app[REPORTS].resolve(oid, int(raw), Outcome(body.outcome), body.note)
     return json_response({"report": report.to_json()})
 
 
@@ -173,7 +149,7 @@ async def get_settings(request: web.Request) -> web.Response:
 async def put_settings(request: web.Request) -> web.Response:
     """Change some settings: the keys given replace the current values."""
     oid = await caller(request)
-    body = await json_body(request)
+    body = await json_object(request)
     settings = await request.app[SCHOOLS].change_settings(oid, request.match_info["school"], body)
     return json_response({"settings": settings.to_json()})
 
@@ -183,8 +159,8 @@ async def audit_log(request: web.Request) -> web.Response:
     """The school's audit log, oldest first: ``?after=<id>&limit=<n>``."""
     oid = await caller(request)
     school = request.match_info["school"]
-    after = query_int(request, "after") or 0
-    limit = query_int(request, "limit") or 100
+    query = read_query(request, bodies.AuditQuery)
+    after, limit = query.after or 0, query.limit or 100
     entries = await request.app[SCHOOLS].audit_log(oid, school, after=after, limit=limit)
     return json_response({"school": school, "entries": [e.to_json() for e in entries]})
 
@@ -194,7 +170,7 @@ async def import_roster(request: web.Request) -> web.Response:
     """Import a roster file (docs/roster.md) for schools the caller administers."""
     oid = await caller(request)
     report = await request.app[SCHOOLS].import_roster(
-        oid, lambda: read_body(request, MAX_ROSTER_UPLOAD)
+        oid, lambda: read_upload(request, MAX_ROSTER_UPLOAD)
     )
     return json_response(
         {

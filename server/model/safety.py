@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from server.chats.model import ChatKind
+from server.model.chats import ChatKind
+from signaling.safety import Report as ReportJson
 
 
 class Outcome(StrEnum):
@@ -99,10 +100,10 @@ class Report:
     resolved_at: float | None = None
     note: str | None = None
 
-    def to_json(self, *, with_text: bool = True) -> dict[str, Any]:
+    def to_json(self, *, with_text: bool = True) -> ReportJson:
         """The report for a moderator; the reporter's own view leaves out
-        the moderator's identity and nothing else."""
-        out: dict[str, Any] = {
+        the kept text and the moderator's identity and nothing else."""
+        out: ReportJson = {
             "id": self.id,
             "chat": self.chat_id,
             "message_id": self.message_id,
@@ -110,7 +111,7 @@ class Report:
             "author": self.author,
             "reason": self.reason,
             "created_at": self.created_at,
-            "status": self.status,
+            "status": "resolved" if self.status == "resolved" else "open",
             "outcome": None if self.outcome is None else self.outcome.value,
             "resolved_at": self.resolved_at,
             "note": self.note,

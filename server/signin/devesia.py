@@ -3,7 +3,7 @@
 ESIA cannot be reached from a laptop or a CI runner, so in the embedded
 default this stands in for it at ``<public_url>/dev-esia/`` (or as its own
 process: ``zvonok dev-esia``), serving the same two endpoints as ESIA, so
-that Zvonok's relying party (:mod:`server.auth.relying_party`) runs exactly
+that Zvonok's relying party (:mod:`server.signin.relying_party`) runs exactly
 the code it runs against ESIA:
 
 * ``GET aas/oauth2/v2/ac`` checks the request as ESIA does (a registered
@@ -44,7 +44,6 @@ from aiohttp import web
 
 from server.auth import devidp
 from server.auth.devidp import DevIdentityProvider
-from server.auth.relying_party import parse_timestamp, signed_message
 from server.auth.signer import (
     RequestSigner,
     decode_secret,
@@ -55,6 +54,7 @@ from server.auth.signer import (
 from server.clock import Clock, SystemClock
 from server.config import Config
 from server.errors import ConfigError
+from server.signin.relying_party import parse_timestamp, signed_message
 from server.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -476,8 +476,8 @@ def local_esia_app(
     the people to pick from (a process of its own); otherwise the parent
     application's is used.
     """
-    from server.app import dev_identity_provider
-    from server.auth.web import redirect_uri
+    from server.auth.devidp import dev_identity_provider
+    from server.signin.web import redirect_uri
 
     app = web.Application()
 

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from server.errors import ForbiddenError, ZvonokError
+from signaling.errors import (
+    CONTENT_BLOCKED,
+    MODERATION_INVALID,
+    REPORT_NOT_FOUND,
+    REPORT_RESOLVED,
+    SCHOOL_NOT_FOUND,
+    SETTINGS_INVALID,
+)
+from signaling.errors import CONTENT_LINK_FORBIDDEN as LINK_FORBIDDEN
+from signaling.errors import MODERATION_ANNOUNCEMENTS_ONLY as ANNOUNCEMENTS_ONLY
+from signaling.errors import MODERATION_MUTED as MUTED
+from signaling.errors import MODERATION_NOT_MODERATOR as NOT_MODERATOR
 
-MUTED = "moderation.muted"
-ANNOUNCEMENTS_ONLY = "moderation.announcements_only"
-NOT_MODERATOR = "moderation.not_moderator"
-MODERATION_INVALID = "moderation.invalid"
-CONTENT_BLOCKED = "content.blocked"
-LINK_FORBIDDEN = "content.link_forbidden"
-REPORT_NOT_FOUND = "report.not_found"
-REPORT_RESOLVED = "report.resolved"
-SETTINGS_INVALID = "settings.invalid"
-SCHOOL_NOT_FOUND = "school.not_found"
+__all__ = [
+    "ANNOUNCEMENTS_ONLY",
+    "CONTENT_BLOCKED",
+    "LINK_FORBIDDEN",
+    "MODERATION_INVALID",
+    "MUTED",
+    "NOT_MODERATOR",
+    "REPORT_NOT_FOUND",
+    "REPORT_RESOLVED",
+    "SCHOOL_NOT_FOUND",
+    "SETTINGS_INVALID",
+]
 
 
 class Muted(ForbiddenError):
@@ -45,14 +59,10 @@ def link_forbidden() -> ForbiddenError:
 
 
 class ReportNotFound(ZvonokError):
-    http_status = 404
-
     def __init__(self, report_id: int) -> None:
         super().__init__(REPORT_NOT_FOUND, f"no report {report_id} for you")
 
 
 class ReportAlreadyResolved(ZvonokError):
-    http_status = 409
-
     def __init__(self, report_id: int) -> None:
         super().__init__(REPORT_RESOLVED, f"report {report_id} was already resolved")

@@ -1,6 +1,6 @@
 """The pages a browser sees while signing in: the landing page and the refusals, in Russian.
 
-Every refusal of a sign-in (a code from :mod:`server.auth.session`, or ESIA's
+Every refusal of a sign-in (a code from :mod:`server.signin.session`, or ESIA's
 own ``error`` on the callback) is one entry of :data:`TEXTS`: a title and a
 sentence a parent can act on, never a traceback nor anything the request
 carried (ESIA's ``error_description`` is not shown, only its ``ESIA-NNNNNN``

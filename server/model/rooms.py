@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal, NewType
+from typing import Literal, NewType
 
-from server.safety.policy import Action, ClassPlace
+from signaling import rooms as wire
 
 RoomId = NewType("RoomId", str)
 """A room's id: a random URL-safe token chosen by the server."""
@@ -35,10 +35,6 @@ class RoomRole(StrEnum):
     STUDENT = "student"  # a student of the class (lessons)
     PARENT = "parent"  # a parent of a student of the class (meetings)
     STAFF = "staff"  # a teacher or admin of the school
-
-
-HOST_ACTION = {RoomKind.LESSON: Action.HOST_LESSON, RoomKind.MEETING: Action.HOST_MEETING}
-JOIN_ACTION = {RoomKind.LESSON: Action.JOIN_LESSON, RoomKind.MEETING: Action.JOIN_MEETING}
 
 
 def iso_utc(at: float) -> str:
@@ -70,15 +66,11 @@ class RoomRecord:
             return "ended"
         return "scheduled" if self.started_at is None else "open"
 
-    @property
-    def place(self) -> ClassPlace:
-        return ClassPlace(self.class_id, self.school_id)
-
     def hosts(self, oid: int) -> bool:
         """Whether ``oid`` is the host or the co-host."""
         return oid == self.host or (self.cohost is not None and oid == self.cohost)
 
-    def to_json(self, participants: int = 0) -> dict[str, Any]:
+    def to_json(self, participants: int = 0) -> wire.RoomRecord:
         return {
             "id": self.id,
             "kind": self.kind.value,

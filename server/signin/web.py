@@ -37,19 +37,20 @@ from aiohttp import web
 from server import webclient
 from server.access import Admission
 from server.appkeys import CLOCK, CONFIG, GATE, STORE
-from server.auth import pages
-from server.auth.relying_party import EsiaUnavailable, RelyingParty, esia_code
-from server.auth.session import SignInRefused, WebSessions
 from server.auth.signer import RequestSigner, load_signer
 from server.config import Config
 from server.errors import AuthError, ForbiddenError
+from server.signin import pages
+from server.signin.relying_party import EsiaUnavailable, RelyingParty, esia_code
+from server.signin.session import SignInRefused, WebSessions
+from signaling import errors as wire
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE: Final = "zvonok_session"
 SIGN_IN_COOKIE: Final = "zvonok_sign_in"
 CALLBACK_PATH: Final = "/auth/callback"
-CROSS_SITE: Final = "auth.cross_site"
+CROSS_SITE: Final = wire.AUTH_CROSS_SITE
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 WEB_SESSIONS = web.AppKey("web_sessions", WebSessions)
@@ -72,7 +73,7 @@ def request_signer(config: Config) -> RequestSigner:
             Path(esia.signing_certificate),
             hash_override=esia.client_certificate_hash,
         )
-    from server.auth.devesia import development_signer
+    from server.signin.devesia import development_signer
 
     return development_signer(config.dev_idp.directory, config.esia.client_id)
 
@@ -234,7 +235,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         started = await request.app[WEB_SESSIONS].begin(request.query.get("return_to"))
     except EsiaUnavailable:
-        return pages.refusal("esia.unavailable", status=503)
+        return pages.refusal(wire.ESIA_UNAVAILABLE, status=503)
     response = _redirect(started.authorization_url, 302)
     _set_cookie(
         response,
@@ -272,7 +273,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         _clear_cookie(response, request, SIGN_IN_COOKIE, "/auth")
         return response
     except EsiaUnavailable:
-        return pages.refusal("esia.unavailable", status=503)
+        return pages.refusal(wire.ESIA_UNAVAILABLE, status=503)
     response = _redirect(signed_in.return_to, 303)
     _clear_cookie(response, request, SIGN_IN_COOKIE, "/auth")
     _set_cookie(

@@ -29,17 +29,18 @@ from dataclasses import dataclass
 from typing import Final
 
 from server.access import AccessGate, Admission
-from server.auth.relying_party import EsiaRefusal, RelyingParty, TokenSet
 from server.auth.tokens import TokenVerifier
 from server.clock import Clock
 from server.config import WebConfig
 from server.errors import AuthError, ForbiddenError, ZvonokError
+from server.signin.relying_party import EsiaRefusal, RelyingParty, TokenSet
 from server.store.base import WebSessionStore
 from server.store.web_sql import SignIn, WebSession
+from signaling import errors as wire
 
 log = logging.getLogger(__name__)
 
-SESSION_EXPIRED: Final = "session.expired"
+SESSION_EXPIRED: Final = wire.SESSION_EXPIRED
 """The session ended (ESIA refused to renew it, it ran its lifetime, or it was signed out)."""
 
 MAX_RETURN_TO: Final = 512

@@ -11,9 +11,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from server.chats.errors import RateLimited
 from server.clock import Clock
 from server.config import ChatConfig
+from server.errors.chats import RateLimited
 from server.ratelimit import TokenBucket
 from server.roster.model import Profile, Role
 

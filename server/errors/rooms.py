@@ -1,36 +1,34 @@
 """The refusals of room requests, each with a stable code (docs/protocol.md, "Rooms").
 
 On the WebSocket each becomes an ``error`` frame with the request's id; on
-the HTTP API a JSON error with the status of its class.
+the HTTP API a JSON error with the status the catalogue gives its code
+(signaling/errors.py).
 """
 
 from __future__ import annotations
 
 from server.errors import ForbiddenError, ZvonokError
-
-ROOM_NOT_FOUND = "room.not_found"
-ROOM_FORBIDDEN = "room.forbidden"
-ROOM_NOT_HOST = "room.not_host"
-ROOM_NOT_STARTED = "room.not_started"
-ROOM_ENDED = "room.ended"
-ROOM_REMOVED = "room.removed"
-ROOM_FULL = "room.full"
-ROOM_UNMUTE_FORBIDDEN = "room.unmute_forbidden"
-ROOM_NOT_IN_ROOM = "room.not_in_room"
-ROOM_INVALID = "room.invalid"
+from signaling.errors import (
+    ROOM_ENDED,
+    ROOM_FORBIDDEN,
+    ROOM_FULL,
+    ROOM_INVALID,
+    ROOM_NOT_FOUND,
+    ROOM_NOT_HOST,
+    ROOM_NOT_IN_ROOM,
+    ROOM_NOT_STARTED,
+    ROOM_REMOVED,
+    ROOM_UNMUTE_FORBIDDEN,
+)
 
 
 class RoomNotFound(ZvonokError):
-    http_status = 404
-
     def __init__(self, room_id: str) -> None:
         super().__init__(ROOM_NOT_FOUND, f"no room {room_id[:64]!r}")
 
 
 class RoomConflict(ZvonokError):
     """The room's state does not allow it now (not started, ended, full...)."""
-
-    http_status = 409
 
 
 def forbidden(message: str) -> ForbiddenError:

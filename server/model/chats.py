@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from signaling import chat as wire
+
 
 class ChatKind(StrEnum):
     DIRECT = "direct"  # two people
@@ -80,7 +82,8 @@ class ChatEvent:
     at: float  # unix time of the commit
     data: dict[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> wire.ChatEventBody:
+        """The event as ``chat.event`` carries it and ``history.page`` lists it."""
         return {
             "chat": self.chat,
             "seq": self.seq,
@@ -89,6 +92,17 @@ class ChatEvent:
             "at": self.at,
             "data": self.data,
         }
+
+    def to_message(self) -> wire.ChatEventMsg:
+        """The ``chat.event`` of this event."""
+        return wire.ChatEventMsg(
+            chat=self.chat,
+            seq=self.seq,
+            kind=self.kind.value,
+            author=self.author,
+            at=self.at,
+            data=self.data,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +120,8 @@ class ChatSummary:
     unread: int  # undeleted messages by others with seq > read_seq
     last_message: ChatEvent | None  # the latest undeleted ``message`` event
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> wire.ChatSummary:
+        """The summary as ``chat.list`` and ``chat.info`` carry it."""
         return {
             "id": self.id,
             "kind": self.kind.value,

@@ -2,7 +2,7 @@
 
 :class:`Guard` reads what a decision needs (profiles from the roster, a
 chat's facts, a school's settings) and hands it to the pure rules of
-:mod:`server.safety.policy`, the content filter and the send limits.
+:mod:`server.policy.policy`, the content filter and the send limits.
 Profiles are kept until the roster changes (:meth:`Guard.forget_roster`),
 a chat's facts until one of the chat's own events changes them (the guard
 follows the chat's topic on the bus, where every node's events of that chat
@@ -21,17 +21,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from server.bus import Bus, Event, chat_topic
-from server.chats import errors as ce
-from server.chats.model import ChatKind, EventKind
 from server.clock import Clock
-from server.config import ChatConfig
+from server.errors import chats as ce
+from server.errors import safety as se
+from server.model.chats import ChatKind, EventKind
+from server.model.safety import ChatFacts
 from server.roster.model import Profile, Role
 from server.store.base import Store
 
-from . import errors as se
 from .filter import ContentFilter, has_link
 from .limits import SendLimits, Tier, tier_of
-from .model import ChatFacts
 from .policy import Action, ClassPlace, may_in_class, may_in_school, may_reply
 from .settings import SchoolSettings, parse_settings, strictest
 
@@ -87,12 +86,17 @@ class Guard:
     """Safety decisions for the chat, moderation and people services."""
 
     def __init__(
-        self, store: Store, clock: Clock, config: ChatConfig, *, bus: Bus | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        limits: SendLimits,
+        bus: Bus | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._bus = bus
-        self.limits = SendLimits(config, clock)
+        self.limits = limits
         # Profiles change only with the roster: kept until it changes (the
         # roster watch and in-server imports call forget_roster()).
         self._profiles: dict[int, Profile | None] = {}
