@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
-from server.appkeys import CHATS
+from server.chats.keys import CHATS
 from server.clock import SystemClock
 from tests.signin_server import SignInServer
 
