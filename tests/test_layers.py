@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "server.http_api",
             "server.signin",
+            "server.webclient",
             "server.appkeys",
             "server.access",
             "server.http_limits",
