@@ -13,7 +13,7 @@ NPM_STAMP := web/node_modules/.installed
 WEB_SRC   := $(wildcard web/src/*) web/build.mjs web/tsconfig.json
 WEB_DIST  := web/dist/index.html
 
-.PHONY: serve test lint typecheck pytest schema web clean
+.PHONY: serve test lint typecheck pytest web schema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -50,7 +50,8 @@ typecheck: $(STAMP) $(NPM_STAMP)
 pytest: $(STAMP) $(WEB_DIST)
 	$(BIN)/python -m pytest
 
-# The JSON Schema (schema/zvonok.schema.json) and the docs' generated tables,
+# The JSON Schema (schema/zvonok.schema.json), the web client's TypeScript
+# declarations (web/src/generated/protocol.ts) and the docs' generated tables,
 # from the message registry and the error catalogue; a test fails when stale.
 schema: $(STAMP)
 	$(BIN)/python -m signaling.export

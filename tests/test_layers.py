@@ -21,7 +21,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "server.cli",
             "server.app",
             "server.devlogin",
-            "server.webclient",
             "server.ws",
             "server.connection",
             "media",
@@ -34,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "server.http_api",
             "server.signin",
+            "server.webclient",
             "server.appkeys",
             "server.access",
             "server.http_limits",

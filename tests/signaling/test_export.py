@@ -94,14 +94,26 @@ def test_the_schema_takes_every_server_sample(server_frames: Any, message: Messa
     server_frames.validate(msgpack.unpackb(encode(message)))
 
 
-@pytest.mark.parametrize(("kind", "body", "field"), BAD_CLIENT_BODIES[:40])
+def _in_json(body: dict[str, Any]) -> bool:
+    """Whether JSON Schema can tell this bad body from a good one: JSON has no
+    bytes, and JSON Schema counts 1.0 as an integer where the codec does not
+    (the schema says so in ``x-zvonok``)."""
+    return not any(
+        isinstance(v, bytes) or (isinstance(v, float) and v.is_integer()) for v in body.values()
+    )
+
+
+SCHEMA_REFUSALS = [case for case in BAD_CLIENT_BODIES[:40] if _in_json(case[1])]
+
+
+def test_most_bad_bodies_are_expressible_in_json() -> None:
+    assert len(SCHEMA_REFUSALS) >= 30
+
+
+@pytest.mark.parametrize(("kind", "body", "field"), SCHEMA_REFUSALS)
 def test_the_schema_refuses_what_the_codec_refuses(
     client_frames: Any, kind: str, body: dict[str, Any], field: str
 ) -> None:
-    if any(isinstance(v, bytes) for v in body.values()):
-        pytest.skip("JSON has no bytes")
-    if any(isinstance(v, float) and v.is_integer() for v in body.values()):
-        pytest.skip("JSON Schema counts 1.0 as an integer; the codec does not (x-zvonok)")
     assert not client_frames.is_valid({"type": kind, "id": 1, "body": body})
 
 

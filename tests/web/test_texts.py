@@ -1,14 +1,17 @@
 """Every chat refusal a person can meet has a Russian sentence in web/src/texts.ts.
 
-The codes are read from docs/protocol.md's "Chat error codes" table, so a
-code added there without its sentence in the page fails here (the page
-would show its generic «Что-то пошло не так» instead).
+The codes are read from the error catalogue (``signaling.errors.CODES``,
+whose chat section docs/protocol.md's "Chat error codes" table is made
+from), so a code added there without its sentence in the page fails here
+(the page would show its generic «Что-то пошло не так» instead).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from signaling.errors import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Refusals of requests this client does not make yet (groups, moderation, reports).
@@ -26,9 +29,7 @@ NOT_YET: frozenset[str] = frozenset(
 
 
 def chat_error_codes() -> set[str]:
-    doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-    section = doc.split("### Chat error codes", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `([a-z_.]+)` \|", section, flags=re.MULTILINE))
+    return {code for code, entry in CODES.items() if entry.section == "chat"}
 
 
 def page_codes() -> set[str]:
@@ -45,5 +46,4 @@ def test_every_chat_refusal_has_its_russian_sentence() -> None:
 
 
 def test_the_page_names_only_codes_the_server_has() -> None:
-    known = chat_error_codes() | {"server.internal", "store.unavailable", "session.expired"}
-    assert not sorted(page_codes() - known)
+    assert not sorted(page_codes() - set(CODES))
