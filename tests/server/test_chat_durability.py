@@ -481,6 +481,7 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
             assert start_seq >= 1  # the members event of the seeding
             stored: Stored | None = None
 
+            cut_short = 0  # rounds whose kill left a send unanswered
             for round_no in range(ROUNDS):
                 if stored is not None:
                     # The restarted server recovered what SQLite recovered from the copy.
@@ -490,7 +491,9 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
                 assert not load.unexpected, (seed, load.unexpected)
                 assert load.acked >= KILL_AFTER_ACKS
                 assert load.in_flight_at_kill > 0, "the kill caught no send in flight"
-                assert load.sends > load.acked, "the kill caught no send in flight"
+                # Sends out at the kill may all have been committed and their
+                # acks on the wire already; over the rounds, one must be cut.
+                cut_short += load.sends > load.acked
 
                 # Before any restart: what the database holds is whole.
                 stored = await read_stored(tmp_path / f"inspect-{round_no}")
@@ -507,6 +510,7 @@ async def test_a_kill_9_keeps_every_acked_message_and_no_half_message(
                     + (f"; WAL {stored.wal_bytes} bytes" if database.path else "")
                 )
             assert stored is not None
+            assert cut_short, "no kill left a send unanswered: the test tested no loss"
 
             # After the last kill: retrying every key stores each text exactly once.
             reader = await restart()
