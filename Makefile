@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CODE   := server signaling media tests $(wildcard bench)
 NPM_STAMP := web/node_modules/.installed
-WEB_SRC   := $(wildcard web/src/*) web/build.mjs web/tsconfig.json
+WEB_SRC   := $(shell find web/src -type f) web/build.mjs web/tsconfig.json
 WEB_DIST  := web/dist/index.html
 
 .PHONY: serve test lint typecheck pytest web schema clean

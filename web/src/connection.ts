@@ -141,7 +141,7 @@ export class Connection {
           this.pending.delete(frame.id);
           if (frame.type === "error") {
             const error = frame.body as unknown as ErrorBody;
-            waiting.reject(new Refused(error.code, error.retry_after));
+            waiting.reject(new Refused(error.code, error.retry_after ?? undefined));
           } else {
             waiting.resolve(frame.body);
           }

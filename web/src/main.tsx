@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { App } from "./app";
+import { App } from "./views/shell";
 import { Store } from "./store";
 import "./style.css";
 

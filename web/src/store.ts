@@ -140,7 +140,7 @@ export class Store {
   private onEvent(event: ServerEvent): void {
     switch (event.type) {
       case "chat.event":
-        this.applyLive(event.body);
+        this.applyLive({ ...event.body, author: event.body.author ?? null });
         break;
       case "gap": {
         // Events from_seq … to_seq will not come: page them with `history` if the chat is open.
