@@ -10,6 +10,7 @@ Client requests and the reply each one gets::
     sync            -> synced          group.create    -> chat.info
     chats           -> chat.list       group.members   -> chat.info
     chat.get        -> chat.info       direct.open     -> chat.info
+    chat.details    -> chat.details
     send, edit,     -> ack             history         -> history.page
     delete, react                      read            -> marked
     presence.query  -> presence.list   typing          -> (nothing on success)
@@ -125,6 +126,19 @@ class GetChat(ClientMessage, frozen=True):
 
     TYPE: ClassVar[str] = "chat.get"
     REPLY: ClassVar[tuple[str, ...]] = ("chat.info",)
+    chat: ChatId
+
+
+class GetDetails(ClientMessage, frozen=True):
+    """Who is in a chat, and its moderation state as the asker may see it.
+
+    ``{"chat": "class:5a"}``; reply ``chat.details``.  For members and for
+    the chat's moderators (who may read a chat they are not in, except a
+    direct one); ``chat.not_found`` for anyone else.
+    """
+
+    TYPE: ClassVar[str] = "chat.details"
+    REPLY: ClassVar[tuple[str, ...]] = ("chat.details",)
     chat: ChatId
 
 
@@ -316,6 +330,28 @@ class ChatSummary(TypedDict):
     last_message: ChatEventBody | None
 
 
+MemberRole = Literal["student", "parent", "teacher", "admin"]
+
+
+class MemberEntry(TypedDict):
+    """One member of a chat: an entry of ``chat.details``."""
+
+    oid: Oid
+    full_name: Annotated[str, Meta(max_length=602)]
+    roles: Annotated[
+        list[MemberRole],
+        Meta(
+            max_length=4,
+            description="the member's roles in the chat's school (any school for a direct chat)",
+        ),
+    ]
+    moderator: Annotated[bool, Meta(description="moderates the chat")]
+    muted_until: Annotated[
+        Time | None,
+        Meta(description="until when muted; told to moderators and to the member"),
+    ]
+
+
 class PresenceEntry(TypedDict):
     """Whether one person is online: an entry of ``presence.list``."""
 
@@ -402,6 +438,26 @@ class ChatInfo(ServerMessage, frozen=True):
 
     TYPE: ClassVar[str] = "chat.info"
     chat: ChatSummary
+
+
+class ChatDetails(ServerMessage, frozen=True):
+    """The reply to ``chat.details``.
+
+    ``{"chat": "class:5a", "members": [member, ...], "owner": oid | nil,
+    "moderator": bool, "announcements": bool, "pinned": message_id | nil,
+    "muted_until": unix | nil}``: the members by OID; ``owner`` of a group;
+    ``moderator`` whether the asker moderates the chat; ``muted_until`` the
+    asker's own mute.  Past mutes read as nil.
+    """
+
+    TYPE: ClassVar[str] = "chat.details"
+    chat: ChatId
+    members: Annotated[list[MemberEntry], Meta(max_length=10_000)]
+    owner: Oid | None
+    moderator: bool
+    announcements: bool
+    pinned: Int53 | None
+    muted_until: Time | None
 
 
 class ChatRemoved(ServerMessage, frozen=True):

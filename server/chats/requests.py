@@ -53,6 +53,12 @@ class ChatRequests:
     async def get_chat(self, message: wire.GetChat, rid: RequestId | None) -> wire.ChatInfo:
         return wire.ChatInfo(chat=(await self._service.chat(self._oid, message.chat)).to_json())
 
+    @handles(wire.GetDetails)
+    async def get_details(
+        self, message: wire.GetDetails, rid: RequestId | None
+    ) -> wire.ChatDetails:
+        return await self._service.details(self._oid, message.chat)
+
     @handles(wire.Send)
     async def send(self, m: wire.Send, rid: RequestId | None) -> wire.AckMsg:
         ack = await self._service.send(self._oid, m.chat, m.text, key=m.key, reply_to=m.reply_to)

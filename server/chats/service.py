@@ -36,8 +36,9 @@ from server.model.chats import (
 from server.policy.guard import Guard
 from server.policy.limits import Tier
 from server.policy.policy import Action, may_in_school, may_message
+from server.roster.model import ROLE_ORDER
 from server.store.base import Store
-from signaling.chat import Receipt, TypingNotice, is_reaction
+from signaling.chat import ChatDetails, MemberEntry, Receipt, TypingNotice, is_reaction
 from signaling.codec import encode
 
 from .feed import event_frame
@@ -235,6 +236,58 @@ class ChatService:
 
     async def chat(self, oid: int, chat_id: str) -> ChatSummary:
         return await self._store.chat(oid, chat_id)
+
+    async def details(self, oid: int, chat_id: str) -> ChatDetails:
+        """Who is in the chat and its moderation state, for a member or a
+        moderator of it.  Membership is read from the store now, not from
+        kept facts, so a member removed a moment ago is refused."""
+        members = await self._store.chat_members(chat_id)
+        facts = await self._store.chat_facts(chat_id)
+        if facts is None:
+            raise e.chat_not_found(chat_id)
+        if all(m.oid != oid for m in members):
+            await self._check_moderator_reads(oid, chat_id)
+        guard = self.guard
+        asker_moderates = await guard.is_moderator(await guard.profile(oid), facts)
+        now = self._now()
+
+        def live(until: float | None) -> float | None:
+            return until if until is not None and until > now else None
+
+        entries: list[MemberEntry] = []
+        own_mute: float | None = None
+        for member in members:
+            profile = await guard.profile(member.oid)
+            roles = sorted(
+                {
+                    r.role
+                    for r in (profile.roles if profile is not None else ())
+                    if facts.school_id is None or r.school_id == facts.school_id
+                },
+                key=ROLE_ORDER.__getitem__,
+            )
+            if member.oid == oid:
+                own_mute = live(member.muted_until)
+            entries.append(
+                {
+                    "oid": member.oid,
+                    "full_name": member.full_name,
+                    "roles": [role.value for role in roles],
+                    "moderator": await guard.is_moderator(profile, facts),
+                    "muted_until": live(member.muted_until)
+                    if asker_moderates or member.oid == oid
+                    else None,
+                }
+            )
+        return ChatDetails(
+            chat=chat_id,
+            members=entries,
+            owner=facts.owner,
+            moderator=asker_moderates,
+            announcements=facts.announcements,
+            pinned=facts.pinned,
+            muted_until=own_mute,
+        )
 
     async def history(
         self,

@@ -137,6 +137,15 @@ class ChatSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatMember:
+    """One member of a chat as the store holds it: name and mute."""
+
+    oid: int
+    full_name: str
+    muted_until: float | None  # a moderator's mute, as stored (may have passed)
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     """What a committed change returns: the event it made.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from server.model.chats import Ack, ChatEvent, ChatSummary, MembershipChange, Retry
+from server.model.chats import Ack, ChatEvent, ChatMember, ChatSummary, MembershipChange, Retry
 from server.model.rooms import AttendanceRow, RoomKind, RoomRecord, RoomRole
 from server.model.safety import AuditEntry, AuditRecord, ChatFacts, Outcome, Report
 from server.roster.authority import Importer
@@ -60,6 +60,10 @@ class ChatStore(Protocol):
 
     async def members(self, chat_id: str) -> list[int]:
         """The OIDs of the chat's members, ascending; empty for no such chat."""
+        ...
+
+    async def chat_members(self, chat_id: str) -> list[ChatMember]:
+        """The chat's members with their names and mutes, by OID; empty for no such chat."""
         ...
 
     async def replayed(self, retry: Retry) -> Ack | None:

@@ -50,6 +50,7 @@ from server.model.chats import (
     Ack,
     ChatEvent,
     ChatKind,
+    ChatMember,
     ChatSummary,
     EventKind,
     MembershipChange,
@@ -392,6 +393,23 @@ async def members(db: SqlConnection, chat_id: str) -> list[int]:
         "SELECT person_oid FROM chat_members WHERE chat_id = ? ORDER BY person_oid", (chat_id,)
     )
     return [int(oid) for (oid,) in rows]
+
+
+async def chat_members(db: SqlConnection, chat_id: str) -> list[ChatMember]:
+    rows = await db.fetchall(
+        "SELECT m.person_oid, p.last_name, p.first_name, p.middle_name, m.muted_until "
+        "FROM chat_members m LEFT JOIN people p ON p.oid = m.person_oid "
+        "WHERE m.chat_id = ? ORDER BY m.person_oid",
+        (chat_id,),
+    )
+    return [
+        ChatMember(
+            oid=int(oid),
+            full_name=_full_name(last, first, middle),
+            muted_until=None if until is None else float(until),
+        )
+        for oid, last, first, middle, until in rows
+    ]
 
 
 async def contacts(db: SqlConnection, oid: int) -> set[int]:

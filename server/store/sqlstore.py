@@ -253,6 +253,7 @@ class SqlStore:
     chats = _Read(chat_sql.summaries)
     chat = _Read(chat_sql.summary)
     members = _Read(chat_sql.members)
+    chat_members = _Read(chat_sql.chat_members)
     contacts = _Read(chat_sql.contacts)
     events = _Read(chat_sql.events)
     member_events = _Read(chat_sql.member_events)

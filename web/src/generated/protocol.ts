@@ -35,6 +35,18 @@ export interface ChangeMembers {
   remove?: number[];
 }
 
+/** The reply to ``chat.details``. ``{"chat": "class:5a", "members": [member, ...], "owner": oid | nil, "moderator": bool, "announcements": bool, "pinned": message_id | nil, "muted_until": unix | nil}``: the members by OID; ``owner`` of a group; ``moderator`` whether the asker moderates the chat; ``muted_until`` the asker's own mute. Past mutes read as nil. */
+export interface ChatDetails {
+  /** a chat's id (opaque) */
+  chat: string;
+  members: MemberEntry[];
+  owner: number | null;
+  moderator: boolean;
+  announcements: boolean;
+  pinned: number | null;
+  muted_until: number | null;
+}
+
 /** One event of one chat, as ``chat.event`` carries it and ``history.page`` lists it. ``data`` by ``kind``: ``message`` ``{"id", "text", "reply_to"}`` (once deleted ``{"id", "deleted": true}``), ``edit`` ``{"id", "text", "version"}``, ``delete`` ``{"id", "moderator"?}``, ``reaction`` ``{"id", "emoji", "on"}``, ``members`` ``{"added", "removed"}``, ``moderation`` ``{"action", ...}`` (docs/protocol.md, "Chat events"). */
 export interface ChatEventBody {
   /** Unix time, seconds */
@@ -209,6 +221,12 @@ export interface GetChat {
   chat: string;
 }
 
+/** Who is in a chat, and its moderation state as the asker may see it. ``{"chat": "class:5a"}``; reply ``chat.details``. For members and for the chat's moderators (who may read a chat they are not in, except a direct one); ``chat.not_found`` for anyone else. */
+export interface GetDetails {
+  /** a chat's id (opaque) */
+  chat: string;
+}
+
 /** Sent just before the server closes the socket, saying why. ``{"code": "auth.expired", "message": "..."}``; the close frame carries the same code as its reason. */
 export interface Goodbye {
   /** a stable error code */
@@ -379,6 +397,19 @@ export interface Marked {
   chat: string;
   /** a chat's sequence number (0: before the first) */
   read_seq: number;
+}
+
+/** One member of a chat: an entry of ``chat.details``. */
+export interface MemberEntry {
+  full_name: string;
+  /** moderates the chat */
+  moderator: boolean;
+  /** until when muted; told to moderators and to the member */
+  muted_until: number | null;
+  /** a person's ESIA OID */
+  oid: number;
+  /** the member's roles in the chat's school (any school for a direct chat) */
+  roles: ("admin" | "parent" | "student" | "teacher")[];
 }
 
 /** Delete anyone's message as the chat's moderator. Reply ``ack``. ``{"chat": "class:5a", "message_id": 17, "key": "..."?}`` */
@@ -943,6 +974,7 @@ export interface Welcome {
 
 /** The messages a client sends, by type. */
 export interface ClientMessages {
+  "chat.details": GetDetails;
   "chat.get": GetChat;
   "chats": ListChats;
   "delete": Delete;
@@ -1004,6 +1036,7 @@ export type ClientFrame = {
 /** The messages a server sends, by type. */
 export interface ServerMessages {
   "ack": AckMsg;
+  "chat.details": ChatDetails;
   "chat.event": ChatEventMsg;
   "chat.info": ChatInfo;
   "chat.list": ChatList;
@@ -1051,6 +1084,7 @@ export type ServerFrame = {
 
 /** The replies each request may get on success (`error` is always possible). */
 export interface Replies {
+  "chat.details": "chat.details";
   "chat.get": "chat.info";
   "chats": "chat.list";
   "delete": "ack";
