@@ -4,6 +4,7 @@
 
 import { Connection, ConnectionLost, Refused, type ConnectionState } from "./connection";
 import { OutboxDb } from "./outbox";
+import { chatInUrl, showInUrl } from "./place";
 import type { ChatEventBody, ChatId, ChatSummary, Oid, ServerEvent, Welcome } from "./protocol";
 
 export interface Message {
@@ -62,6 +63,9 @@ export class Store {
   }
 
   start(): void {
+    this.openChat = chatInUrl();
+    // The phone's back button (and «forward»): the URL says which chat is open.
+    window.addEventListener("popstate", () => this.show(chatInUrl()));
     this.socket.start();
     // Messages that came while the tab was hidden count as unread until it is seen again.
     document.addEventListener("visibilitychange", () => {
@@ -156,7 +160,7 @@ export class Store {
       case "chat.removed":
         this.chats.delete(event.body.chat);
         this.positions.delete(event.body.chat);
-        if (this.openChat === event.body.chat) this.openChat = null;
+        if (this.openChat === event.body.chat) this.open(null);
         break;
       default:
         return; // other events (typing, presence, receipts…) are not shown yet
@@ -235,6 +239,11 @@ export class Store {
   // -- history --------------------------------------------------------------------------
 
   open(chat: ChatId | null): void {
+    showInUrl(chat);
+    this.show(chat);
+  }
+
+  private show(chat: ChatId | null): void {
     this.openChat = chat;
     this.changed();
     if (chat !== null) void this.loadLatest(chat);

@@ -1,14 +1,21 @@
-// Writing a message: Enter sends, Shift+Enter is a new line.
+// Writing a message: Enter sends, Shift+Enter is a new line. What is typed
+// is kept as the chat's draft (drafts.ts) until it is sent.
 
 import { useState } from "preact/hooks";
+import { loadDraft, saveDraft } from "../drafts";
 import type { Store } from "../store";
 import { T } from "../texts";
 
 export function Composer({ store, chat }: { store: Store; chat: string }) {
-  const [text, setText] = useState("");
+  const person = store.me?.person.oid;
+  const [text, setTextState] = useState(() => (person === undefined ? "" : loadDraft(person, chat)));
+  const setText = (value: string) => {
+    setTextState(value);
+    if (person !== undefined) saveDraft(person, chat, value);
+  };
   const submit = () => {
     if (text.trim() === "") return;
-    store.sendMessage(chat, text);
+    store.sendMessage(chat, text); // in the outbox (on disk) before the draft goes
     setText("");
   };
   return (
