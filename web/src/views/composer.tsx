@@ -1,40 +1,74 @@
-// Writing a message: Enter sends, Shift+Enter is a new line.
+// Writing a message: Enter sends, Shift+Enter is a new line. Above it the
+// message being answered; instead of it, why one may not write now (muted,
+// or the chat is for announcements and one is not its moderator).
 
 import { useState } from "preact/hooks";
-import type { Store } from "../store";
+import type { ChatView, Store } from "../store";
 import { T } from "../texts";
+import { snippet, time } from "./message";
 
-export function Composer({ store, chat }: { store: Store; chat: string }) {
+export function Composer({ store, view }: { store: Store; view: ChatView }) {
+  const chat = view.summary.id;
   const [text, setText] = useState("");
+  const details = store.details.get(chat);
+  const muted = store.mutedUntil(chat);
+  const replyTo = store.replying.get(chat);
   const submit = () => {
     if (text.trim() === "") return;
     store.sendMessage(chat, text);
     setText("");
   };
+  if (details?.announcements === true && !details.moderator) {
+    return <p class="composer closed" role="status">{T.announcementsOnly}</p>;
+  }
+  const quoted = replyTo === undefined ? undefined : view.messages.get(replyTo);
   return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <label class="visually-hidden" for="composer-text">{T.messageLabel}</label>
-      <textarea
-        id="composer-text"
-        rows={1}
-        placeholder={T.messagePlaceholder}
-        value={text}
-        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-        onKeyDown={(e) => {
-          // Enter sends, Shift+Enter is a new line; not while an IME is composing a word.
-          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          }
+    <div class="composer-box">
+      {muted !== null ? (
+        <p class="composer-state" role="status">{T.mutedUntil(time(muted))}</p>
+      ) : null}
+      {replyTo !== undefined ? (
+        <div class="replying">
+          <span class="quote-text">
+            <span class="who">
+              {T.replyingTo(quoted ? (store.nameOf(chat, quoted.author) ?? T.someone) : T.someone)}
+            </span>
+            <span class="what">{snippet(quoted)}</span>
+          </span>
+          <button type="button" class="link" aria-label={T.cancelReply} onClick={() => store.reply(chat, null)}>
+            ✕
+          </button>
+        </div>
+      ) : null}
+      <form
+        class="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
         }}
-      />
-      <button type="submit" class="button">{T.send}</button>
-    </form>
+      >
+        <label class="visually-hidden" for="composer-text">{T.messageLabel}</label>
+        <textarea
+          id="composer-text"
+          rows={1}
+          placeholder={T.messagePlaceholder}
+          value={text}
+          onInput={(e) => {
+            setText((e.target as HTMLTextAreaElement).value);
+            store.typing(chat);
+          }}
+          onKeyDown={(e) => {
+            // Enter sends, Shift+Enter is a new line; not while an IME is composing a word.
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              submit();
+            } else if (e.key === "Escape" && replyTo !== undefined) {
+              store.reply(chat, null);
+            }
+          }}
+        />
+        <button type="submit" class="button">{T.send}</button>
+      </form>
+    </div>
   );
 }
