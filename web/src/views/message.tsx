@@ -65,7 +65,15 @@ export function MessageRow({ store, view, message }: { store: Store; view: ChatV
   );
 
   return (
-    <li class={mine ? "message mine" : "message"} data-id={message.id} data-state="sent">
+    <li
+      class={mine ? "message mine" : "message"}
+      data-id={message.id}
+      data-state="sent"
+      onKeyDown={(e) => {
+        // Escape closes what is open on this message, wherever the focus is in it.
+        if (e.key === "Escape" && open !== null && open !== "edit") close();
+      }}
+    >
       <span class="author">{name}</span>
       {message.replyTo !== null ? <Quote store={store} view={view} id={message.replyTo} /> : null}
       {message.deleted ? (

@@ -2,7 +2,7 @@
 // focus, Escape or a click outside closes it, and the focus goes back to the button.
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 
 export function Popup({
   label,
@@ -18,7 +18,8 @@ export function Popup({
   className?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // Before paint, so a key pressed as soon as the menu shows lands in it.
+  useLayoutEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     box.current?.querySelector<HTMLElement>("button, textarea, input")?.focus();
     const outside = (e: MouseEvent) => {
