@@ -6,7 +6,7 @@ import { Connection, ConnectionLost, Refused, type ConnectionState } from "./con
 import { OutboxDb } from "./outbox";
 import type { ChatEventBody, ChatId, ChatSummary, Oid, PresenceEntry, ServerEvent, Welcome } from "./protocol";
 import type { ChatDetails, MemberEntry } from "./generated/protocol";
-import { refusalText } from "./texts";
+import { refusalText, T } from "./texts";
 
 export interface Message {
   id: number; // the message_id: the seq of the event that posted it
@@ -491,7 +491,7 @@ export class Store {
         this.notice = { chat, text: refusalText(error.code, error.retryAfter) };
         this.refused(chat, error);
       } else if (error instanceof ConnectionLost) {
-        this.notice = { chat, text: refusalText("connection.lost") };
+        this.notice = { chat, text: T.actionLost };
       } else {
         throw error;
       }

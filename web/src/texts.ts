@@ -72,6 +72,7 @@ export const T = {
   mutedUntil: (hhmm: string) => `Вы не можете писать до ${hhmm}`,
   announcementsOnly: "Писать могут только учителя",
   reactionLabel: (emoji: string, n: number) => `${emoji}: ${n}`,
+  actionLost: "Нет соединения. Попробуйте ещё раз, когда оно вернётся.",
 } as const;
 
 /** The refusal's sentence; `wait` is the server's retry_after in seconds. */
@@ -119,7 +120,6 @@ const REFUSALS: Record<string, (wait?: number) => string> = {
   "store.unavailable": () => "Сервер временно не может сохранить сообщение. Попробуйте чуть позже.",
   "server.internal": () => "Что-то пошло не так. Попробуйте ещё раз.",
   "session.expired": () => "Сессия истекла — войдите снова.",
-  "connection.lost": () => "Нет соединения. Попробуйте ещё раз, когда оно вернётся.",
   "message.invalid": () => "Сервер не принял это сообщение.",
   "chat.invalid": () => "Это действие в этом чате невозможно.",
   "moderation.invalid": () => "Этого участника нельзя заглушить или удалить.",

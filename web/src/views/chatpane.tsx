@@ -119,7 +119,7 @@ function Typing({ store, view }: { store: Store; view: ChatView }) {
   else if (names.length === 2) text = T.typingTwo(names[0]!, names[1]!);
   else if (names.length > 2) text = T.typingMany;
   return (
-    <p class="typing" role="status" aria-live="polite">
+    <p class="typing" aria-live="polite">
       {text}
     </p>
   );
