@@ -2,9 +2,10 @@
 // of them is mine (a click takes it back or adds it), and the picker.
 //
 // The picker is a short curated list rather than a full emoji picker package:
-// the server accepts only emoji of the Python `emoji` package's list, the page's
-// CSP allows no inline styles or outside data, and a school chat needs few.
-// Every entry is fully qualified (❤️ carries its variation selector).
+// emoji-picker-element (1.29) styles its shadow DOM with a <style> element and
+// inline style="" attributes, both refused by the page's CSP (style-src 'self'),
+// and a school chat needs few. Every entry is fully qualified (❤️ carries its
+// variation selector), as the server's check of `react` asks.
 
 import type { ChatView, Store } from "../store";
 import { T } from "../texts";
