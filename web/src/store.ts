@@ -466,7 +466,7 @@ export class Store {
     const now = Date.now();
     if (now - (this.typingSent.get(chat) ?? 0) < TYPING_EVERY || !this.socket.online) return;
     this.typingSent.set(chat, now);
-    this.socket.request("typing", { chat }).catch(() => undefined);
+    this.socket.notify("typing", { chat }); // no reply: a request would wait forever
   }
 
   reply(chat: ChatId, id: number | null): void {
