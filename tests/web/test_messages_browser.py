@@ -8,10 +8,12 @@ wait is a Playwright expectation; nothing sleeps.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, expect
 
+from server.chats.keys import CHATS
 from server.clock import SystemClock
 from tests.web.test_chats_browser import (
     ARTEM,
@@ -24,6 +26,8 @@ from tests.web.test_chats_browser import (
 )
 
 ACTIONS = "Действия с сообщением"
+ARTEM_OID = 1000100101
+STEPAN_OID = 1000100102
 
 
 def message(page: Page, text: str) -> Locator:
@@ -230,3 +234,30 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
                 await page.screenshot(path=artifacts / f"99-last-{name}.png")
         for context in contexts:
             await context.close()
+
+
+async def test_a_direct_chat_says_whether_the_other_is_online_and_when_last_seen(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    server = await start_sign_in_server(SystemClock())
+    direct = await server.app[CHATS].open_direct(ARTEM_OID, STEPAN_OID)
+    artem_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem = await artem_context.new_page()
+    stepan = await stepan_context.new_page()
+    try:
+        await sign_in(stepan, server.base, STEPAN)
+        await sign_in(artem, server.base, ARTEM)
+        await artem.locator(f'.chat-item[data-chat="{direct.id}"]').click()
+        status = artem.locator(".bar .status")
+        await expect(status).to_have_text("в сети")
+        await artem.screenshot(path=artifacts / "01-online-phone.png")
+        # Stepan closes his browser: Artem is told, and sees when he was last here.
+        await stepan_context.close()
+        await expect(status).to_have_text(re.compile(r"^был\(а\) в сети сегодня \d\d:\d\d$"))
+        await artem.screenshot(path=artifacts / "02-last-seen-phone.png")
+    finally:
+        if not artem.is_closed():
+            await artem.screenshot(path=artifacts / "99-last-artem.png")
+        await artem_context.close()
+        await stepan_context.close()
