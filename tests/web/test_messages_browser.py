@@ -15,8 +15,10 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from server.chats.keys import CHATS
 from server.clock import SystemClock
+from server.safety.keys import MODERATION
 from tests.web.test_chats_browser import (
     ARTEM,
+    CLASS_5A,
     PHONE,
     STEPAN,
     TEACHER,
@@ -28,6 +30,7 @@ from tests.web.test_chats_browser import (
 ACTIONS = "Действия с сообщением"
 ARTEM_OID = 1000100101
 STEPAN_OID = 1000100102
+TEACHER_OID = 1000100003
 
 
 def message(page: Page, text: str) -> Locator:
@@ -228,6 +231,13 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
         await expect(refused).not_to_contain_text("moderation.muted")
         await stepan.screenshot(path=artifacts / "06-muted-refused.png")
         await expect(message(artem, "Можно мне сказать?")).to_have_count(0)
+
+        # Announcements only: the students' composers say who may write; hers stays.
+        await server.app[MODERATION].announcements(TEACHER_OID, f"class:{CLASS_5A}", True)
+        await expect(artem.locator(".composer.closed")).to_have_text("Писать могут только учителя")
+        await expect(artem.get_by_label("Текст сообщения")).to_have_count(0)
+        await expect(teacher.get_by_label("Текст сообщения")).to_be_visible()
+        await artem.screenshot(path=artifacts / "07-announcements-phone.png")
     finally:
         for page, name in ((teacher, "teacher"), (stepan, "stepan"), (artem, "artem")):
             if not page.is_closed():

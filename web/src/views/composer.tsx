@@ -2,7 +2,7 @@
 // message being answered; instead of it, why one may not write now (muted,
 // or the chat is for announcements and one is not its moderator).
 
-import { useState } from "preact/hooks";
+import { useEffect, useReducer, useState } from "preact/hooks";
 import type { ChatView, Store } from "../store";
 import { T } from "../texts";
 import { snippet, time } from "./message";
@@ -13,6 +13,13 @@ export function Composer({ store, view }: { store: Store; view: ChatView }) {
   const details = store.details.get(chat);
   const muted = store.mutedUntil(chat);
   const replyTo = store.replying.get(chat);
+  // A mute ends by itself: draw the composer again when it does.
+  const [, redraw] = useReducer((n: number, _: null) => n + 1, 0);
+  useEffect(() => {
+    if (muted === null) return;
+    const timer = setTimeout(() => redraw(null), Math.max(0, muted * 1000 - Date.now()) + 100);
+    return () => clearTimeout(timer);
+  }, [muted]);
   const submit = () => {
     if (text.trim() === "") return;
     store.sendMessage(chat, text);
