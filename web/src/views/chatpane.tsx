@@ -95,7 +95,7 @@ export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
             <MessageRow key={m.id} store={store} view={view} message={m} />,
           ])}
           {outgoing.map((o) => (
-            <OutgoingRow key={o.key} store={store} outgoing={o} />
+            <OutgoingRow key={o.key} store={store} view={view} outgoing={o} />
           ))}
         </ol>
       </div>

@@ -21,7 +21,7 @@ const MUTES: [string, number][] = [
 
 /** A short line of a message for a quote or the pinned bar. */
 export function snippet(message: Message | undefined): string {
-  if (message === undefined) return "…";
+  if (message === undefined) return T.earlierMessage;
   if (message.deleted) return T.deleted;
   return message.text.length > 120 ? `${message.text.slice(0, 120)}…` : message.text;
 }
@@ -122,7 +122,7 @@ export function MessageRow({ store, view, message }: { store: Store; view: ChatV
           class="more"
           aria-label={T.messageActions}
           aria-haspopup="menu"
-          aria-expanded={open === "menu" ? "true" : "false"}
+          aria-expanded={open === "menu" || open === "mute" ? "true" : "false"}
           onClick={() => setOpen(open === "menu" ? null : "menu")}
         >
           …
@@ -210,10 +210,11 @@ function ReportDialog({ onSend, onClose }: { onSend: (reason: string) => void; o
   );
 }
 
-export function OutgoingRow({ store, outgoing }: { store: Store; outgoing: Outgoing }) {
+export function OutgoingRow({ store, view, outgoing }: { store: Store; view: ChatView; outgoing: Outgoing }) {
   const refused = outgoing.refusal;
   return (
     <li class={refused ? "message mine refused" : "message mine pending"} data-state={outgoing.state}>
+      {outgoing.replyTo != null ? <Quote store={store} view={view} id={outgoing.replyTo} /> : null}
       <p class="text">{outgoing.text}</p>
       {refused ? (
         <div class="refusal" role="alert">

@@ -18,7 +18,7 @@ export function Reactions({ store, view, id }: { store: Store; view: ChatView; i
   const chips = store.reactionsOf(view, id);
   if (chips.length === 0) return null;
   return (
-    <ul class="reactions" aria-label={T.addReaction}>
+    <ul class="reactions" aria-label={T.reactions}>
       {chips.map(([emoji, people]) => {
         const mine = me !== undefined && people.includes(me);
         const names = people.map((p) => store.nameOf(view.summary.id, p) ?? T.someone).join(", ");
