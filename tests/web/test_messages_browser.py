@@ -271,3 +271,42 @@ async def test_a_direct_chat_says_whether_the_other_is_online_and_when_last_seen
             await artem.screenshot(path=artifacts / "99-last-artem.png")
         await artem_context.close()
         await stepan_context.close()
+
+
+async def test_an_edit_and_reactions_paged_in_before_their_message_wait_for_it(
+    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+) -> None:
+    """History comes newest first: the edit and reactions of an old message are
+    read a page before the message itself, and must still land on it."""
+    server = await start_sign_in_server(SystemClock())
+    chats = server.app[CHATS]
+    chat = f"class:{CLASS_5A}"
+    old = await chats.send(ARTEM_OID, chat, "Старое сообщение", key="old")
+    for n in range(1, 61):  # the old message falls out of the latest page of 50
+        await chats.send(STEPAN_OID, chat, f"Сообщение {n}", key=f"filler-{n}")
+    await chats.edit(ARTEM_OID, chat, old.message_id, "Старое сообщение, исправленное", key="fix")
+    await chats.react(STEPAN_OID, chat, old.message_id, "👍", key="up")
+    await chats.react(STEPAN_OID, chat, old.message_id, "🎉", key="party")
+    await chats.react(STEPAN_OID, chat, old.message_id, "🎉", on=False, key="party-off")
+    context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    page = await context.new_page()
+    try:
+        await sign_in(page, server.base, ARTEM)
+        await class_chat(page).click()
+        texts = page.locator("li.message .text")
+        await expect(texts.last).to_have_text("Сообщение 60")
+        while await message(page, "Старое сообщение").count() == 0:
+            before = await texts.count()
+            await texts.first.scroll_into_view_if_needed()
+            await expect(texts).not_to_have_count(before)
+        row = message(page, "Старое сообщение")
+        await expect(row.locator("p.text")).to_have_text("Старое сообщение, исправленное")
+        await expect(row.locator(".edited")).to_contain_text("изменено")
+        await expect(row.get_by_role("button", name="👍: 1")).to_be_visible()
+        await expect(row.locator(".chip")).to_have_count(1)  # 🎉 was taken back
+        await row.scroll_into_view_if_needed()
+        await page.screenshot(path=artifacts / "01-old-message-phone.png")
+    finally:
+        if not page.is_closed():
+            await page.screenshot(path=artifacts / "99-last.png")
+        await context.close()
