@@ -143,6 +143,8 @@ async def test_classmates_reply_edit_react_delete_and_see_typing_and_reads(
         await expect(artem.get_by_role("menuitem", name="Ответить")).to_be_focused()
         await artem.keyboard.press("Escape")
         await expect(artem.get_by_role("menu")).to_have_count(0)
+        more = message(artem, "Мне нужна подсказка").get_by_role("button", name=ACTIONS)
+        await expect(more).to_be_focused()  # the focus goes back where it was
 
         # Artem deletes his own message: the tombstone on both sides.
         await menu(artem, message(artem, "Мне нужна подсказка"), "Удалить")
@@ -171,6 +173,13 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
         for page, name in ((teacher, TEACHER), (stepan, STEPAN), (artem, ARTEM)):
             await sign_in(page, server.base, name)
             await class_chat(page).click()
+        # Two type at once: the teacher sees both first names.
+        await stepan.get_by_label("Текст сообщения").press_sequentially("А")
+        await artem.get_by_label("Текст сообщения").press_sequentially("К")
+        await expect(teacher.locator(".typing")).to_have_text(
+            re.compile(r"^(Степан и Артём|Артём и Степан) печатают…$")
+        )
+        await teacher.screenshot(path=artifacts / "00-two-typing.png")
         await send(stepan, "Артём, ты дурак")
         await send(artem, "Контрольная в пятницу в 9:00")
 
@@ -231,6 +240,16 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
         await expect(refused).not_to_contain_text("moderation.muted")
         await stepan.screenshot(path=artifacts / "06-muted-refused.png")
         await expect(message(artem, "Можно мне сказать?")).to_have_count(0)
+        # A muted member may not add a reaction either: the reason, in Russian.
+        await menu(stepan, message(stepan, "Контрольная в пятницу"), "Поставить реакцию")
+        await (
+            stepan.get_by_role("dialog", name="Выберите реакцию")
+            .get_by_role("button", name="👍")
+            .click()
+        )
+        notice = stepan.locator(".notice")
+        await expect(notice).to_contain_text("Модератор временно запретил вам писать в этот чат")
+        await expect(message(teacher, "Контрольная в пятницу").locator(".chip")).to_have_count(0)
 
         # Announcements only: the students' composers say who may write; hers stays.
         await server.app[MODERATION].announcements(TEACHER_OID, f"class:{CLASS_5A}", True)
