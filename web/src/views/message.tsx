@@ -113,7 +113,7 @@ export function MessageRow({ store, view, message }: { store: Store; view: ChatV
       <span class="meta">
         {message.edited && !message.deleted ? <span class="edited">{T.edited} · </span> : null}
         {time(message.at)}
-        {mine && store.readByOthers(view, message.id) ? <span class="read"> · {T.readMark}</span> : null}
+        {mine && !message.deleted && store.readByOthers(view, message.id) ? <span class="read"> · {T.readMark}</span> : null}
       </span>
       {reported ? <p class="done" role="status">{T.reportSent}</p> : null}
       {message.deleted ? null : (
