@@ -88,8 +88,9 @@ export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
         <ol>
           {messages.map((m) => [
             m.id === firstUnread ? (
-              <li key="divider" ref={divider} class="divider" role="separator">
-                {T.newMessages}
+              // A list item of its own (a list holds only items), with the separator inside it.
+              <li key="divider" ref={divider} class="divider">
+                <span role="separator" aria-label={T.newMessages}>{T.newMessages}</span>
               </li>
             ) : null,
             <MessageRow key={m.id} store={store} view={view} message={m} />,
