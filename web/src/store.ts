@@ -216,7 +216,15 @@ export class Store {
       case "receipt": {
         const { chat, person, seq } = event.body;
         const view = this.chats.get(chat);
-        if (view === undefined || person === this.me?.person.oid) return;
+        if (view === undefined) return;
+        if (person === this.me?.person.oid) {
+          // Read on another tab or device of ours: the same chat is read here too.
+          if (seq <= view.summary.read_seq) return;
+          view.summary.read_seq = seq;
+          if (seq >= view.summary.last_seq) view.summary.unread = 0;
+          else void this.refreshChat(chat); // the server counts what is still unread
+          break;
+        }
         view.receipts.set(person, Math.max(view.receipts.get(person) ?? 0, seq));
         break;
       }
@@ -262,6 +270,20 @@ export class Store {
       } else if (!mine) {
         view.summary.unread++;
       }
+    }
+  }
+
+  private async refreshChat(chat: ChatId): Promise<void> {
+    try {
+      const { chat: summary } = await this.socket.request("chat.get", { chat });
+      // Only the counts: the position stays what the events on this socket made it.
+      const view = this.chats.get(chat);
+      if (view === undefined) return;
+      view.summary.read_seq = Math.max(view.summary.read_seq, summary.read_seq);
+      view.summary.unread = summary.unread;
+      this.changed();
+    } catch {
+      // gone or offline: the next welcome lists the chats again
     }
   }
 
