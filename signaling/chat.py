@@ -328,6 +328,7 @@ class ChatSummary(TypedDict):
     read_seq: Seq
     unread: Int53
     last_message: ChatEventBody | None
+    peer: Annotated[Oid | None, Meta(description="a direct chat: the other person")]
 
 
 MemberRole = Literal["student", "parent", "teacher", "admin"]

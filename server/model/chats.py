@@ -119,6 +119,7 @@ class ChatSummary:
     read_seq: int  # the member's read position
     unread: int  # undeleted messages by others with seq > read_seq
     last_message: ChatEvent | None  # the latest undeleted ``message`` event
+    peer: int | None = None  # a direct chat: the other person
 
     def to_json(self) -> wire.ChatSummary:
         """The summary as ``chat.list`` and ``chat.info`` carry it."""
@@ -133,6 +134,7 @@ class ChatSummary:
             "read_seq": self.read_seq,
             "unread": self.unread,
             "last_message": None if self.last_message is None else self.last_message.to_json(),
+            "peer": self.peer,
         }
 
 

@@ -97,7 +97,7 @@ SELECT c.id, c.kind, c.title, c.school_id, c.class_id, c.last_seq, m.read_seq,
         AND u.author_oid <> m.person_oid) AS unread,
     COALESCE(le.at, c.created_at) AS active_at,
     lm.id, lm.author_oid, lm.text, lm.reply_to, lme.at,
-    p.last_name, p.first_name, p.middle_name
+    p.last_name, p.first_name, p.middle_name, om.person_oid
 FROM chat_members m
 JOIN chats c ON c.id = m.chat_id
 LEFT JOIN chat_events le ON le.chat_id = c.id AND le.seq = c.last_seq
@@ -438,7 +438,7 @@ async def summaries(db: SqlConnection, oid: int, chat_id: str | None = None) -> 
 def _summary(row: Sequence[Any]) -> ChatSummary:
     (chat_id, kind, title, school_id, class_id, last_seq, read_seq, member_count, unread) = row[:9]
     message_id, author, text, reply_to, at = row[10:15]
-    last_name, first_name, middle_name = row[15:18]
+    last_name, first_name, middle_name, peer = row[15:19]
     chat_kind = ChatKind(kind)
     if chat_kind is ChatKind.DIRECT and last_name is not None:
         title = _full_name(last_name, first_name, middle_name)
@@ -467,6 +467,7 @@ def _summary(row: Sequence[Any]) -> ChatSummary:
         read_seq=int(read_seq),
         unread=int(unread),
         last_message=last_message,
+        peer=None if peer is None else int(peer),
     )
 
 

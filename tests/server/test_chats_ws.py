@@ -129,6 +129,7 @@ async def test_a_parent_and_the_class_teacher_chat_directly(zvonok: Running) -> 
     chat = info.chat["id"]
     assert info.chat["kind"] == "direct"
     assert "Морозова" in info.chat["title"]
+    assert info.chat["peer"] == CLASS_TEACHER_5A  # whom it is with, for presence
     await send(parent, chat, "Здравствуйте! Можно узнать про экскурсию?")
 
     # The teacher's connection learns of the new chat and gets it from its first event.
@@ -144,6 +145,9 @@ async def test_a_parent_and_the_class_teacher_chat_directly(zvonok: Running) -> 
     again = await parent.request(OpenDirect(person=CLASS_TEACHER_5A))
     assert isinstance(again, ChatInfo)
     assert again.chat["id"] == chat  # one direct chat per pair
+    listed = await teacher.request(ListChats())
+    assert isinstance(listed, ChatList)
+    assert {c["id"]: c["peer"] for c in listed.chats if c["kind"] == "direct"} == {chat: parent_oid}
 
 
 async def test_every_member_of_a_class_chat_gets_every_message_in_order(zvonok: Running) -> None:

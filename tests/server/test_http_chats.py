@@ -145,8 +145,10 @@ async def test_a_student_lists_chats_with_unread_counts_and_last_message(
         "read_seq",
         "unread",
         "last_message",
+        "peer",
     }
     assert (chat["kind"], chat["school_id"], chat["class_id"]) == ("class", "sosh-1", "sosh-1-5a")
+    assert chat["peer"] is None  # only a direct chat has one
     assert chat["members"] >= 25
     assert chat["last_seq"] == last
     assert chat["unread"] == before["unread"] + 2

@@ -60,6 +60,7 @@ SUMMARY = {
     "read_seq": 40,
     "unread": 2,
     "last_message": EVENT,
+    "peer": None,
 }
 
 CHAT_CLIENT_SAMPLES: list[Message] = [

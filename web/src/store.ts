@@ -160,10 +160,25 @@ export class Store {
       for (const summary of chats) this.upsertSummary(summary);
       this.chatsLoaded = true;
       this.changed();
+      void this.loadPeersPresence();
       // The chat open before the connection came (back), or named by the URL.
       if (this.openChat !== null) await Promise.all([this.loadLatest(this.openChat), this.loadDetails(this.openChat)]);
     } catch (error) {
       if (!(error instanceof ConnectionLost)) throw error;
+    }
+  }
+
+  /** Who of the people one has direct chats with is online, for the list's dots;
+   * `presence` events keep it right from then on. */
+  private async loadPeersPresence(): Promise<void> {
+    const peers = [...this.chats.values()].flatMap((v) => (v.summary.peer == null ? [] : [v.summary.peer]));
+    if (peers.length === 0) return;
+    try {
+      const { people } = await this.socket.request("presence.query", { people: peers.slice(0, 500) });
+      for (const entry of people) this.presence.set(entry.person, entry);
+      this.changed();
+    } catch {
+      // offline again: asked on the next welcome
     }
   }
 

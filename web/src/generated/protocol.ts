@@ -101,6 +101,8 @@ export interface ChatSummary {
   /** a chat's sequence number (0: before the first) */
   last_seq: number;
   members: number;
+  /** a direct chat: the other person */
+  peer: number | null;
   /** a chat's sequence number (0: before the first) */
   read_seq: number;
   school_id: string | null;
