@@ -1,4 +1,5 @@
-// The list of the person's chats, the most recently active first, with unread counts.
+// The list of the person's chats, the most recently active first, with their
+// kind (класс, родители, учителя, личный, группа) and unread counts.
 
 import type { ChatView, Store } from "../store";
 import { T } from "../texts";
@@ -30,7 +31,11 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
         data-chat={summary.id}
         onClick={() => store.open(summary.id)}
       >
-        <span class="title">{summary.title}</span>
+        <span class="title">
+          <span class={`kind kind-${summary.kind}`} aria-hidden="true">{KIND_ICONS[summary.kind] ?? ""}</span>{" "}
+          <span class="visually-hidden">{kindLabel(summary.kind)}: </span>
+          {summary.title}
+        </span>
         {summary.unread > 0 ? (
           <span class="unread" aria-label={T.unread(summary.unread)}>{summary.unread}</span>
         ) : null}
@@ -40,3 +45,29 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
   );
 }
 
+
+const KIND_ICONS: Record<string, string> = {
+  class: "🏫",
+  class_parents: "👪",
+  staff: "🧑‍🏫",
+  direct: "👤",
+  group: "👥",
+};
+
+/** A chat kind in the school's words. */
+export function kindLabel(kind: string): string {
+  switch (kind) {
+    case "class":
+      return T.kindClass;
+    case "class_parents":
+      return T.kindParents;
+    case "staff":
+      return T.kindStaff;
+    case "direct":
+      return T.kindDirect;
+    case "group":
+      return T.kindGroup;
+    default:
+      return "";
+  }
+}

@@ -6,6 +6,7 @@ import type { ChatView, Store } from "../store";
 import { T } from "../texts";
 import { Composer } from "./composer";
 import { MessageRow, OutgoingRow } from "./message";
+import { panelsOf } from "../panels";
 
 export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -53,6 +54,7 @@ export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
         </button>
         <h2>{view.summary.title}</h2>
         <span class="muted">{T.members(view.summary.members)}</span>
+        <button type="button" class="link" onClick={() => panelsOf(store).open({ kind: "members", chat: view.summary.id })}>{T.membersButton}</button>
       </header>
       <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-live="polite" data-newest={newest}>
         {view.loadingOlder ? <p class="placeholder">{T.loadingOlder}</p> : null}
