@@ -22,7 +22,11 @@ export function Dialog({
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const dialog = ref.current;
-    if (dialog !== null && !dialog.open) dialog.showModal();
+    if (dialog !== null && !dialog.open) {
+      dialog.showModal();
+      // Straight to the work: the first field or control of the body, else «Закрыть».
+      dialog.querySelector<HTMLElement>(".panel-body :is(input, select, textarea, button)")?.focus();
+    }
     return () => {
       dialog?.close();
       if (opener?.isConnected) opener.focus();

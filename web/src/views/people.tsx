@@ -63,7 +63,8 @@ export function PeopleSearch({
       <label for={input}>{T.searchLabel}</label>
       <input
         id={input}
-        type="search"
+        type="text" // not "search": its Escape clears the field instead of closing the dialog
+        enterKeyHint="search"
         autoComplete="off"
         placeholder={T.searchPlaceholder}
         value={query}
