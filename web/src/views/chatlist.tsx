@@ -1,5 +1,6 @@
 // The list of the person's chats, the most recently active first, with their
-// kind (класс, родители, учителя, личный, группа) and unread counts.
+// kind (класс, родители, учителя, личный, группа) as a small label (words, not
+// emoji: school computers often lack an emoji font) and unread counts.
 
 import type { ChatView, Store } from "../store";
 import { T } from "../texts";
@@ -32,8 +33,8 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
         onClick={() => store.open(summary.id)}
       >
         <span class="title">
-          <span class={`kind kind-${summary.kind}`} aria-hidden="true">{KIND_ICONS[summary.kind] ?? ""}</span>{" "}
-          <span class="visually-hidden">{kindLabel(summary.kind)}: </span>
+          <span class={`kind kind-${summary.kind}`}>{kindLabel(summary.kind)}</span>
+          <span class="visually-hidden">: </span>
           {summary.title}
         </span>
         {summary.unread > 0 ? (
@@ -45,14 +46,6 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
   );
 }
 
-
-const KIND_ICONS: Record<string, string> = {
-  class: "🏫",
-  class_parents: "👪",
-  staff: "🧑‍🏫",
-  direct: "👤",
-  group: "👥",
-};
 
 /** A chat kind in the school's words. */
 export function kindLabel(kind: string): string {

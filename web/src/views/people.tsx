@@ -1,7 +1,7 @@
 // People search (`people.find`: only those the school's rules let me write to)
 // and «Написать»: pick a person, their direct chat opens.
 
-import { useEffect, useId, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { failureText, type Panels } from "../panels";
 import type { PersonFound } from "../protocol";
 import { T } from "../texts";
@@ -32,6 +32,7 @@ export function PeopleSearch({
   skip?: number[];
 }) {
   const input = useId();
+  const field = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<PersonFound[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -63,6 +64,7 @@ export function PeopleSearch({
       <label for={input}>{T.searchLabel}</label>
       <input
         id={input}
+        ref={field}
         type="text" // not "search": its Escape clears the field instead of closing the dialog
         enterKeyHint="search"
         autoComplete="off"
@@ -73,7 +75,7 @@ export function PeopleSearch({
       />
       {error ? <p role="alert" class="refusal">{error}</p> : null}
       <div aria-live="polite">
-        {found !== null && shown.length === 0 ? <p class="muted">{T.nobodyFound}</p> : null}
+        {found !== null && found.length === 0 ? <p class="muted">{T.nobodyFound}</p> : null}
       </div>
       {shown.length > 0 ? (
         <ul class="people">
@@ -84,7 +86,11 @@ export function PeopleSearch({
                 class="person"
                 data-oid={p.oid}
                 aria-label={pickLabel ? pickLabel(p.full_name) : undefined}
-                onClick={() => onPick(p)}
+                onClick={() => {
+                  onPick(p);
+                  setQuery(""); // ready for the next name; focus stays in the search
+                  field.current?.focus();
+                }}
               >
                 <span class="name">{p.full_name}</span> <span class="muted">{roleNames(p.roles)}</span>
               </button>
