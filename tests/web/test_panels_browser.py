@@ -228,6 +228,17 @@ async def test_a_teacher_mutes_a_student_who_is_refused_in_russian(
             stepan.locator("li.message.mine", has_text="А теперь можно?")
         ).to_have_attribute("data-state", "sent")
         await stepan.screenshot(path=artifacts / "03-unmuted.png")
+
+        # «Только объявления»: only the moderators post; his send is refused, in Russian.
+        announcements = members.get_by_label("Только объявления")
+        await announcements.check()
+        await expect(announcements).to_be_checked()
+        await composer.fill("Когда экскурсия?")
+        await composer.press("Enter")
+        refused = stepan.locator("li.message.refused", has_text="Когда экскурсия?")
+        await expect(refused.get_by_role("alert")).to_contain_text("режиме объявлений")
+        await stepan.screenshot(path=artifacts / "04-announcements-only.png")
+        await teacher.screenshot(path=artifacts / "05-teacher-announcements.png")
     finally:
         await close_all(artifacts, pages)
 

@@ -35,7 +35,10 @@ export function MembersDialog({ panels, chat }: { panels: Panels; chat: ChatId }
     setError(null);
     change().then(
       () => load(),
-      (e: unknown) => setError(failureText(e)),
+      (e: unknown) => {
+        setError(failureText(e));
+        void load();
+      },
     );
   };
 
@@ -57,6 +60,7 @@ export function MembersDialog({ panels, chat }: { panels: Panels; chat: ChatId }
                 checked={details.announcements}
                 onChange={(e) => {
                   const on = (e.target as HTMLInputElement).checked;
+                  setDetails({ ...details, announcements: on }); // as asked; a refusal reloads what holds
                   act(() => store.socket.request("moderation.announcements", { chat, on }));
                 }}
               />{" "}
