@@ -21,22 +21,25 @@ export function App({ store }: { store: Store }) {
   const panels = panelsOf(store);
   useEffect(() => panels.subscribe(() => render(null)), [panels]);
   const open = store.openChat === null ? undefined : store.chats.get(store.openChat);
+  // The open panel is a sibling of the grid, not one of its items, so the grid never places it.
   return (
-    <div class={open ? "app chat-open" : "app"}>
-      <ConnectionBanner store={store} />
-      <aside class="list-pane" aria-label={T.chats}>
-        <header class="bar">
-          <h1>{T.chats}</h1>
-          <SignOut name={store.me?.person.full_name} />
-        </header>
-        <Navigation panels={panels} />
-        <ChatList store={store} />
-      </aside>
-      <main class="chat-pane">
-        {open ? <ChatPane key={open.summary.id} store={store} view={open} /> : <p class="placeholder">{T.chooseChat}</p>}
-      </main>
+    <>
+      <div class={open ? "app chat-open" : "app"}>
+        <ConnectionBanner store={store} />
+        <aside class="list-pane" aria-label={T.chats}>
+          <header class="bar">
+            <h1>{T.chats}</h1>
+            <SignOut name={store.me?.person.full_name} />
+          </header>
+          <Navigation panels={panels} />
+          <ChatList store={store} />
+        </aside>
+        <main class="chat-pane">
+          {open ? <ChatPane key={open.summary.id} store={store} view={open} /> : <p class="placeholder">{T.chooseChat}</p>}
+        </main>
+      </div>
       <OpenPanel panels={panels} />
-    </div>
+    </>
   );
 }
 
