@@ -56,6 +56,7 @@ export function InboxDialog({ panels }: { panels: Panels }) {
   const open = panels.inbox.filter((r) => r.status === "open");
   const resolved = panels.inbox.filter((r) => r.status === "resolved");
   const names = useNames(panels, panels.inbox.map((r) => r.chat));
+  useEffect(() => void panels.loadReports(), []); // what the live events could not bring (made elsewhere, missed)
   return (
     <Dialog name="reports" title={T.reports} onClose={() => panels.open(null)}>
       {panels.inbox.length === 0 ? <p class="muted">{T.noReports}</p> : null}
@@ -131,6 +132,8 @@ function InboxItem({ panels, report, names }: { panels: Panels; report: Report; 
 }
 
 export function MineDialog({ panels }: { panels: Panels }) {
+  // A report made from a message's menu comes back to that view only: read the list again.
+  useEffect(() => void panels.loadReports(), []);
   return (
     <Dialog name="mine" title={T.myReports} onClose={() => panels.open(null)}>
       {panels.mine.length === 0 ? <p class="muted">{T.noMyReports}</p> : null}
