@@ -262,7 +262,7 @@ SIGN_IN_STATE_UNKNOWN: Final = _sign_in(
 SIGN_IN_EXPIRED: Final = _sign_in("sign_in.expired", "the sign-in's `state` is past its expiry")
 SIGN_IN_OTHER_BROWSER: Final = _sign_in(
     "sign_in.other_browser",
-    "the callback came to a browser without the matching `zvonok_sign_in` cookie",
+    "the callback came to a browser without the matching `zvonok_sign_in_<tag>` cookie",
 )
 SIGN_IN_CODE_REFUSED: Final = _sign_in(
     "sign_in.code_refused", "no code, or ESIA refused to exchange it for tokens"

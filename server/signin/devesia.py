@@ -413,6 +413,29 @@ async def authorize(request: web.Request) -> web.StreamResponse:
     )
 
 
+@routes.get("/idp/ext/Logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    """ESIA's sign-out: back to ``redirect_url`` if it is on a registered system's site.
+
+    The local ESIA keeps no sign-in of its own (it asks whom to sign in each
+    time), so there is nothing to end; what it checks is where it sends the
+    browser, as ESIA does, so that it cannot be made an open redirect.
+    """
+    esia = request.app[LOCAL_ESIA]
+    if request.query.get("client_id") != esia.registration.client_id:
+        return _esia_error_page("ESIA-007002")
+    target = request.query.get("redirect_url", "")
+    origins = {_origin(uri) for uri in esia.registration.redirect_uris}
+    if _origin(target) not in origins:
+        return _esia_error_page("ESIA-007023")
+    raise web.HTTPFound(target)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
 @routes.post("/aas/oauth2/v2/ac")
 async def authorize_step(request: web.Request) -> web.StreamResponse:
     """The person picked, then the consent given or declined."""

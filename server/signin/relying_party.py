@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 AUTHORIZE_PATH: Final = "aas/oauth2/v2/ac"
 TOKEN_PATH: Final = "aas/oauth2/v3/te"  # noqa: S105 - a path, not a secret
+LOGOUT_PATH: Final = "idp/ext/Logout"
 TIMESTAMP_FORMAT: Final = "%Y.%m.%d %H:%M:%S %z"
 MAX_RESPONSE: Final = 64 * 1024
 """Bytes of a token response read at most (three tokens and a few fields)."""
@@ -171,6 +172,17 @@ class RelyingParty:
             "timestamp": timestamp,
         }
         return f"{self.portal_url}{AUTHORIZE_PATH}?{urlencode(params)}"
+
+    def logout_url(self, redirect_url: str) -> str:
+        """Where to send the browser to end its Gosuslugi session too, and come back.
+
+        ESIA's ``idp/ext/Logout`` with our ``client_id`` and ``redirect_url``
+        (as ilimurzin/esia's ``buildLogoutUrl`` and ekapusta/oauth2-esia do):
+        without it, on a school's shared PC, the next pupil's «Войти» would
+        find the previous one still signed in at ESIA.
+        """
+        params = {"client_id": self.client_id, "redirect_url": redirect_url}
+        return f"{self.portal_url}{LOGOUT_PATH}?{urlencode(params)}"
 
     async def exchange(self, code: str) -> TokenSet:
         """The tokens for an authorization code (``v3/te``, ``authorization_code``)."""

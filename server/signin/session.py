@@ -51,6 +51,11 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def state_tag(state: str) -> str:
+    """A short name for a sign-in, from its state: the suffix of its binding cookie."""
+    return digest(state)[:16]
+
+
 def expired() -> AuthError:
     return AuthError(SESSION_EXPIRED, "the session has expired; sign in again")
 
@@ -84,6 +89,7 @@ class Started:
 
     authorization_url: str
     browser_secret: str
+    tag: str  # names this sign-in's binding cookie: several tabs may sign in at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,11 @@ class WebSessions:
             digest(browser), safe_return_to(return_to), now + self._config.sign_in_timeout
         )
         await self._store.put_sign_in(digest(state), sign_in, now)
-        return Started(self._rp.authorization_url(state), browser)
+        return Started(self._rp.authorization_url(state), browser, state_tag(state))
+
+    def logout_url(self, redirect_url: str) -> str:
+        """ESIA's sign-out for the browser, coming back to ``redirect_url``."""
+        return self._rp.logout_url(redirect_url)
 
     async def take(self, state: str, browser_secret: str | None) -> SignIn:
         """The sign-in this callback ends, consumed; :class:`SignInRefused` if it is not one.

@@ -5,10 +5,12 @@ Routes (docs/api.md, "Signing in with a browser"):
 * ``GET /``: the landing page «Войти через Госуслуги», or the web client once signed in;
 * ``GET /auth/login?return_to=/path``: starts a sign-in and redirects to ESIA;
 * ``GET /auth/callback``: where ESIA sends the browser back;
-* ``POST /auth/logout``: ends the session on the server.
+* ``POST /auth/logout``: ends the session on the server, then sends the
+  browser through ESIA's sign-out and back to ``/``.
 
-Cookies: ``zvonok_sign_in`` (binds a sign-in to the browser; ``Path=/auth``,
-ten minutes) and ``zvonok_session`` (the session), both ``HttpOnly`` (no page
+Cookies: ``zvonok_sign_in_<tag>`` (binds one sign-in to the browser, named
+by its state so that two tabs may sign in at once; ``Path=/auth``, ten
+minutes) and ``zvonok_session`` (the session), both ``HttpOnly`` (no page
 script reads them), ``SameSite=Lax`` (sent on the top-level navigation back
 from ESIA, not on other sites' subrequests and forms), ``Secure`` when
 ``web.public_url`` is https.
@@ -42,13 +44,13 @@ from server.config import Config
 from server.errors import AuthError, ForbiddenError
 from server.signin import pages
 from server.signin.relying_party import EsiaUnavailable, RelyingParty, esia_code
-from server.signin.session import SignInRefused, WebSessions
+from server.signin.session import SignInRefused, WebSessions, state_tag
 from signaling import errors as wire
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE: Final = "zvonok_session"
-SIGN_IN_COOKIE: Final = "zvonok_sign_in"
+SIGN_IN_COOKIE: Final = "zvonok_sign_in"  # the prefix: one cookie per sign-in under way
 CALLBACK_PATH: Final = "/auth/callback"
 CROSS_SITE: Final = wire.AUTH_CROSS_SITE
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -57,6 +59,11 @@ WEB_SESSIONS = web.AppKey("web_sessions", WebSessions)
 SIGNER = web.AppKey("request_signer", RequestSigner)
 
 routes = web.RouteTableDef()
+
+
+def sign_in_cookie(tag: str) -> str:
+    """The binding cookie of the sign-in whose state has this tag."""
+    return f"{SIGN_IN_COOKIE}_{tag}"
 
 
 def redirect_uri(config: Config) -> str:
@@ -240,7 +247,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     _set_cookie(
         response,
         request,
-        SIGN_IN_COOKIE,
+        sign_in_cookie(started.tag),
         started.browser_secret,
         path="/auth",
         max_age=request.app[CONFIG].web.sign_in_timeout,
@@ -253,7 +260,8 @@ async def callback(request: web.Request) -> web.StreamResponse:
     """ESIA sends the browser back here with ``code`` and ``state``, or with ``error``."""
     sessions = request.app[WEB_SESSIONS]
     query = request.query
-    browser = request.cookies.get(SIGN_IN_COOKIE)
+    binding = sign_in_cookie(state_tag(query.get("state", "")))
+    browser = request.cookies.get(binding)
     try:
         sign_in = await sessions.take(query.get("state", ""), browser)
         error = query.get("error")
@@ -270,12 +278,12 @@ async def callback(request: web.Request) -> web.StreamResponse:
         log.info("sign-in refused: %s %s", exc.code, exc.detail)
         esia = exc.detail if exc.detail.startswith("ESIA-") else None
         response = pages.refusal(exc.code, esia_code=esia)
-        _clear_cookie(response, request, SIGN_IN_COOKIE, "/auth")
+        _clear_cookie(response, request, binding, "/auth")
         return response
     except EsiaUnavailable:
         return pages.refusal(wire.ESIA_UNAVAILABLE, status=503)
     response = _redirect(signed_in.return_to, 303)
-    _clear_cookie(response, request, SIGN_IN_COOKIE, "/auth")
+    _clear_cookie(response, request, binding, "/auth")
     _set_cookie(
         response,
         request,
@@ -289,13 +297,16 @@ async def callback(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/auth/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    """Sign out: the session ends on the server and the cookie is cleared."""
+    """Sign out: the session ends on the server, the cookie is cleared, and the
+    browser goes through ESIA's sign-out (so that a shared PC's next user is
+    not signed in as this one at Gosuslugi) and back to the landing page."""
     if not same_origin(request):
         log.info("cross-site sign-out refused")
         return pages.refusal(CROSS_SITE, status=403)
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         await request.app[WEB_SESSIONS].end(secret)
-    response = _redirect("/", 303)
+    landing_url = request.app[CONFIG].public_url + "/"
+    response = _redirect(request.app[WEB_SESSIONS].logout_url(landing_url), 303)
     _clear_cookie(response, request, SESSION_COOKIE, "/")
     return response

@@ -137,16 +137,39 @@ async def consent_given(browser: Browser, server: SignInServer, consent: Page) -
         return response.headers["Location"]
 
 
+def binding_cookies(browser: Browser) -> dict[str, str]:
+    """The sign-in binding cookies the browser holds, by name (one per sign-in under way)."""
+    return {
+        m.key: m.value for m in browser.http.cookie_jar if m.key.startswith(SIGN_IN_COOKIE + "_")
+    }
+
+
+async def test_two_tabs_sign_in_at_once_and_each_callback_finds_its_own_binding(
+    start_sign_in_server: Start, browser: Browser
+) -> None:
+    """Two sign-ins started in one browser (two tabs) before either came back:
+    each has its own binding cookie, so both callbacks are accepted."""
+    server = await start_sign_in_server(ManualClock())
+    first_consent = await to_consent(browser, server)
+    second_consent = await pick(browser, server, Role.STUDENT)
+    assert len(binding_cookies(browser)) == 2
+    first = await consent_given(browser, server, first_consent)
+    second = await consent_given(browser, server, second_consent)
+    assert (await browser.get(first)).status == 200
+    assert len(binding_cookies(browser)) == 1  # the first callback cleared its own only
+    me = await browser.get(second)
+    assert me.status == 200 and f'"oid": {server.person(Role.STUDENT).person.oid}' in me.text
+    assert binding_cookies(browser) == {}
+
+
 async def test_a_replayed_state_is_refused(start_sign_in_server: Start, browser: Browser) -> None:
     server = await start_sign_in_server(ManualClock())
     url = await callback_url(browser, server)
-    sign_in_cookie = browser.cookie(SIGN_IN_COOKIE)
+    binding = binding_cookies(browser)
     first = await browser.get(url)
     assert first.status == 200
     # The first callback cleared the binding cookie; a replay brings it back.
-    browser.http.cookie_jar.update_cookies(
-        {SIGN_IN_COOKIE: sign_in_cookie or ""}, response_url=URL(server.base + "/auth/")
-    )
+    browser.http.cookie_jar.update_cookies(binding, response_url=URL(server.base + "/auth/"))
     again = await browser.get(url)
     assert again.status == 400 and code_of(again) == "sign_in.state_unknown"
     assert "Ссылка для входа недействительна" in again.text

@@ -9,9 +9,11 @@ its embedded local ESIA.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from server.appkeys import CONFIG
 from server.clock import ManualClock
 from server.roster.model import Role
 from server.signin.web import SESSION_COOKIE
@@ -98,6 +100,12 @@ async def test_sign_out_ends_the_session_on_the_server(
     form, out = button(landing, "Выйти")
     after = await browser.submit(landing, form, out)
     assert "Войти через Госуслуги" in after.text
+    # ... by way of ESIA's sign-out, so Gosuslugi forgets the person on a shared PC too.
+    [esia_logout] = [u for u in after.history if "/idp/ext/Logout?" in u]
+    assert parse_qs(urlsplit(esia_logout).query) == {
+        "client_id": [server.app[CONFIG].esia.client_id],
+        "redirect_url": [server.base + "/"],
+    }
     assert not browser.cookie(SESSION_COOKIE)
     # The cookie's old value (kept by whoever copied it) opens nothing any more.
     thief = Browser()
@@ -107,6 +115,20 @@ async def test_sign_out_ends_the_session_on_the_server(
             assert response.status == 401
     finally:
         await thief.close()
+
+
+async def test_the_local_esias_sign_out_sends_browsers_only_to_registered_sites(
+    start_sign_in_server: Start, browser: Browser
+) -> None:
+    server = await start_sign_in_server(ManualClock())
+    client_id = server.app[CONFIG].esia.client_id
+    logout = server.base + "/dev-esia/idp/ext/Logout?"
+    for query, code in (
+        ({"client_id": client_id, "redirect_url": "https://evil.example/"}, "ESIA-007023"),
+        ({"client_id": "someone-else", "redirect_url": server.base + "/"}, "ESIA-007002"),
+    ):
+        page = await browser.get(logout + urlencode(query))
+        assert page.status == 400 and code in page.text and not page.history, query
 
 
 async def test_cookie_authenticated_writes_from_another_site_are_refused(

@@ -98,6 +98,16 @@ export class Connection {
     return this.send(type, body) as Promise<Replies[T]>;
   }
 
+  /**
+   * A frame that gets no reply on success (`typing`): sent without an id, so
+   * nothing waits for an answer that never comes; dropped while offline.
+   */
+  notify<T extends keyof Requests>(type: T, body: Requests[T]): void {
+    const socket = this.socket;
+    if (!this.welcomed || socket === null || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(encodeFrame(type, undefined, body) as Uint8Array<ArrayBuffer>);
+  }
+
   private send(type: string, body: object): Promise<unknown> {
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) {

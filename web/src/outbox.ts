@@ -12,6 +12,7 @@ export interface StoredOutgoing {
   person: Oid;
   chat: ChatId;
   text: string;
+  replyTo?: number | null; // the message it answers (absent in rows of older pages)
   since: number;
   written: number; // ms since the epoch: the order they go in
 }

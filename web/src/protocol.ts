@@ -14,9 +14,11 @@ import type {
 
 export { PROTOCOL_VERSION } from "./generated/protocol";
 export type {
+  ChatDetails,
   ChatEventBody,
   ChatSummary,
   ErrorCode,
+  MemberEntry,
   PersonFound,
   PresenceEntry,
   Profile,

@@ -4,7 +4,19 @@
 
 import { Connection, ConnectionLost, Refused, type ConnectionState } from "./connection";
 import { OutboxDb } from "./outbox";
-import type { ChatEventBody, ChatId, ChatSummary, Oid, ServerEvent, Welcome } from "./protocol";
+import { chatInUrl, showInUrl } from "./place";
+import type {
+  ChatDetails,
+  ChatEventBody,
+  ChatId,
+  ChatSummary,
+  MemberEntry,
+  Oid,
+  PresenceEntry,
+  ServerEvent,
+  Welcome,
+} from "./protocol";
+import { refusalText, T } from "./texts";
 
 export interface Message {
   id: number; // the message_id: the seq of the event that posted it
@@ -16,18 +28,41 @@ export interface Message {
   deleted: boolean;
 }
 
+/** One person's latest reaction event with one emoji on one message: the highest seq wins. */
+interface ReactionMark {
+  seq: number;
+  on: boolean;
+}
+
+/** A change to a message not loaded yet (history pages come newest first): applied when it loads. */
+interface LaterChange {
+  seq: number;
+  text: string | null;
+  deleted: boolean;
+}
+
 export interface ChatView {
   summary: ChatSummary;
   messages: Map<number, Message>;
   loaded: boolean; // its latest page of history has been read
   more: boolean; // older history remains
   loadingOlder: boolean;
+  // message id → emoji → person → their latest reaction event. Kept apart from the
+  // messages so that a reaction seen before its message (a later history page) waits for it.
+  reactions: Map<number, Map<string, Map<Oid, ReactionMark>>>;
+  later: Map<number, LaterChange>;
+  // Read positions other members' `receipt` events told this page. History says
+  // nothing of earlier reads, so «прочитано» shows only what was told since the page opened.
+  receipts: Map<Oid, number>;
+  typing: Map<Oid, number>; // person → until (ms since the epoch)
+  unreadAfter: number | null; // the read position when the chat was opened with unread messages
 }
 
 export interface Outgoing {
   key: string; // the idempotency key, kept across retries
   chat: ChatId;
   text: string;
+  replyTo?: number | null;
   since: number; // the chat's position when it was written: its echo can only come later
   written: number; // ms since the epoch
   state: "pending" | "refused";
@@ -35,6 +70,8 @@ export interface Outgoing {
 }
 
 const HISTORY_PAGE = 50;
+const TYPING_EVERY = 3000; // ms between our `typing` frames while the person types
+const TYPING_SHOWN = 5000; // ms «печатает…» stays after someone's last `typing`
 
 export class Store {
   me: Welcome["profile"] | null = null;
@@ -49,6 +86,12 @@ export class Store {
   readonly socket: Connection;
   private readonly stored = new OutboxDb();
   private restored = false; // the outbox of earlier pages has been read back
+  details = new Map<ChatId, ChatDetails>();
+  private presence = new Map<Oid, PresenceEntry>();
+  private typingSent = new Map<ChatId, number>();
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  replying = new Map<ChatId, number>(); // the message the composer answers
+  notice: { chat: ChatId; text: string } | null = null; // the last refusal of an action, in Russian
 
   constructor(url: string) {
     this.socket = new Connection(url, () => this.resumeFrom(), {
@@ -62,6 +105,9 @@ export class Store {
   }
 
   start(): void {
+    this.openChat = chatInUrl();
+    // The phone's back button (and «forward»): the URL says which chat is open.
+    window.addEventListener("popstate", () => this.show(chatInUrl()));
     this.socket.start();
     // Messages that came while the tab was hidden count as unread until it is seen again.
     document.addEventListener("visibilitychange", () => {
@@ -114,7 +160,8 @@ export class Store {
       for (const summary of chats) this.upsertSummary(summary);
       this.chatsLoaded = true;
       this.changed();
-      if (this.openChat !== null) await this.loadLatest(this.openChat);
+      // The chat open before the connection came (back), or named by the URL.
+      if (this.openChat !== null) await Promise.all([this.loadLatest(this.openChat), this.loadDetails(this.openChat)]);
     } catch (error) {
       if (!(error instanceof ConnectionLost)) throw error;
     }
@@ -131,6 +178,11 @@ export class Store {
         loaded: false,
         more: true,
         loadingOlder: false,
+        reactions: new Map(),
+        later: new Map(),
+        receipts: new Map(),
+        typing: new Map(),
+        unreadAfter: null,
       });
     } else {
       known.summary = summary;
@@ -153,10 +205,32 @@ export class Store {
         }
         break;
       }
+      case "typing": {
+        const { chat, person } = event.body;
+        const view = this.chats.get(chat);
+        if (view === undefined || person === this.me?.person.oid) return;
+        view.typing.set(person, Date.now() + TYPING_SHOWN);
+        this.expireTyping();
+        break;
+      }
+      case "receipt": {
+        const { chat, person, seq } = event.body;
+        const view = this.chats.get(chat);
+        if (view === undefined || person === this.me?.person.oid) return;
+        view.receipts.set(person, Math.max(view.receipts.get(person) ?? 0, seq));
+        break;
+      }
+      case "presence":
+        this.presence.set(event.body.person, {
+          person: event.body.person,
+          online: event.body.online,
+          last_seen: event.body.last_seen ?? null,
+        });
+        break;
       case "chat.removed":
         this.chats.delete(event.body.chat);
         this.positions.delete(event.body.chat);
-        if (this.openChat === event.body.chat) this.openChat = null;
+        if (this.openChat === event.body.chat) this.open(null);
         break;
       default:
         for (const listener of this.otherListeners) listener(event);
@@ -177,6 +251,10 @@ export class Store {
     }
     view.summary.last_seq = Math.max(view.summary.last_seq, event.seq);
     this.apply(view, event);
+    if ((event.kind === "members" || event.kind === "moderation") && this.details.has(event.chat)) {
+      void this.loadDetails(event.chat);
+    }
+    if (event.kind === "message" && event.author !== null) view.typing.delete(event.author);
     if (event.kind === "message" && !event.data.deleted) {
       view.summary.last_message = event;
       const mine = event.author === this.me?.person.oid;
@@ -204,30 +282,55 @@ export class Store {
     const id = typeof data.id === "number" ? data.id : event.seq;
     const message = view.messages.get(id);
     switch (event.kind) {
-      case "message":
+      case "message": {
+        const later = view.later.get(id);
+        view.later.delete(id);
+        const deleted = data.deleted === true || message?.deleted === true || later?.deleted === true;
+        const text = later?.text ?? (message?.edited ? message.text : null) ?? data.text;
         view.messages.set(id, {
           id,
           author: event.author,
           at: event.at,
-          text: typeof data.text === "string" ? data.text : "",
+          text: deleted || typeof text !== "string" ? "" : text,
           replyTo: typeof data.reply_to === "number" ? data.reply_to : null,
-          edited: message?.edited ?? false,
-          deleted: data.deleted === true,
+          edited: (message?.edited ?? false) || (later?.text ?? null) !== null,
+          deleted,
         });
         break;
+      }
       case "edit":
-        if (message !== undefined && typeof data.text === "string") {
-          message.text = data.text;
-          message.edited = true;
-        }
-        if (message !== undefined && data.deleted === true) message.deleted = true;
-        break;
-      case "delete":
+      case "delete": {
+        const deleted = event.kind === "delete" || data.deleted === true;
+        const text = !deleted && typeof data.text === "string" ? data.text : null;
         if (message !== undefined) {
-          message.deleted = true;
-          message.text = "";
+          if (text !== null && !message.deleted) {
+            message.text = text;
+            message.edited = true;
+          }
+          if (deleted) {
+            message.deleted = true;
+            message.text = "";
+          }
+        } else {
+          const known = view.later.get(id);
+          view.later.set(id, {
+            seq: Math.max(known?.seq ?? 0, event.seq),
+            text: known !== undefined && known.seq > event.seq ? known.text : (text ?? known?.text ?? null),
+            deleted: deleted || known?.deleted === true,
+          });
         }
         break;
+      }
+      case "reaction": {
+        if (event.author === null || typeof data.emoji !== "string") break;
+        let emojis = view.reactions.get(id);
+        if (emojis === undefined) view.reactions.set(id, (emojis = new Map()));
+        let people = emojis.get(data.emoji);
+        if (people === undefined) emojis.set(data.emoji, (people = new Map()));
+        const known = people.get(event.author);
+        if (known === undefined || known.seq < event.seq) people.set(event.author, { seq: event.seq, on: data.on !== false });
+        break;
+      }
       default:
         break; // reactions, members, moderation: counted as seen, not shown yet
     }
@@ -236,9 +339,42 @@ export class Store {
   // -- history --------------------------------------------------------------------------
 
   open(chat: ChatId | null): void {
+    showInUrl(chat);
+    this.show(chat);
+  }
+
+  private show(chat: ChatId | null): void {
     this.openChat = chat;
+    this.notice = null;
+    const view = chat === null ? undefined : this.chats.get(chat);
+    // Where «Новые сообщения» goes: after what was read when the chat was opened.
+    if (view !== undefined) view.unreadAfter = view.summary.unread > 0 ? view.summary.read_seq : null;
     this.changed();
-    if (chat !== null) void this.loadLatest(chat);
+    if (chat !== null) {
+      void this.loadLatest(chat);
+      void this.loadDetails(chat);
+    }
+  }
+
+  /** Who is in the chat, who moderates it, its pin and mutes; then the direct partner's presence. */
+  async loadDetails(chat: ChatId): Promise<void> {
+    if (!this.socket.online) return;
+    try {
+      const details = await this.socket.request("chat.details", { chat });
+      this.details.set(chat, details);
+      this.changed();
+      const view = this.chats.get(chat);
+      if (view?.summary.kind === "direct") {
+        const others = details.members.map((m) => m.oid).filter((oid) => oid !== this.me?.person.oid);
+        if (others.length > 0) {
+          const { people } = await this.socket.request("presence.query", { people: others });
+          for (const entry of people) this.presence.set(entry.person, entry);
+          this.changed();
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ConnectionLost || error instanceof Refused)) throw error;
+    }
   }
 
   private async loadLatest(chat: ChatId): Promise<void> {
@@ -274,6 +410,155 @@ export class Store {
       view.loadingOlder = false;
       this.changed();
     }
+  }
+
+  // -- what the views ask --------------------------------------------------------------
+
+  member(chat: ChatId, oid: Oid | null): MemberEntry | undefined {
+    if (oid === null) return undefined;
+    return this.details.get(chat)?.members.find((m) => m.oid === oid);
+  }
+
+  /** The person's full name as the chat's details give it, or null until they are known. */
+  nameOf(chat: ChatId, oid: Oid | null): string | null {
+    return this.member(chat, oid)?.full_name ?? null;
+  }
+
+  /** Whether a person is online and when last seen, as far as this page was told. */
+  presenceOf(oid: Oid): PresenceEntry | undefined {
+    return this.presence.get(oid);
+  }
+
+  /** The other member of a direct chat. */
+  partner(chat: ChatId): Oid | null {
+    const me = this.me?.person.oid;
+    return this.details.get(chat)?.members.find((m) => m.oid !== me)?.oid ?? null;
+  }
+
+  /** Reactions on a message that are on now: emoji → the people, in the order first seen. */
+  reactionsOf(view: ChatView, id: number): [string, Oid[]][] {
+    const out: [string, Oid[]][] = [];
+    for (const [emoji, people] of view.reactions.get(id) ?? []) {
+      const on = [...people].filter(([, mark]) => mark.on).map(([oid]) => oid);
+      if (on.length > 0) out.push([emoji, on]);
+    }
+    return out;
+  }
+
+  /** Whether another member's receipt (told to this page) reached the message. */
+  readByOthers(view: ChatView, id: number): boolean {
+    for (const seq of view.receipts.values()) if (seq >= id) return true;
+    return false;
+  }
+
+  /** The people typing in the chat now, by oid. */
+  typingIn(view: ChatView): Oid[] {
+    const now = Date.now();
+    return [...view.typing].filter(([, until]) => until > now).map(([oid]) => oid);
+  }
+
+  /** Until when (unix seconds) I may not write here, or null. */
+  mutedUntil(chat: ChatId): number | null {
+    const until = this.details.get(chat)?.muted_until ?? null;
+    return until !== null && until > Date.now() / 1000 ? until : null;
+  }
+
+  private expireTyping(): void {
+    clearTimeout(this.typingTimer);
+    let next = Infinity;
+    const now = Date.now();
+    for (const view of this.chats.values()) {
+      for (const [oid, until] of view.typing) {
+        if (until <= now) view.typing.delete(oid);
+        else next = Math.min(next, until);
+      }
+    }
+    if (next !== Infinity) {
+      this.typingTimer = setTimeout(() => {
+        this.expireTyping();
+        this.changed();
+      }, next - now + 20);
+    }
+  }
+
+  /** The person types: tell the others, at most every few seconds. */
+  typing(chat: ChatId): void {
+    const now = Date.now();
+    if (now - (this.typingSent.get(chat) ?? 0) < TYPING_EVERY || !this.socket.online) return;
+    this.typingSent.set(chat, now);
+    this.socket.notify("typing", { chat }); // no reply: a request would wait forever
+  }
+
+  reply(chat: ChatId, id: number | null): void {
+    if (id === null) this.replying.delete(chat);
+    else this.replying.set(chat, id);
+    this.changed();
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+    this.changed();
+  }
+
+  /** One request that changes the chat; a refusal becomes the chat's notice. True when done. */
+  private async act(chat: ChatId, run: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await run();
+      if (this.notice?.chat === chat) this.notice = null;
+      return true;
+    } catch (error) {
+      if (error instanceof Refused) {
+        this.notice = { chat, text: refusalText(error.code, error.retryAfter) };
+        this.refused(chat, error);
+      } else if (error instanceof ConnectionLost) {
+        this.notice = { chat, text: T.actionLost };
+      } else {
+        throw error;
+      }
+      return false;
+    } finally {
+      this.changed();
+    }
+  }
+
+  /** A mute learnt from a refusal: the composer says until when. */
+  private refused(chat: ChatId, error: Refused): void {
+    const details = this.details.get(chat);
+    if (error.code === "moderation.muted" && details !== undefined && error.retryAfter !== undefined) {
+      details.muted_until = Date.now() / 1000 + error.retryAfter;
+    }
+  }
+
+  edit(chat: ChatId, id: number, text: string): Promise<boolean> {
+    return this.act(chat, () => this.socket.request("edit", { chat, message_id: id, text, key: crypto.randomUUID() }));
+  }
+
+  remove(chat: ChatId, id: number): Promise<boolean> {
+    return this.act(chat, () => this.socket.request("delete", { chat, message_id: id, key: crypto.randomUUID() }));
+  }
+
+  react(chat: ChatId, id: number, emoji: string, on: boolean): Promise<boolean> {
+    return this.act(chat, () =>
+      this.socket.request("react", { chat, message_id: id, emoji, on, key: crypto.randomUUID() }),
+    );
+  }
+
+  report(chat: ChatId, id: number, reason: string): Promise<boolean> {
+    return this.act(chat, () => this.socket.request("report.create", { chat, message_id: id, reason }));
+  }
+
+  moderateDelete(chat: ChatId, id: number): Promise<boolean> {
+    return this.act(chat, () =>
+      this.socket.request("moderation.delete", { chat, message_id: id, key: crypto.randomUUID() }),
+    );
+  }
+
+  pin(chat: ChatId, id: number | null): Promise<boolean> {
+    return this.act(chat, () => this.socket.request("moderation.pin", { chat, message_id: id }));
+  }
+
+  mute(chat: ChatId, person: Oid, seconds: number): Promise<boolean> {
+    return this.act(chat, () => this.socket.request("moderation.mute", { chat, person, seconds }));
   }
 
   private markRead(chat: ChatId): void {
@@ -315,7 +600,9 @@ export class Store {
     const person = this.me?.person.oid;
     if (person === undefined) return;
     const since = this.positions.get(chat) ?? 0;
-    const entry = { key: crypto.randomUUID(), chat, since, text, written: Date.now() };
+    const replyTo = this.replying.get(chat) ?? null;
+    this.replying.delete(chat);
+    const entry = { key: crypto.randomUUID(), chat, since, text, replyTo, written: Date.now() };
     const outgoing: Outgoing = { ...entry, state: "pending", refusal: null };
     this.outbox.push(outgoing);
     this.changed();
@@ -331,8 +618,8 @@ export class Store {
     this.changed();
     const person = this.me?.person.oid;
     if (person === undefined) return;
-    const { chat, text, since, written } = outgoing;
-    void this.stored.put({ key, person, chat, text, since, written }).then(() => this.deliver(outgoing));
+    const { chat, text, since, written, replyTo } = outgoing;
+    void this.stored.put({ key, person, chat, text, since, written, replyTo: replyTo ?? null }).then(() => this.deliver(outgoing));
   }
 
   dismiss(key: string): void {
@@ -353,6 +640,7 @@ export class Store {
         chat: outgoing.chat,
         text: outgoing.text,
         key: outgoing.key,
+        reply_to: outgoing.replyTo ?? null,
       });
       this.acked.add(`${ack.chat} ${ack.message_id}`);
       const view = this.chats.get(ack.chat);
@@ -363,7 +651,7 @@ export class Store {
           author: this.me?.person.oid ?? null,
           at: Date.now() / 1000,
           text: outgoing.text,
-          replyTo: null,
+          replyTo: outgoing.replyTo ?? null,
           edited: false,
           deleted: false,
         });
@@ -375,6 +663,7 @@ export class Store {
       if (!(error instanceof Refused)) throw error;
       outgoing.state = "refused";
       outgoing.refusal = { code: error.code, retryAfter: error.retryAfter };
+      this.refused(outgoing.chat, error);
       void this.stored.delete(outgoing.key); // shown with its reason now; not sent again by itself
     }
     this.changed();

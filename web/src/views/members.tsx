@@ -64,7 +64,7 @@ export function MembersDialog({ panels, chat }: { panels: Panels; chat: ChatId }
                   act(() => store.socket.request("moderation.announcements", { chat, on }));
                 }}
               />{" "}
-              <label for={announcementsId}>{T.announcementsOnly}</label>
+              <label for={announcementsId}>{T.announcementsToggle}</label>
             </p>
           ) : null}
           <ul class="members">
@@ -132,7 +132,7 @@ function MemberRow({
   const tags = [roleNames(member.roles.map((role) => ({ role })))];
   if (member.moderator) tags.push(T.moderator);
   if (isOwner) tags.push(T.owner);
-  if (muted && member.muted_until !== null) tags.push(T.mutedUntil(until(member.muted_until)));
+  if (muted && member.muted_until !== null) tags.push(T.memberMutedUntil(until(member.muted_until)));
   return (
     <li class="member" data-oid={member.oid} aria-label={member.full_name}>
       <span class="name">{me ? `${member.full_name} (${T.you})` : member.full_name}</span>{" "}

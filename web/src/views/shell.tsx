@@ -4,6 +4,8 @@
 // side by side; on a phone one at a time.
 
 import { useEffect, useReducer } from "preact/hooks";
+import { forgetDrafts } from "../drafts";
+import { signInHere } from "../place";
 import type { Store } from "../store";
 import { T } from "../texts";
 import { isStaff, panelsOf, type Panels } from "../panels";
@@ -29,7 +31,7 @@ export function App({ store }: { store: Store }) {
         <aside class="list-pane" aria-label={T.chats}>
           <header class="bar">
             <h1>{T.chats}</h1>
-            <SignOut name={store.me?.person.full_name} />
+            <SignOut name={store.me?.person.full_name} person={store.me?.person.oid} />
           </header>
           <Navigation panels={panels} />
           <ChatList store={store} />
@@ -98,7 +100,7 @@ function ConnectionBanner({ store }: { store: Store }) {
     case "signed_out":
       return (
         <div class="banner error" role="alert">
-          {T.signedOut} <a class="button" href="/auth/login?return_to=/">{T.signIn}</a>
+          {T.signedOut} <a class="button" href={signInHere()}>{T.signIn}</a>
         </div>
       );
     case "replaced":
@@ -111,9 +113,11 @@ function ConnectionBanner({ store }: { store: Store }) {
   }
 }
 
-function SignOut({ name }: { name: string | undefined }) {
+function SignOut({ name, person }: { name: string | undefined; person: number | undefined }) {
+  // Signing out on a shared PC leaves none of one's drafts for the next person.
+  const forget = () => person !== undefined && forgetDrafts(person);
   return (
-    <form method="post" action="/auth/logout" class="sign-out">
+    <form method="post" action="/auth/logout" class="sign-out" onSubmit={forget}>
       {name ? <span class="who" title={`${T.signedInAs} ${name}`}>{name}</span> : null}
       <button type="submit" class="link">{T.signOut}</button>
     </form>
