@@ -97,6 +97,7 @@ async def test_a_parent_writes_to_the_class_teacher_and_they_chat_in_the_new_dir
         direct = chat_item(teacher, "direct:")
         await expect(direct).to_contain_text(ARTEM_MOTHER)
         await expect(direct).to_contain_text("Личный")
+        await expect(direct.get_by_role("img", name="в сети")).to_be_visible()  # she is signed in
         await expect(direct.locator(".unread")).to_have_text("1")
         await direct.click()
         await expect(teacher.locator("li.message", has_text="пропустит")).to_have_count(1)

@@ -37,6 +37,9 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
           <span class="visually-hidden">: </span>
           {summary.title}
         </span>
+        {summary.kind === "direct" && online(store, summary.id) ? (
+          <span class="presence-dot" role="img" aria-label={T.online} />
+        ) : null}
         {summary.unread > 0 ? (
           <span class="unread" aria-label={T.unread(summary.unread)}>{summary.unread}</span>
         ) : null}
@@ -63,4 +66,10 @@ export function kindLabel(kind: string): string {
     default:
       return "";
   }
+}
+
+/** Whether the other member of a direct chat is online, as far as the page was told. */
+function online(store: Store, chat: string): boolean {
+  const partner = store.partner(chat);
+  return partner !== null && store.presenceOf(partner)?.online === true;
 }
