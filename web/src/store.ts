@@ -256,6 +256,7 @@ export class Store {
         if (this.openChat === event.body.chat) this.open(null);
         break;
       default:
+        for (const listener of this.otherListeners) listener(event);
         return; // other events (typing, presence, receipts…) are not shown yet
     }
     this.changed();
@@ -703,6 +704,22 @@ export class Store {
       void this.stored.delete(outgoing.key); // shown with its reason now; not sent again by itself
     }
     this.changed();
+  }
+
+  // -- for the panels (web/src/panels.ts) ------------------------------------------------
+
+  private otherListeners = new Set<(event: ServerEvent) => void>();
+
+  /** Server events the store does not keep (`report.new`, `report.resolved`…), as they come. */
+  onOtherEvent(listener: (event: ServerEvent) => void): () => void {
+    this.otherListeners.add(listener);
+    return () => this.otherListeners.delete(listener);
+  }
+
+  /** A chat named by a reply (`direct.open`, `group.create`): into the list, and opened. */
+  openSummary(summary: ChatSummary): void {
+    this.upsertSummary(summary);
+    this.open(summary.id);
   }
 }
 

@@ -1,4 +1,6 @@
-// The list of the person's chats, the most recently active first, with unread counts.
+// The list of the person's chats, the most recently active first, with their
+// kind (класс, родители, учителя, личный, группа) as a small label (words, not
+// emoji: school computers often lack an emoji font) and unread counts.
 
 import type { ChatView, Store } from "../store";
 import { T } from "../texts";
@@ -30,7 +32,14 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
         data-chat={summary.id}
         onClick={() => store.open(summary.id)}
       >
-        <span class="title">{summary.title}</span>
+        <span class="title">
+          <span class={`kind kind-${summary.kind}`}>{kindLabel(summary.kind)}</span>
+          <span class="visually-hidden">: </span>
+          {summary.title}
+        </span>
+        {summary.kind === "direct" && online(store, summary.id) ? (
+          <span class="presence-dot" role="img" aria-label={T.online} />
+        ) : null}
         {summary.unread > 0 ? (
           <span class="unread" aria-label={T.unread(summary.unread)}>{summary.unread}</span>
         ) : null}
@@ -40,3 +49,27 @@ function ChatItem({ store, view }: { store: Store; view: ChatView }) {
   );
 }
 
+
+/** A chat kind in the school's words. */
+export function kindLabel(kind: string): string {
+  switch (kind) {
+    case "class":
+      return T.kindClass;
+    case "class_parents":
+      return T.kindParents;
+    case "staff":
+      return T.kindStaff;
+    case "direct":
+      return T.kindDirect;
+    case "group":
+      return T.kindGroup;
+    default:
+      return "";
+  }
+}
+
+/** Whether the other member of a direct chat is online, as far as the page was told. */
+function online(store: Store, chat: string): boolean {
+  const partner = store.partner(chat);
+  return partner !== null && store.presenceOf(partner)?.online === true;
+}

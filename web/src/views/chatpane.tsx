@@ -8,6 +8,7 @@ import { T } from "../texts";
 import { Composer } from "./composer";
 import { MessageRow, OutgoingRow, snippet } from "./message";
 import "./pane.css";
+import { panelsOf } from "../panels";
 
 export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -72,6 +73,7 @@ export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
             {view.summary.kind === "direct" ? <Presence store={store} chat={chat} /> : T.members(view.summary.members)}
           </span>
         </div>
+        <button type="button" class="link" onClick={() => panelsOf(store).open({ kind: "members", chat: view.summary.id })}>{T.membersButton}</button>
       </header>
       {details?.pinned != null ? <PinnedBar view={view} id={details.pinned} /> : null}
       {store.notice?.chat === chat ? (

@@ -1,33 +1,92 @@
-// The page's frame: the connection banner, who is signed in, the chat list and
-// the open chat. On a wide screen both panes side by side; on a phone one at a time.
+// The page's frame: the connection banner, who is signed in, the chat list with
+// its navigation («Написать», «Создать группу», «Жалобы», «Мои жалобы», «Дети»),
+// the open chat, and the one panel open over them. On a wide screen both panes
+// side by side; on a phone one at a time.
 
 import { useEffect, useReducer } from "preact/hooks";
 import { forgetDrafts } from "../drafts";
 import { signInHere } from "../place";
 import type { Store } from "../store";
 import { T } from "../texts";
+import { isStaff, panelsOf, type Panels } from "../panels";
 import { ChatList } from "./chatlist";
 import { ChatPane } from "./chatpane";
+import { GroupDialog } from "./groups";
+import { MembersDialog } from "./members";
+import { ChildrenDialog } from "./oversight";
+import { WriteDialog } from "./people";
+import { InboxDialog, MineDialog } from "./reports";
 
 export function App({ store }: { store: Store }) {
   const [, render] = useReducer((n: number, _: null) => n + 1, 0);
   useEffect(() => store.subscribe(() => render(null)), [store]);
+  const panels = panelsOf(store);
+  useEffect(() => panels.subscribe(() => render(null)), [panels]);
   const open = store.openChat === null ? undefined : store.chats.get(store.openChat);
+  // The open panel is a sibling of the grid, not one of its items, so the grid never places it.
   return (
-    <div class={open ? "app chat-open" : "app"}>
-      <ConnectionBanner store={store} />
-      <aside class="list-pane" aria-label={T.chats}>
-        <header class="bar">
-          <h1>{T.chats}</h1>
-          <SignOut name={store.me?.person.full_name} person={store.me?.person.oid} />
-        </header>
-        <ChatList store={store} />
-      </aside>
-      <main class="chat-pane">
-        {open ? <ChatPane key={open.summary.id} store={store} view={open} /> : <p class="placeholder">{T.chooseChat}</p>}
-      </main>
-    </div>
+    <>
+      <div class={open ? "app chat-open" : "app"}>
+        <ConnectionBanner store={store} />
+        <aside class="list-pane" aria-label={T.chats}>
+          <header class="bar">
+            <h1>{T.chats}</h1>
+            <SignOut name={store.me?.person.full_name} person={store.me?.person.oid} />
+          </header>
+          <Navigation panels={panels} />
+          <ChatList store={store} />
+        </aside>
+        <main class="chat-pane">
+          {open ? <ChatPane key={open.summary.id} store={store} view={open} /> : <p class="placeholder">{T.chooseChat}</p>}
+        </main>
+      </div>
+      <OpenPanel panels={panels} />
+    </>
   );
+}
+
+function Navigation({ panels }: { panels: Panels }) {
+  const store = panels.store;
+  if (store.me === null) return null;
+  const open = panels.inbox.filter((r) => r.status === "open").length;
+  return (
+    <nav class="panels-nav" aria-label={T.navigation}>
+      <button type="button" class="button" onClick={() => panels.open({ kind: "write" })}>{T.write}</button>
+      {isStaff(store) ? (
+        <button type="button" class="link" onClick={() => panels.open({ kind: "group" })}>{T.createGroup}</button>
+      ) : null}
+      {panels.showInbox ? (
+        <button type="button" class="link" onClick={() => panels.open({ kind: "reports" })}>
+          {T.reports}
+          {open > 0 ? <span class="unread" aria-label={T.unread(open)}>{open}</span> : null}
+        </button>
+      ) : null}
+      <button type="button" class="link" onClick={() => panels.open({ kind: "mine" })}>{T.myReports}</button>
+      {store.me.children.length > 0 ? (
+        <button type="button" class="link" onClick={() => panels.open({ kind: "children" })}>{T.children}</button>
+      ) : null}
+    </nav>
+  );
+}
+
+function OpenPanel({ panels }: { panels: Panels }) {
+  const panel = panels.current;
+  switch (panel?.kind) {
+    case undefined:
+      return null;
+    case "write":
+      return <WriteDialog panels={panels} />;
+    case "group":
+      return <GroupDialog panels={panels} />;
+    case "members":
+      return <MembersDialog key={panel.chat} panels={panels} chat={panel.chat} />;
+    case "reports":
+      return <InboxDialog panels={panels} />;
+    case "mine":
+      return <MineDialog panels={panels} />;
+    case "children":
+      return <ChildrenDialog panels={panels} />;
+  }
 }
 
 function ConnectionBanner({ store }: { store: Store }) {
