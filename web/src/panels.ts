@@ -36,22 +36,12 @@ export class Panels {
   reportsLoaded = false;
   private listeners = new Set<() => void>();
   private wasOnline = false;
-  private asked = new Set<ChatId>(); // direct chats whose details were asked for the list
 
   constructor(readonly store: Store) {
     store.subscribe(() => {
       const online = store.connection === "online" && store.me !== null;
       if (online && !this.wasOnline) void this.loadReports(); // each (re)connection: what came meanwhile
       this.wasOnline = online;
-      // The list's presence dots: a direct chat's partner comes from its details.
-      if (online && store.chatsLoaded) {
-        for (const view of store.chats.values()) {
-          const id = view.summary.id;
-          if (view.summary.kind !== "direct" || store.details.has(id) || this.asked.has(id)) continue;
-          this.asked.add(id);
-          void store.loadDetails(id);
-        }
-      }
     });
     store.onOtherEvent((event) => {
       if (event.type === "report.new") this.inbox = upsert(this.inbox, event.body.report);

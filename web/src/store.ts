@@ -159,6 +159,7 @@ export class Store {
       const { chats } = await this.socket.request("chats", {});
       for (const summary of chats) this.upsertSummary(summary);
       this.chatsLoaded = true;
+      this.presence.clear(); // what was told before this connection may have changed
       this.changed();
       void this.loadPeersPresence();
       // The chat open before the connection came (back), or named by the URL.
@@ -169,9 +170,12 @@ export class Store {
   }
 
   /** Who of the people one has direct chats with is online, for the list's dots;
-   * `presence` events keep it right from then on. */
+   * `presence` events keep it right from then on. Asked for those not known yet:
+   * all on a welcome (its state was cleared), new chats' peers after that. */
   private async loadPeersPresence(): Promise<void> {
-    const peers = [...this.chats.values()].flatMap((v) => (v.summary.peer == null ? [] : [v.summary.peer]));
+    const peers = [...this.chats.values()].flatMap((v) =>
+      v.summary.peer == null || this.presence.has(v.summary.peer) ? [] : [v.summary.peer],
+    );
     if (peers.length === 0) return;
     try {
       const { people } = await this.socket.request("presence.query", { people: peers.slice(0, 500) });
@@ -308,6 +312,7 @@ export class Store {
       const { chats } = await this.socket.request("chats", {});
       for (const summary of chats) this.upsertSummary(summary);
       this.changed();
+      void this.loadPeersPresence();
     } catch {
       // the next welcome lists the chats again
     }
@@ -467,9 +472,9 @@ export class Store {
   }
 
   /** The other member of a direct chat. */
+  /** The other person of a direct chat: its summary says (`peer`). */
   partner(chat: ChatId): Oid | null {
-    const me = this.me?.person.oid;
-    return this.details.get(chat)?.members.find((m) => m.oid !== me)?.oid ?? null;
+    return this.chats.get(chat)?.summary.peer ?? null;
   }
 
   /** Reactions on a message that are on now: emoji → the people, in the order first seen. */
