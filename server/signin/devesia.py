@@ -310,6 +310,10 @@ class LocalEsia:
             "expires_in": int(lifetime),
         }
 
+    def refresh_tokens(self) -> set[str]:
+        """The refresh tokens it would honour now (tests look for them where they must not be)."""
+        return set(self._refresh)
+
     def forget_refresh_tokens(self) -> None:
         """Revoke every refresh token (as a restart of the provider would)."""
         self._refresh.clear()

@@ -6,7 +6,8 @@ must bring back both, within ``web.sign_in_timeout``, once.  After the code
 is exchanged and the tokens verified, the browser gets a session cookie
 (``zvonok_session``, HttpOnly): a random 256-bit value whose SHA-256 is the
 session's key in the store, next to the ESIA tokens, which never leave the
-server.
+server and are kept sealed with a key derived from the cookie's secret
+(:mod:`server.signin.sealed`): a copy of the database opens none of them.
 
 Every use of a session (a request, a WebSocket ``hello``, an open socket's
 timer) goes through :meth:`WebSessions.admit` or :meth:`WebSessions.renew`:
@@ -34,6 +35,7 @@ from server.clock import Clock
 from server.config import WebConfig
 from server.errors import AuthError, ForbiddenError, ZvonokError
 from server.signin.relying_party import EsiaRefusal, RelyingParty, TokenSet
+from server.signin.sealed import Unsealable, seal, session_key, unseal
 from server.store.base import WebSessionStore
 from server.store.web_sql import SignIn, WebSession
 from signaling import errors as wire
@@ -174,12 +176,13 @@ class WebSessions:
         admission = await self._admit_tokens(tokens, None)
         secret = secrets.token_urlsafe(32)
         now = self._clock.time()
+        row, key = digest(secret), session_key(secret)
         await self._store.create_web_session(
             WebSession(
-                id_digest=digest(secret),
+                id_digest=row,
                 person_oid=admission.token.oid,
-                access_token=tokens.access_token,
-                refresh_token=tokens.refresh_token,
+                access_token=seal(key, row, tokens.access_token),
+                refresh_token=seal(key, row, tokens.refresh_token),
                 access_expires_at=admission.token.expires_at,
                 created_at=now,
                 expires_at=now + self._config.session_lifetime,
@@ -216,18 +219,20 @@ class WebSessions:
         past its lifetime, or one ESIA would not renew.
         """
         record = await self._record(session_secret)
+        key = session_key(session_secret)
         if self._clock.time() >= record.access_expires_at - self._config.renew_before:
-            record = await self._renewed(record)
+            record = await self._renewed(record, key)
         try:
-            return await self._gate.admit(record.access_token), record
+            return await self._gate.admit(self._open(key, record, record.access_token)), record
         except AuthError as exc:
             log.info("browser session of oid=%d refused: %s", record.person_oid, exc.code)
             raise expired() from exc
 
     async def renew(self, session_secret: str) -> tuple[Admission, WebSession]:
         """Renew the session's ESIA token now (an open socket's timer), then admit."""
-        record = await self._renewed(await self._record(session_secret))
-        return await self._gate.admit(record.access_token), record
+        key = session_key(session_secret)
+        record = await self._renewed(await self._record(session_secret), key)
+        return await self._gate.admit(self._open(key, record, record.access_token)), record
 
     async def end(self, session_secret: str) -> bool:
         """Sign out: the session is deleted on the server.  Whether there was one."""
@@ -247,18 +252,28 @@ class WebSessions:
             raise expired()
         return record
 
-    async def _renewed(self, record: WebSession) -> WebSession:
+    def _open(self, key: bytes, record: WebSession, sealed: str) -> str:
+        """A token of the session, unsealed; ``session.expired`` if it does not open
+        (a row stored before tokens were sealed, or altered: sign in again)."""
+        try:
+            return unseal(key, record.id_digest, sealed)
+        except Unsealable as exc:
+            log.info("browser session of oid=%d refused: its tokens do not open", record.person_oid)
+            raise expired() from exc
+
+    async def _renewed(self, record: WebSession, key: bytes) -> WebSession:
         """The session after renewing its ESIA token; one renewal at a time per session."""
         pending = self._renewals.get(record.id_digest)
         if pending is None:
-            pending = asyncio.ensure_future(self._renew(record))
+            pending = asyncio.ensure_future(self._renew(record, key))
             self._renewals[record.id_digest] = pending
             pending.add_done_callback(lambda _: self._renewals.pop(record.id_digest, None))
         return await asyncio.shield(pending)
 
-    async def _renew(self, record: WebSession) -> WebSession:
+    async def _renew(self, record: WebSession, key: bytes) -> WebSession:
+        refresh_token = self._open(key, record, record.refresh_token)
         try:
-            tokens = await self._rp.refresh(record.refresh_token)
+            tokens = await self._rp.refresh(refresh_token)
             admission = await self._admit_tokens(tokens, record.person_oid)
         except (EsiaRefusal, SignInRefused) as exc:
             current = await self._store.web_session(record.id_digest)
@@ -273,9 +288,9 @@ class WebSessions:
             raise expired() from exc
         swapped = await self._store.renew_web_session(
             record.id_digest,
-            old_refresh_token=record.refresh_token,
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
+            old_refresh_token=record.refresh_token,  # compared sealed, as stored
+            access_token=seal(key, record.id_digest, tokens.access_token),
+            refresh_token=seal(key, record.id_digest, tokens.refresh_token),
             access_expires_at=admission.token.expires_at,
         )
         current = await self._store.web_session(record.id_digest)
