@@ -1,8 +1,11 @@
-"""Fixtures of the browser tests: Debian's chromium driven by Playwright, and screenshots.
+"""Fixtures of the browser tests: Debian's chromium and firefox-esr driven by Playwright.
 
 No browser is ever downloaded: Playwright launches ``/usr/bin/chromium``
-(the ``chromium`` package, which .ci/run installs). Each test's screenshots
-are kept under ``var/test-artifacts/<test>/``, pass or fail.
+(the ``chromium`` package) over CDP, and ``/usr/bin/firefox-esr`` (the
+``firefox-esr`` package) over WebDriver BiDi (Playwright's ``moz-firefox``
+channel, which drives a stock Firefox rather than Playwright's patched
+build); .ci/run installs both. Each test's screenshots are kept under
+``var/test-artifacts/<test>/``, pass or fail.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 
 from server.webclient import built
 from tests.signin_server import start_sign_in_server
@@ -20,6 +23,7 @@ from tests.signin_server import start_sign_in_server
 __all__ = ["artifacts", "chromium", "start_sign_in_server"]
 
 CHROMIUM = Path("/usr/bin/chromium")
+FIREFOX = Path("/usr/bin/firefox-esr")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -37,16 +41,39 @@ def browser_ready() -> None:
     """Fail, never skip, without the browser or the built client: CI must not pass silently."""
     if not CHROMIUM.is_file():
         pytest.fail("no /usr/bin/chromium: `apt-get install -y chromium` (.ci/run does)")
+    if not FIREFOX.is_file():
+        pytest.fail("no /usr/bin/firefox-esr: `apt-get install -y firefox-esr` (.ci/run does)")
     if not built():
         pytest.fail("the web client is not built: `make web` (make pytest does it first)")
+
+
+async def _launch(playwright: Playwright, kind: str) -> Browser:
+    if kind == "chromium":
+        return await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS, headless=True, timeout=30_000
+        )
+    return await playwright.firefox.launch(
+        channel="moz-firefox", executable_path=str(FIREFOX), headless=True, timeout=60_000
+    )
 
 
 @pytest.fixture
 async def chromium(browser_ready: None) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True, timeout=30_000
-        )
+        browser = await _launch(playwright, "chromium")
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+async def each_browser(
+    browser_ready: None, request: pytest.FixtureRequest
+) -> AsyncIterator[Browser]:
+    """The test once in Chromium and once in Firefox: the page must work in both."""
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright, request.param)
         try:
             yield browser
         finally:

@@ -45,13 +45,13 @@ def readable(found: list[dict[str, Any]]) -> str:
 
 
 async def test_the_chat_list_an_open_chat_and_its_menu_pass_axe_on_a_laptop_and_a_phone(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     assert AXE.is_file(), "axe-core is not installed: `npm ci` in web/ (make does it)"
     server = await start_sign_in_server(SystemClock())
     laptop = {"width": 1280, "height": 800}
     for name, person, viewport in (("laptop", STEPAN, laptop), ("phone", ARTEM, PHONE)):
-        context = await chromium.new_context(locale="ru-RU", viewport=viewport)  # type: ignore[arg-type]
+        context = await each_browser.new_context(locale="ru-RU", viewport=viewport)  # type: ignore[arg-type]
         page = await context.new_page()
         try:
             await sign_in(page, server.base, person)
@@ -98,10 +98,10 @@ async def tab_to(page: Page, wanted: Callable[[str], bool]) -> None:
 
 
 async def test_a_teacher_reads_and_writes_by_keyboard_alone(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    context = await chromium.new_context(locale="ru-RU")
+    context = await each_browser.new_context(locale="ru-RU")
     page = await context.new_page()
     try:
         await sign_in(page, server.base, TEACHER)

@@ -39,11 +39,11 @@ def class_chat(page: Page):  # type: ignore[no-untyped-def]
 
 
 async def test_two_classmates_chat_live_and_a_refusal_is_shown_in_russian(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    artem_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    artem_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     artem = await artem_context.new_page()
     stepan = await stepan_context.new_page()
     try:
@@ -108,11 +108,11 @@ async def test_two_classmates_chat_live_and_a_refusal_is_shown_in_russian(
 
 
 async def test_messages_written_offline_are_sent_once_and_missed_ones_arrive_on_reconnect(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    artem_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU")
     artem = await artem_context.new_page()
     stepan = await stepan_context.new_page()
     try:
@@ -159,14 +159,14 @@ async def test_messages_written_offline_are_sent_once_and_missed_ones_arrive_on_
 
 
 async def test_a_long_history_pages_back_as_one_scrolls_up(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     artem_oid = next(e.person.oid for e in server.directory if e.person.full_name == ARTEM)
     chat = f"class:{CLASS_5A}"
     for n in range(1, 121):  # more than two pages of 50
         await server.app[CHATS].send(artem_oid, chat, f"Сообщение {n}", key=f"history-{n}")
-    context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     page = await context.new_page()
     try:
         await sign_in(page, server.base, ARTEM)
@@ -187,11 +187,11 @@ async def test_a_long_history_pages_back_as_one_scrolls_up(
 
 
 async def test_the_chat_list_puts_the_latest_active_first_with_its_unread_count(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    teacher_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    teacher_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     teacher = await teacher_context.new_page()
     stepan = await stepan_context.new_page()
     try:
@@ -228,11 +228,11 @@ async def test_the_chat_list_puts_the_latest_active_first_with_its_unread_count(
 
 
 async def test_the_outbox_survives_a_reload_and_sends_each_message_once(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    artem_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU")
     artem = await artem_context.new_page()
     stepan = await stepan_context.new_page()
     blocked = False

@@ -52,11 +52,11 @@ async def send(page: Page, text: str) -> None:
 
 
 async def test_classmates_reply_edit_react_delete_and_see_typing_and_reads(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    artem_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    artem_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     artem = await artem_context.new_page()
     stepan = await stepan_context.new_page()
     try:
@@ -136,7 +136,8 @@ async def test_classmates_reply_edit_react_delete_and_see_typing_and_reads(
         for page in (artem, stepan):
             await expect(message(page, "номер шесть").locator(".chip")).to_have_count(0)
 
-        # Escape closes the menu, from the keyboard.
+        # Escape closes the menu, from the keyboard (in the window that has the focus).
+        await artem.bring_to_front()
         await message(artem, "Мне нужна подсказка").get_by_role("button", name=ACTIONS).focus()
         await artem.keyboard.press("Enter")
         await expect(artem.get_by_role("menu")).to_be_visible()
@@ -163,11 +164,11 @@ async def test_classmates_reply_edit_react_delete_and_see_typing_and_reads(
 
 
 async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    contexts = [await chromium.new_context(locale="ru-RU") for _ in range(2)]
-    contexts.append(await chromium.new_context(locale="ru-RU", viewport=PHONE))
+    contexts = [await each_browser.new_context(locale="ru-RU") for _ in range(2)]
+    contexts.append(await each_browser.new_context(locale="ru-RU", viewport=PHONE))
     teacher, stepan, artem = [await c.new_page() for c in contexts]
     try:
         for page, name in ((teacher, TEACHER), (stepan, STEPAN), (artem, ARTEM)):
@@ -266,12 +267,12 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
 
 
 async def test_a_direct_chat_says_whether_the_other_is_online_and_when_last_seen(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     direct = await server.app[CHATS].open_direct(ARTEM_OID, STEPAN_OID)
-    artem_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
-    stepan_context = await chromium.new_context(locale="ru-RU")
+    artem_context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
+    stepan_context = await each_browser.new_context(locale="ru-RU")
     artem = await artem_context.new_page()
     stepan = await stepan_context.new_page()
     try:
@@ -293,7 +294,7 @@ async def test_a_direct_chat_says_whether_the_other_is_online_and_when_last_seen
 
 
 async def test_an_edit_and_reactions_paged_in_before_their_message_wait_for_it(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     """History comes newest first: the edit and reactions of an old message are
     read a page before the message itself, and must still land on it."""
@@ -307,7 +308,7 @@ async def test_an_edit_and_reactions_paged_in_before_their_message_wait_for_it(
     await chats.react(STEPAN_OID, chat, old.message_id, "👍", key="up")
     await chats.react(STEPAN_OID, chat, old.message_id, "🎉", key="party")
     await chats.react(STEPAN_OID, chat, old.message_id, "🎉", on=False, key="party-off")
-    context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     page = await context.new_page()
     try:
         await sign_in(page, server.base, ARTEM)

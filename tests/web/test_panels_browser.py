@@ -63,15 +63,16 @@ async def close_all(artifacts: Path, pages: dict[str, tuple[BrowserContext, Page
 
 
 async def test_a_parent_writes_to_the_class_teacher_and_they_chat_in_the_new_direct_chat(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
         pages["mother"] = _, mother = await person_page(
-            chromium, server, ARTEM_MOTHER, viewport=PHONE
+            each_browser, server, ARTEM_MOTHER, viewport=PHONE
         )
-        pages["teacher"] = _, teacher = await person_page(chromium, server, TEACHER)
+        pages["teacher"] = _, teacher = await person_page(each_browser, server, TEACHER)
+        await mother.bring_to_front()  # her window has the focus (Firefox gives it to one)
         await mother.get_by_role("button", name="Написать", exact=True).click()
         write = dialog(mother, "Написать")
         await expect(write).to_be_visible()
@@ -112,14 +113,14 @@ async def test_a_parent_writes_to_the_class_teacher_and_they_chat_in_the_new_dir
 
 
 async def test_a_students_search_shows_a_classmate_but_not_the_classmates_parents(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     # docs/safety.md: a student writes to classmates, teachers, admins and their
     # own parents, "not to adults who are neither their teachers nor their parents".
     server = await start_sign_in_server(SystemClock())
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
-        pages["artem"] = _, artem = await person_page(chromium, server, ARTEM, viewport=PHONE)
+        pages["artem"] = _, artem = await person_page(each_browser, server, ARTEM, viewport=PHONE)
         await artem.get_by_role("button", name="Написать", exact=True).click()
         write = dialog(artem, "Написать")
         await write.get_by_label(SEARCH).fill("Гусев")
@@ -140,14 +141,16 @@ async def test_a_students_search_shows_a_classmate_but_not_the_classmates_parent
 
 
 async def test_the_class_teacher_makes_a_group_and_removes_a_student_who_loses_it(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
-        pages["teacher"] = _, teacher = await person_page(chromium, server, TEACHER)
-        pages["artem"] = _, artem = await person_page(chromium, server, ARTEM, viewport=PHONE)
-        pages["stepan"] = _, stepan = await person_page(chromium, server, STEPAN, viewport=PHONE)
+        pages["teacher"] = _, teacher = await person_page(each_browser, server, TEACHER)
+        pages["artem"] = _, artem = await person_page(each_browser, server, ARTEM, viewport=PHONE)
+        pages["stepan"] = _, stepan = await person_page(
+            each_browser, server, STEPAN, viewport=PHONE
+        )
         # Students make no groups: the button is for staff only.
         await expect(artem.get_by_role("button", name="Создать группу")).to_have_count(0)
 
@@ -191,13 +194,17 @@ async def test_the_class_teacher_makes_a_group_and_removes_a_student_who_loses_i
 
 
 async def test_a_teacher_mutes_a_student_who_is_refused_in_russian(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
-        pages["teacher"] = _, teacher = await person_page(chromium, server, TEACHER, viewport=PHONE)
-        pages["stepan"] = _, stepan = await person_page(chromium, server, STEPAN, viewport=PHONE)
+        pages["teacher"] = _, teacher = await person_page(
+            each_browser, server, TEACHER, viewport=PHONE
+        )
+        pages["stepan"] = _, stepan = await person_page(
+            each_browser, server, STEPAN, viewport=PHONE
+        )
         await chat_item(teacher, "class:").click()
         await teacher.get_by_role("button", name="Участники", exact=True).click()
         members = dialog(teacher, re.compile("Участники чата"))
@@ -243,14 +250,14 @@ async def test_a_teacher_mutes_a_student_who_is_refused_in_russian(
 
 
 async def test_a_report_reaches_the_teachers_inbox_and_its_outcome_the_reporter(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     artem_oid, stepan_oid = oid_of(server, ARTEM), oid_of(server, STEPAN)
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
-        pages["teacher"] = _, teacher = await person_page(chromium, server, TEACHER)
-        pages["artem"] = _, artem = await person_page(chromium, server, ARTEM, viewport=PHONE)
+        pages["teacher"] = _, teacher = await person_page(each_browser, server, TEACHER)
+        pages["artem"] = _, artem = await person_page(each_browser, server, ARTEM, viewport=PHONE)
         await teacher.get_by_role("button", name="Жалобы", exact=True).click()
         inbox = teacher.get_by_role("dialog", name="Жалобы", exact=True)
         await expect(inbox).to_contain_text("Жалоб нет")
@@ -283,7 +290,7 @@ async def test_a_report_reaches_the_teachers_inbox_and_its_outcome_the_reporter(
 
 
 async def test_a_parent_sees_her_childs_chats_and_with_whom_but_no_messages(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
     await server.app[CHATS].send(
@@ -292,7 +299,7 @@ async def test_a_parent_sees_her_childs_chats_and_with_whom_but_no_messages(
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
         pages["mother"] = _, mother = await person_page(
-            chromium, server, ARTEM_MOTHER, viewport=PHONE
+            each_browser, server, ARTEM_MOTHER, viewport=PHONE
         )
         await mother.get_by_role("button", name="Дети").click()
         children = dialog(mother, "Дети")

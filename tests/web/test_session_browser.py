@@ -25,11 +25,11 @@ DRAFT = "Ирина Александровна, завтра меня не бу�
 
 
 async def test_an_expired_session_signs_in_again_back_to_the_chat_with_the_text_kept(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     clock = ManualClock()
     server = await start_sign_in_server(clock)
-    context = await chromium.new_context(locale="ru-RU")
+    context = await each_browser.new_context(locale="ru-RU")
     page = await context.new_page()
     try:
         await sign_in(page, server.base, ARTEM)

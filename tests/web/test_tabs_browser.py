@@ -20,11 +20,11 @@ Start = Callable[..., Awaitable[SignInServer]]
 
 
 async def test_reading_and_writing_in_one_tab_shows_in_the_other(
-    start_sign_in_server: Start, chromium: Browser, artifacts: Path
+    start_sign_in_server: Start, each_browser: Browser, artifacts: Path
 ) -> None:
     server = await start_sign_in_server(SystemClock())
-    teacher_context = await chromium.new_context(locale="ru-RU")
-    stepan_context = await chromium.new_context(locale="ru-RU", viewport=PHONE)
+    teacher_context = await each_browser.new_context(locale="ru-RU")
+    stepan_context = await each_browser.new_context(locale="ru-RU", viewport=PHONE)
     first = await teacher_context.new_page()
     stepan = await stepan_context.new_page()
     try:
