@@ -1,8 +1,8 @@
 """The page for screen readers and keyboards, in a real Chromium (issue 15).
 
-axe-core (the npm package, from web/node_modules) checks the chat list, an
-open chat with messages and its «…» menu, on a laptop and on a 360x640
-phone: no violation of WCAG 2.1 A/AA rules. And a teacher does the whole
+axe-core (the npm package, from web/node_modules) checks the sign-in
+(the landing page and the local ESIA's picker), the chat list, an open
+chat with messages and its «…» menu, on a laptop and on a 360x640 phone: no violation of WCAG 2.1 A/AA rules. And a teacher does the whole
 round by keyboard alone: the chat list, open the class chat, write, send.
 """
 
@@ -54,6 +54,16 @@ async def test_the_chat_list_an_open_chat_and_its_menu_pass_axe_on_a_laptop_and_
         context = await each_browser.new_context(locale="ru-RU", viewport=viewport)  # type: ignore[arg-type]
         page = await context.new_page()
         try:
+            # The sign-in: the landing page «Войти через Госуслуги», and the local ESIA's picker.
+            await page.goto(server.base + "/")
+            await expect(page.get_by_role("link", name="Войти через Госуслуги")).to_be_visible()
+            found = await violations(page)
+            assert found == [], readable(found)
+            await page.get_by_role("link", name="Войти через Госуслуги").click()
+            await expect(page.get_by_role("button", name=person)).to_be_visible()
+            found = await violations(page)
+            assert found == [], readable(found)
+            await page.screenshot(path=artifacts / f"{name}-0-sign-in.png")
             await sign_in(page, server.base, person)
             await expect(class_chat(page)).to_be_visible()
             assert await violations(page) == [], readable(await violations(page))

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
+from server.appkeys import STORE
 from server.chats.keys import CHATS
 from server.clock import SystemClock
+from server.roster.document import parse_roster
 from server.safety.keys import REPORTS, SCHOOLS
+from tests.server.test_safety_ws import STRANGER_STUDENT, second_school
 from tests.signin_server import SignInServer
 from tests.web.test_chats_browser import ARTEM, PHONE, STEPAN, TEACHER, sign_in
 
@@ -118,6 +121,9 @@ async def test_a_students_search_shows_a_classmate_but_not_the_classmates_parent
     # docs/safety.md: a student writes to classmates, teachers, admins and their
     # own parents, "not to adults who are neither their teachers nor their parents".
     server = await start_sign_in_server(SystemClock())
+    # Another school, with a pupil of Artem's age: on the roster, and never found by him.
+    await server.app[STORE].import_roster(parse_roster(second_school()))
+    assert await server.app[STORE].person(STRANGER_STUDENT) is not None
     pages: dict[str, tuple[BrowserContext, Page]] = {}
     try:
         pages["artem"] = _, artem = await person_page(each_browser, server, ARTEM, viewport=PHONE)
@@ -133,6 +139,9 @@ async def test_a_students_search_shows_a_classmate_but_not_the_classmates_parent
         await write.get_by_label(SEARCH).fill("Гусева Светлана")
         await expect(write).to_contain_text("Никого не нашли")
         await artem.screenshot(path=artifacts / "02-nobody.png")
+        await write.get_by_label(SEARCH).fill("Чужой")  # the other school's pupil
+        await expect(write).to_contain_text("Никого не нашли")
+        await artem.screenshot(path=artifacts / "03-nobody-of-another-school.png")
         await artem.keyboard.press("Escape")
         await expect(write).to_have_count(0)
         await expect(artem.get_by_role("button", name="Написать", exact=True)).to_be_focused()
