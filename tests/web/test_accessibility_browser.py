@@ -1,9 +1,10 @@
-"""The page for screen readers and keyboards, in a real Chromium (issue 15).
+"""The page for screen readers and keyboards, in Chromium and Firefox (issue 15).
 
-axe-core (the npm package, from web/node_modules) checks the sign-in
-(the landing page and the local ESIA's picker), the chat list, an open
-chat with messages and its «…» menu, on a laptop and on a 360x640 phone: no violation of WCAG 2.1 A/AA rules. And a teacher does the whole
-round by keyboard alone: the chat list, open the class chat, write, send.
+axe-core (the npm package, from web/node_modules) checks the sign-in (the
+landing page and the local ESIA's picker), the chat list, an open chat with
+messages and its «…» menu, on a laptop and on a 360x640 phone: no violation
+of WCAG 2.1 A/AA rules. And a teacher does the whole round by keyboard
+alone: the chat list, open the class chat, write, send.
 """
 
 from __future__ import annotations

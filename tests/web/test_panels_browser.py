@@ -35,6 +35,7 @@ STEPAN_MOTHER = "Гусева Светлана Анатольевна"
 DIRECTOR = 1000100001  # the admin of sosh-1
 CLASS_CHAT = "class:sosh-1-5a"
 SEARCH = "Кого найти: фамилия или имя"
+ADD_TO_GROUP = "Добавить участников"
 
 
 def oid_of(server: SignInServer, full_name: str) -> int:
@@ -198,6 +199,14 @@ async def test_the_class_teacher_makes_a_group_and_removes_a_student_who_loses_i
         await expect(chat_item(stepan, "group:")).to_have_count(0)
         await expect(chat_item(artem, "group:")).to_have_count(1)
         await stepan.screenshot(path=artifacts / "06-stepan-lost-group.png")
+
+        # She adds him back from the same panel; the group comes back to his list.
+        await members.get_by_role("button", name=ADD_TO_GROUP).click()
+        await members.get_by_label(SEARCH).fill("Гусев Степан")
+        await members.get_by_role("button", name=f"Добавить: {STEPAN}").click()
+        await expect(members.locator("li.member", has_text=STEPAN)).to_have_count(1)
+        await expect(chat_item(stepan, "group:")).to_contain_text("Олимпиада по математике")
+        await stepan.screenshot(path=artifacts / "07-stepan-added-back.png")
     finally:
         await close_all(artifacts, pages)
 
