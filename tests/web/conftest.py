@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from server.webclient import built
 from tests.signin_server import start_sign_in_server
 
-__all__ = ["artifacts", "chromium", "start_sign_in_server"]
+__all__ = ["artifacts", "chromium", "each_browser", "keep_last", "start_sign_in_server"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIREFOX = Path("/usr/bin/firefox-esr")
@@ -88,3 +88,10 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     for old in folder.glob("*.png"):
         old.unlink()
     return folder
+
+
+async def keep_last(artifacts: Path, **pages: Page) -> None:
+    """The last sight of each page still open (``99-last-<name>.png``), pass or fail."""
+    for name, page in pages.items():
+        if not page.is_closed():
+            await page.screenshot(path=artifacts / f"99-last-{name}.png")

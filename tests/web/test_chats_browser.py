@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page, WebSocketRoute, expect
 from server.chats.keys import CHATS
 from server.clock import SystemClock
 from tests.signin_server import SignInServer
+from tests.web.conftest import keep_last
 
 Start = Callable[..., Awaitable[SignInServer]]
 
@@ -100,9 +101,7 @@ async def test_two_classmates_chat_live_and_a_refusal_is_shown_in_russian(
         await expect(stepan.locator("li.message", has_text="погода")).to_have_count(0)
         await stepan.screenshot(path=artifacts / "07-phone-after.png")
     finally:
-        for page, name in ((artem, "artem"), (stepan, "stepan")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, artem=artem, stepan=stepan)
         await artem_context.close()
         await stepan_context.close()
 
@@ -151,9 +150,7 @@ async def test_messages_written_offline_are_sent_once_and_missed_ones_arrive_on_
         await artem.screenshot(path=artifacts / "02-back-online.png")
         await stepan.screenshot(path=artifacts / "03-other-side.png")
     finally:
-        for page, name in ((artem, "artem"), (stepan, "stepan")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, artem=artem, stepan=stepan)
         await artem_context.close()
         await stepan_context.close()
 
@@ -220,9 +217,7 @@ async def test_the_chat_list_puts_the_latest_active_first_with_its_unread_count(
         await expect(items.first.locator(".unread")).to_have_count(0)
         await teacher.screenshot(path=artifacts / "02-read.png")
     finally:
-        for page, name in ((teacher, "teacher"), (stepan, "stepan")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, teacher=teacher, stepan=stepan)
         await teacher_context.close()
         await stepan_context.close()
 
@@ -284,8 +279,6 @@ async def test_the_outbox_survives_a_reload_and_sends_each_message_once(
         await expect(artem.locator("li.message .text")).to_have_text(expected)
         await expect(stepan.locator("li.message .text")).to_have_text(expected)
     finally:
-        for page, name in ((artem, "artem"), (stepan, "stepan")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, artem=artem, stepan=stepan)
         await artem_context.close()
         await stepan_context.close()

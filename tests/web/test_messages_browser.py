@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from server.chats.keys import CHATS
 from server.clock import SystemClock
 from server.safety.keys import MODERATION
+from tests.web.conftest import keep_last
 from tests.web.test_chats_browser import (
     ARTEM,
     CLASS_5A,
@@ -156,9 +157,7 @@ async def test_classmates_reply_edit_react_delete_and_see_typing_and_reads(
             await expect(message(page, "Мне нужна подсказка")).to_have_count(0)
         await stepan.screenshot(path=artifacts / "08-deleted-phone.png")
     finally:
-        for page, name in ((artem, "artem"), (stepan, "stepan")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, artem=artem, stepan=stepan)
         await artem_context.close()
         await stepan_context.close()
 
@@ -259,9 +258,7 @@ async def test_a_student_reports_and_the_class_teacher_deletes_pins_and_mutes(
         await expect(teacher.get_by_label("Текст сообщения")).to_be_visible()
         await artem.screenshot(path=artifacts / "07-announcements-phone.png")
     finally:
-        for page, name in ((teacher, "teacher"), (stepan, "stepan"), (artem, "artem")):
-            if not page.is_closed():
-                await page.screenshot(path=artifacts / f"99-last-{name}.png")
+        await keep_last(artifacts, teacher=teacher, stepan=stepan, artem=artem)
         for context in contexts:
             await context.close()
 

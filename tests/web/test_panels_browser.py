@@ -23,6 +23,7 @@ from server.roster.document import parse_roster
 from server.safety.keys import REPORTS, SCHOOLS
 from tests.server.test_safety_ws import STRANGER_STUDENT, second_school
 from tests.signin_server import SignInServer
+from tests.web.conftest import keep_last
 from tests.web.test_chats_browser import ARTEM, PHONE, STEPAN, TEACHER, sign_in
 
 Start = Callable[..., Awaitable[SignInServer]]
@@ -60,9 +61,8 @@ async def person_page(
 
 
 async def close_all(artifacts: Path, pages: dict[str, tuple[BrowserContext, Page]]) -> None:
-    for name, (context, page) in pages.items():
-        if not page.is_closed():
-            await page.screenshot(path=artifacts / f"99-last-{name}.png")
+    await keep_last(artifacts, **{name: page for name, (_, page) in pages.items()})
+    for context, _ in pages.values():
         await context.close()
 
 
