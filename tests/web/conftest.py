@@ -20,7 +20,14 @@ from playwright.async_api import Browser, Page, Playwright, async_playwright
 from server.webclient import built
 from tests.signin_server import start_sign_in_server
 
-__all__ = ["artifacts", "chromium", "each_browser", "keep_last", "start_sign_in_server"]
+__all__ = [
+    "artifacts",
+    "chromium",
+    "each_browser",
+    "keep_last",
+    "media_chromium",
+    "start_sign_in_server",
+]
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIREFOX = Path("/usr/bin/firefox-esr")
@@ -32,6 +39,13 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+]
+# Lessons: a fake camera (a moving test pattern) and microphone (a beep),
+# granted without asking, and sound that plays without a click first.
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 
@@ -47,10 +61,13 @@ def browser_ready() -> None:
         pytest.fail("the web client is not built: `make web` (make pytest does it first)")
 
 
-async def _launch(playwright: Playwright, kind: str) -> Browser:
+async def _launch(playwright: Playwright, kind: str, *, media: bool = False) -> Browser:
     if kind == "chromium":
         return await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True, timeout=30_000
+            executable_path=str(CHROMIUM),
+            args=ARGS + (MEDIA_ARGS if media else []),
+            headless=True,
+            timeout=30_000,
         )
     return await playwright.firefox.launch(
         channel="moz-firefox", executable_path=str(FIREFOX), headless=True, timeout=60_000
@@ -61,6 +78,17 @@ async def _launch(playwright: Playwright, kind: str) -> Browser:
 async def chromium(browser_ready: None) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await _launch(playwright, "chromium")
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def media_chromium(browser_ready: None) -> AsyncIterator[Browser]:
+    """Chromium with fake devices (``MEDIA_ARGS``), for lessons and meetings."""
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright, "chromium", media=True)
         try:
             yield browser
         finally:
