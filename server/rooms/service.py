@@ -311,9 +311,11 @@ class RoomService:
 
     async def _take_back(self, room: Room, held: Participant, sink: RoomSink) -> RoomJoined:
         """A participant joins again: after a lost connection (in the grace),
-        or from another connection (which leaves the room)."""
+        from another connection (which leaves the room), or from this one,
+        to start its media afresh (a browser whose network changed)."""
         if held.sink is sink:
-            return self.joined(room, held)
+            await self._media.leave(room.id, held.person)
+            return self.joined(room, held, resumed=True)
         old, was_away = held.sink, held.sink is None
         if held.grace is not None:
             held.grace.cancel()

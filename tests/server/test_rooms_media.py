@@ -65,3 +65,43 @@ async def test_a_teachers_camera_reaches_a_student_through_the_sfu(zvonok: Runni
     finally:
         await subscriber.close()
         await publisher.close()
+
+
+async def test_joining_again_on_the_same_socket_starts_the_media_afresh(zvonok: Running) -> None:
+    """A browser whose network changed (Wi-Fi to mobile) keeps its socket but not
+    its peer connections: it joins again and publishes on a new one."""
+    teacher = await zvonok.connect(CLASS_TEACHER_5A)
+    room = (await teacher.start_room(CLASS_5A, "lesson", "Урок с видео"))["id"]
+    await teacher.join_room(room)
+    anya = await zvonok.connect(ANYA)
+    await anya.join_room(room)
+
+    async def send_offer(sdp: str, specs: Sequence[TrackSpec]) -> str:
+        return await teacher.publish(room, sdp, [(s.mid, s.source) for s in specs])
+
+    first = await publish({"camera": PatternVideo()}, send_offer)
+    second = None
+    subscriber = Subscriber()
+    try:
+        old = (await anya.next_of(r.TrackChanged)).track
+        await teacher.room_request(r.RaiseHand(room=room, up=True))
+        again = await teacher.join_room(room)
+        assert again.resumed and again.you["role"] == "host" and again.you["hand"] is True
+        assert again.tracks == []  # her old connection's tracks are gone
+        gone = await anya.next_of(r.TrackChanged)
+        assert (gone.change, gone.track["id"]) == ("removed", old["id"])
+
+        second = await publish({"camera": PatternVideo()}, send_offer)  # a new peer connection
+        new = await anya.next_of(r.TrackChanged)
+        assert new.change == "added" and new.track["source"] == "camera"
+        await anya.room_request(r.Subscribe(room=room, tracks=(new.track["id"],)))
+        offer = await anya.next_of(r.RtcOffer)
+        await anya.room_request(r.RtcAnswer(room=room, sdp=await subscriber.answer(offer.sdp)))
+        received = await subscriber.arrived.get()
+        for _ in range(3):
+            await received.frames.get()
+    finally:
+        await subscriber.close()
+        await first.close()
+        if second is not None:
+            await second.close()
