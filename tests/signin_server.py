@@ -18,7 +18,7 @@ from aiohttp import web
 from server.app import make_app
 from server.appkeys import PENDING, STORE
 from server.clock import Clock
-from server.config import Config, EsiaConfig, WebConfig
+from server.config import Config, EsiaConfig, MediaConfig, WebConfig
 from server.preauth import CountingSite
 from server.roster.model import DirectoryEntry, Role
 from server.signin.devesia import LOCAL_ESIA, LocalEsia
@@ -50,12 +50,18 @@ class SignInServer:
 
 
 def sign_in_config(
-    tmp_path: Path, base: str, *, dev_algorithm: str = "RS256", **esia: object
+    tmp_path: Path,
+    base: str,
+    *,
+    dev_algorithm: str = "RS256",
+    media: MediaConfig | None = None,
+    **esia: object,
 ) -> Config:
     config = test_config(tmp_path)
     return dataclasses.replace(
         config,
         web=WebConfig(public_url=base),
+        media=media or config.media,
         esia=dataclasses.replace(EsiaConfig(leeway=0.0), **esia),  # type: ignore[arg-type]
         dev_idp=dataclasses.replace(config.dev_idp, algorithm=dev_algorithm),
     )

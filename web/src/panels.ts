@@ -13,7 +13,8 @@ export type Panel =
   | { kind: "members"; chat: ChatId }
   | { kind: "reports" }
   | { kind: "mine" }
-  | { kind: "children" };
+  | { kind: "children" }
+  | { kind: "rooms"; classId?: string };
 
 /** The Russian sentence for a failed request: never a raw code. */
 export function failureText(error: unknown): string {

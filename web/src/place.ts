@@ -26,3 +26,20 @@ export function showInUrl(chat: ChatId | null): void {
 export function signInHere(): string {
   return `/auth/login?return_to=${encodeURIComponent(location.pathname + location.search)}`;
 }
+
+const ROOM = "room";
+
+/** The lesson or meeting the URL names (`/?room=<id>`): a reload comes back into it. */
+export function roomInUrl(): string | null {
+  const room = new URLSearchParams(location.search).get(ROOM);
+  return room === null || room === "" ? null : room;
+}
+
+/** Enter a room's page (a new history entry) or, with null, leave it for the chats. */
+export function showRoomInUrl(room: string | null): void {
+  if (room === roomInUrl()) return;
+  const url = new URL(location.href);
+  if (room === null) url.searchParams.delete(ROOM);
+  else url.searchParams.set(ROOM, room);
+  history.pushState(null, "", url.pathname + url.search);
+}

@@ -196,3 +196,131 @@ const REFUSALS: Record<string, (wait?: number) => string> = {
   "chat.invalid": () => "Это действие в этом чате невозможно.",
   "moderation.invalid": () => "Этого участника нельзя заглушить или удалить.",
 };
+
+type MediaSource = "camera" | "microphone" | "screen";
+const SOURCE_ACC: Record<MediaSource, string> = { camera: "камеру", microphone: "микрофон", screen: "показ экрана" };
+
+/** Lessons and parent meetings: the room's screens, states and controls. */
+export const RT = {
+  rooms: "Уроки и собрания",
+  roomsToday: "Сегодня и впереди",
+  noRooms: "Уроков и собраний пока нет",
+  lesson: "Урок",
+  meeting: "Родительское собрание",
+  startLesson: "Начать урок",
+  startMeeting: "Начать собрание",
+  startTitle: "Начать урок или собрание",
+  className: "Класс",
+  kindLabel: "Что",
+  titleLabel: "Тема",
+  whenLabel: "Когда (пусто — сейчас)",
+  start: "Начать",
+  schedule: "Запланировать",
+  join: "Войти",
+  joinLesson: "Войти в урок",
+  joinMeeting: "Войти в собрание",
+  open: "идёт",
+  scheduled: (at: string) => `запланировано на ${at}`,
+  ended: "завершено",
+  inRoom: (n: number) => `в комнате: ${n}`,
+  preview: "Проверьте камеру и микрофон",
+  camera: "Камера",
+  microphone: "Микрофон",
+  cameraOn: "Камера включена",
+  microphoneOn: "Микрофон включён",
+  noCamera: "Без камеры",
+  joining: "Подключаемся…",
+  waiting: "Ожидайте: учитель скоро впустит вас",
+  waitingNote: "Учитель видит, что вы ждёте. Не закрывайте страницу.",
+  connectingMedia: "Подключаем видео и звук…",
+  mediaRecovering: "Связь прервалась, восстанавливаем…",
+  lessonEnded: "Урок окончен",
+  meetingEnded: "Собрание окончено",
+  left: "Вы вышли",
+  backToChats: "К чатам",
+  joinAgain: "Войти снова",
+  leave: "Выйти",
+  mute: (s: MediaSource) => `Выключить ${SOURCE_ACC[s]}`,
+  unmute: (s: MediaSource) => `Включить ${SOURCE_ACC[s]}`,
+  shareScreen: "Показать экран",
+  stopShare: "Остановить показ",
+  raiseHand: "Поднять руку",
+  lowerHand: "Опустить руку",
+  audioOnly: "Только звук",
+  audioOnlyOn: "Только звук: видео не передаётся и не принимается",
+  chat: "Чат",
+  people: "Участники",
+  waitingRoom: (n: number) => `Ждут входа: ${n}`,
+  admit: "Впустить",
+  admitAll: "Впустить всех",
+  hostTools: "Управление",
+  muteAll: "Выключить все микрофоны",
+  forbidAll: "Выключить и запретить микрофоны",
+  lowerAll: "Опустить все руки",
+  attendance: "Посещаемость (CSV)",
+  endForAll: "Завершить для всех",
+  endConfirm: "Завершить для всех? Войти снова будет нельзя.",
+  endYes: "Да, завершить",
+  cancel: "Отмена",
+  hideNotice: "Скрыть",
+  roomsButton: "Уроки",
+  muteHer: (s: MediaSource) => `Выключить ${SOURCE_ACC[s]}`,
+  forbid: (s: MediaSource) => `Запретить ${SOURCE_ACC[s]}`,
+  allow: (s: MediaSource) => `Разрешить ${SOURCE_ACC[s]}`,
+  stopTheirScreen: "Остановить показ экрана",
+  lowerTheirHand: "Опустить руку",
+  makeCohost: "Сделать соведущим",
+  dropCohost: "Снять соведущего",
+  remove: "Удалить из комнаты",
+  actionsFor: (name: string) => `Действия: ${name}`,
+  role: { host: "ведущий", cohost: "соведущий", student: "ученик", parent: "родитель", staff: "учитель" } as Record<string, string>,
+  away: "нет связи",
+  hand: "поднял(а) руку",
+  speaking: "говорит",
+  micOff: "микрофон выключен",
+  camOff: "камера выключена",
+  screenOf: (name: string) => `Экран: ${name}`,
+  you: "Вы",
+  mutedByHost: (s: MediaSource) => (s === "microphone" ? "Учитель выключил вам микрофон" : `Учитель выключил вам ${SOURCE_ACC[s]}`),
+  forbidden: (s: MediaSource) => `Учитель выключил вам ${SOURCE_ACC[s]} и пока не разрешает включать`,
+  stillForbidden: (s: MediaSource) => `Учитель не разрешает включать ${SOURCE_ACC[s]}. Поднимите руку, если хотите сказать.`,
+  allowed: (s: MediaSource) => `Учитель разрешил включить ${SOURCE_ACC[s]}`,
+  screenStopped: "Учитель остановил показ вашего экрана",
+  handLowered: "Учитель опустил вашу руку",
+  nowCohost: "Вы теперь соведущий: вам доступно управление",
+  removed: (reason: string, lesson: boolean) =>
+    reason === "host"
+      ? lesson
+        ? "Учитель удалил вас из урока"
+        : "Ведущий удалил вас из собрания"
+      : reason === "elsewhere"
+        ? "Вы вошли в эту комнату в другой вкладке или на другом устройстве"
+        : "Вас больше нет в списке этого класса, поэтому вы вышли из комнаты",
+  noMediaHere: "Этот браузер не даёт доступа к камере и микрофону. Вы будете видеть и слышать остальных.",
+  mediaDenied: "Браузер не разрешил доступ к камере или микрофону. Разрешите его в настройках сайта и обновите страницу.",
+  noDevice: (s: "camera" | "microphone") => (s === "camera" ? "Камера не найдена" : "Микрофон не найден"),
+  deviceBusy: (s: "camera" | "microphone") =>
+    s === "camera" ? "Камера занята другой программой" : "Микрофон занят другой программой",
+  link: "Связь",
+  linkGood: "хорошая",
+  linkWeak: "слабая — попробуйте «Только звук»",
+} as const;
+
+const ROOM_REFUSALS: Record<string, string> = {
+  "room.forbidden": "Этот урок или собрание — для другого класса. Войти нельзя.",
+  "room.not_found": "Такого урока или собрания нет.",
+  "room.not_started": "Ещё не началось: учитель пока не открыл комнату.",
+  "room.ended": "Уже закончилось.",
+  "room.removed": "Ведущий удалил вас из этой комнаты, войти снова нельзя.",
+  "room.full": "В комнате нет свободных мест.",
+  "room.not_host": "Это может сделать только ведущий.",
+  "room.not_in_room": "Вы сейчас не в комнате.",
+  "room.unmute_forbidden": "Ведущий не разрешает это включать.",
+  "room.invalid": "Так нельзя: проверьте класс, тему и время.",
+};
+
+/** The Russian sentence for a room or media refusal; other codes as the chats say them. */
+export function roomRefusal(code: string): string {
+  if (code.startsWith("media.")) return "Не удалось подключить видео и звук. Попробуйте выйти и войти снова.";
+  return ROOM_REFUSALS[code] ?? refusalText(code);
+}

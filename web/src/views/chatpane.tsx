@@ -4,7 +4,7 @@
 
 import { useLayoutEffect, useRef } from "preact/hooks";
 import type { ChatView, Store } from "../store";
-import { T } from "../texts";
+import { RT, T } from "../texts";
 import { Composer } from "./composer";
 import { MessageRow, OutgoingRow, snippet } from "./message";
 import "./pane.css";
@@ -73,6 +73,9 @@ export function ChatPane({ store, view }: { store: Store; view: ChatView }) {
             {view.summary.kind === "direct" ? <Presence store={store} chat={chat} /> : T.members(view.summary.members)}
           </span>
         </div>
+        {(view.summary.kind === "class" || view.summary.kind === "class_parents") && view.summary.class_id ? (
+          <button type="button" class="link" onClick={() => panelsOf(store).open({ kind: "rooms", classId: view.summary.class_id ?? undefined })}>{RT.roomsButton}</button>
+        ) : null}
         <button type="button" class="link" onClick={() => panelsOf(store).open({ kind: "members", chat: view.summary.id })}>{T.membersButton}</button>
       </header>
       {details?.pinned != null ? <PinnedBar view={view} id={details.pinned} /> : null}

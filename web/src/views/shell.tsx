@@ -3,11 +3,13 @@
 // the open chat, and the one panel open over them. On a wide screen both panes
 // side by side; on a phone one at a time.
 
-import { useEffect, useReducer } from "preact/hooks";
+import { useEffect, useReducer, useState } from "preact/hooks";
 import { forgetDrafts } from "../drafts";
-import { signInHere } from "../place";
+import { roomInUrl, signInHere } from "../place";
 import type { Store } from "../store";
-import { T } from "../texts";
+import { RT, T } from "../texts";
+import { CallPage } from "./call";
+import { RoomsDialog } from "./rooms";
 import { isStaff, panelsOf, type Panels } from "../panels";
 import { ChatList } from "./chatlist";
 import { ChatPane } from "./chatpane";
@@ -22,6 +24,20 @@ export function App({ store }: { store: Store }) {
   useEffect(() => store.subscribe(() => render(null)), [store]);
   const panels = panelsOf(store);
   useEffect(() => panels.subscribe(() => render(null)), [panels]);
+  const [room, setRoom] = useState(roomInUrl());
+  useEffect(() => {
+    const follow = () => setRoom(roomInUrl());
+    addEventListener("popstate", follow);
+    return () => removeEventListener("popstate", follow);
+  }, []);
+  if (room !== null && store.me !== null) {
+    return (
+      <>
+        <ConnectionBanner store={store} />
+        <CallPage key={room} store={store} roomId={room} />
+      </>
+    );
+  }
   const open = store.openChat === null ? undefined : store.chats.get(store.openChat);
   // The open panel is a sibling of the grid, not one of its items, so the grid never places it.
   return (
@@ -52,6 +68,7 @@ function Navigation({ panels }: { panels: Panels }) {
   return (
     <nav class="panels-nav" aria-label={T.navigation}>
       <button type="button" class="button" onClick={() => panels.open({ kind: "write" })}>{T.write}</button>
+      <button type="button" class="link" onClick={() => panels.open({ kind: "rooms" })}>{RT.rooms}</button>
       {isStaff(store) ? (
         <button type="button" class="link" onClick={() => panels.open({ kind: "group" })}>{T.createGroup}</button>
       ) : null}
@@ -86,6 +103,8 @@ function OpenPanel({ panels }: { panels: Panels }) {
       return <MineDialog panels={panels} />;
     case "children":
       return <ChildrenDialog panels={panels} />;
+    case "rooms":
+      return <RoomsDialog key={panel.classId ?? ""} panels={panels} classId={panel.classId} />;
   }
 }
 
