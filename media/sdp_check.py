@@ -17,8 +17,9 @@ on:
   characters, ``a=rtcp-mux``, ICE credentials of RFC 8839's grammar, an
   ``a=setup`` allowed for its side of the negotiation and at least one
   fingerprint aiortc can check (sha-256, -384 or -512, of the right length);
-* addresses (``c=``, ``a=rtcp``) are IP addresses, ports 0 to 65535, SSRCs
-  32-bit, header extension ids 1 to 255, a BUNDLE group names only the
+* addresses (``c=``, ``a=rtcp``) are IP addresses or mDNS names (Firefox's
+  ``a=rtcp`` names its host candidate's), ports 0 to 65535, SSRCs 32-bit,
+  header extension ids 1 to 255, a BUNDLE group names only the
   description's mids;
 * at most :data:`MAX_CANDIDATES` candidates a section, each as
   :func:`check_candidate` wants a trickled one;
@@ -29,7 +30,8 @@ on:
   exactly the offer's sections.
 
 Nothing here does I/O or keeps state; the SFU calls it and hands aiortc only
-what passed.
+what passed, written out again as aiortc can read it (:func:`_for_aiortc`)
+and checked once more.
 """
 
 from __future__ import annotations
@@ -111,15 +113,12 @@ def check_offer(sdp: str, earlier: Sections = ()) -> CheckedOffer:
     sections = _check_description(description, "offer")
     _check_layout(sections, earlier, "an offer keeps the sections it offered before, in order")
     glue.keep_forwarded_codecs(description)
-    _drop_mdns_candidates(description)
     for section, media in zip(sections, description.media, strict=True):
         if not glue.common_codecs(media.kind, media.rtp.codecs):
             raise MediaError(
                 MEDIA_CODEC, f"mid {section.mid[:MAX_MID]} offers neither Opus nor VP8"
             )
-    text = str(description)
-    parse(text)  # what aiortc will read is what was checked
-    return CheckedOffer(sections, text)
+    return CheckedOffer(sections, _for_aiortc(description, "offer"))
 
 
 def check_answer(sdp: str, offer: str, preferred: dict[str, list[RTCRtpCodecCapability]]) -> str:
@@ -133,10 +132,7 @@ def check_answer(sdp: str, offer: str, preferred: dict[str, list[RTCRtpCodecCapa
     for section, media in zip(sections, description.media, strict=True):
         if not glue.common_codecs(media.kind, media.rtp.codecs, preferred[media.kind]):
             raise MediaError(MEDIA_CODEC, f"mid {section.mid} accepts none of the offered codecs")
-    _drop_mdns_candidates(description)
-    text = str(description)
-    parse(text)
-    return text
+    return _for_aiortc(description, "answer")
 
 
 def is_mdns(candidate: RTCIceCandidate) -> bool:
@@ -151,9 +147,37 @@ def is_mdns(candidate: RTCIceCandidate) -> bool:
     return _MDNS_NAME.fullmatch(candidate.ip) is not None
 
 
-def _drop_mdns_candidates(description: glue.SessionDescription) -> None:
+# JSEP's placeholder address of c= and a=rtcp (RFC 8829 5.2.1), as aiortc writes its own.
+DISCARD_HOST: Final = "0.0.0.0"  # noqa: S104 (written in SDP, never bound)
+DISCARD_PORT: Final = 9
+
+
+def _for_aiortc(description: glue.SessionDescription, side: Side) -> str:
+    """The checked description as the text aiortc is given, read back and checked again.
+
+    aiortc writes it again with its own serialiser, which cannot write an
+    mDNS name in ``c=`` or ``a=rtcp`` (Firefox's ``a=rtcp`` names its host
+    candidate's) and writes ``a=rtcp-mux`` only after an ``a=rtcp`` line
+    (Firefox's answers have none), so both lines get the discard address:
+    with ``a=rtcp-mux`` neither is used. mDNS candidates are dropped (see
+    :func:`is_mdns`), and with them the ``a=end-of-candidates`` that would
+    tell ICE there is no address left to learn: aioice, told that with no
+    candidate, gives up on the section and gathers none of its own for it.
+    """
+    if description.host is not None and _MDNS_NAME.fullmatch(description.host):
+        description.host = DISCARD_HOST
     for m in description.media:
-        m.ice_candidates = [c for c in m.ice_candidates if not is_mdns(c)]
+        kept = [c for c in m.ice_candidates if not is_mdns(c)]
+        if len(kept) < len(m.ice_candidates):
+            m.ice_candidates = kept
+            m.ice_candidates_complete = False
+        if m.host is not None and _MDNS_NAME.fullmatch(m.host):
+            m.host = DISCARD_HOST
+        if m.rtcp_port is None or (m.rtcp_host is not None and _MDNS_NAME.fullmatch(m.rtcp_host)):
+            m.rtcp_port, m.rtcp_host = DISCARD_PORT, DISCARD_HOST
+    text = str(description)
+    _check_description(parse(text), side)  # what aiortc will read is what was checked
+    return text
 
 
 def check_candidate(line: str) -> RTCIceCandidate:
@@ -221,8 +245,8 @@ def _check_description(description: glue.SessionDescription, side: Side) -> tupl
         raise MediaError(
             MEDIA_TOO_MANY_TRACKS, f"a description has at most {MAX_SECTIONS} media sections"
         )
-    if description.host is not None and not _ip(description.host):
-        raise bad_sdp("c= names an IP address")
+    if description.host is not None and not _host(description.host):
+        raise bad_sdp("c= names an IP address or an mDNS name")
     sections = _sections(description)
     mids = [s.mid for s in sections]
     if len(set(mids)) != len(mids):
@@ -272,8 +296,8 @@ def _check_transport(mid: str, m: glue.MediaDescription, side: Side) -> None:
     if not 0 <= m.port <= 65535 or (m.rtcp_port is not None and not 0 <= m.rtcp_port <= 65535):
         raise bad_sdp(f"{where}: ports are 0 to 65535")
     for host in (m.host, m.rtcp_host):
-        if host is not None and not _ip(host):
-            raise bad_sdp(f"{where}: c= and a=rtcp name IP addresses")
+        if host is not None and not _host(host):
+            raise bad_sdp(f"{where}: c= and a=rtcp name IP addresses or mDNS names")
     if len(m.ice_candidates) > MAX_CANDIDATES:
         raise bad_sdp(f"{where}: at most {MAX_CANDIDATES} candidates")
     for candidate in m.ice_candidates:
@@ -310,6 +334,11 @@ def _ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _host(text: str) -> bool:
+    """What c= and a=rtcp may name: an IP address, or an mDNS name (``<uuid>.local``)."""
+    return _ip(text) or _MDNS_NAME.fullmatch(text) is not None
 
 
 def _address(text: str) -> bool:

@@ -14,6 +14,8 @@ from media import sdp_check
 from media.errors import MediaError
 from media.sfu import PREFERRED
 
+from .browser_sdp import captured
+
 UFRAG, PWD = "abcd", "a" * 22
 FINGERPRINT = "sha-256 " + ":".join(["AB"] * 32)
 
@@ -167,6 +169,65 @@ def test_mdns_candidates_are_known_and_never_resolved() -> None:
     name = sdp_check.check_candidate("candidate:1 1 udp 1 abc-1.local 9 typ host")
     assert sdp_check.is_mdns(name)
     assert not sdp_check.is_mdns(sdp_check.check_candidate("candidate:1 1 udp 1 ::1 9 typ host"))
+
+
+@pytest.mark.parametrize("browser", ["chromium-156", "firefox-153"])
+def test_a_real_browsers_offer_passes_cut_to_vp8_with_its_rtx_and_opus(browser: str) -> None:
+    offer = sdp_check.check_offer(captured(f"{browser}-publish-offer"))
+    assert [s.kind for s in offer.sections] == ["audio", "video"]
+    audio, video = sdp_check.parse(offer.sdp).media
+    assert [c.mimeType for c in audio.rtp.codecs] == ["audio/opus"]
+    vp8, rtx = video.rtp.codecs
+    assert (vp8.mimeType, rtx.mimeType, rtx.parameters["apt"]) == (
+        "video/VP8",
+        "video/rtx",
+        vp8.payloadType,
+    )
+    assert {("nack", None), ("nack", "pli"), ("goog-remb", None)} <= {
+        (f.type, f.parameter) for f in vp8.rtcpFeedback
+    }
+    assert all(m.rtcp_mux for m in (audio, video))
+
+
+@pytest.mark.parametrize("browser", ["chromium-156", "firefox-153"])
+def test_a_real_browsers_answer_to_the_sfus_offer_passes_with_rtcp_mux(browser: str) -> None:
+    answer = sdp_check.check_answer(
+        captured(f"{browser}-subscribe-answer"), captured("sfu-subscribe-offer"), PREFERRED
+    )
+    assert all(m.rtcp_mux for m in sdp_check.parse(answer).media)
+
+
+def test_firefoxs_mdns_names_never_reach_aiortc() -> None:
+    """Firefox's a=rtcp names its mDNS host; its answers have no a=rtcp at all.
+
+    aiortc cannot write a name back, and writes a=rtcp-mux only after an
+    a=rtcp line, so both become the discard address, and a=rtcp-mux stays.
+    """
+    name = "c693e6f6-6598-453c-8695-d8a192210973.local"
+    offer = sdp(section(c=f"c=IN IP4 {name}", mux=f"a=rtcp:9 IN IP4 {name}\r\na=rtcp-mux"))
+    (media,) = sdp_check.parse(sdp_check.check_offer(offer).sdp).media
+    assert (media.host, media.rtcp_host, media.rtcp_port, media.rtcp_mux) == (
+        "0.0.0.0",
+        "0.0.0.0",
+        9,
+        True,
+    )
+    (media,) = sdp_check.parse(sdp_check.check_offer(sdp(section(c=None))).sdp).media
+    assert (media.rtcp_port, media.rtcp_mux) == (9, True)
+    named = sdp(section(mux="a=rtcp:9 IN IP4 school.example\r\na=rtcp-mux"))
+    assert refused(sdp_check.check_offer, named) == "media.bad_sdp"
+
+
+def test_an_offer_of_mdns_candidates_only_leaves_ice_waiting_for_the_clients_checks() -> None:
+    """Told "end of candidates" with none left, aioice gives up on the section at once
+    (and gathers none of its own for it); the client's checks would have taught it one."""
+    end = "a=end-of-candidates"
+    mdns = f"a=candidate:0 1 UDP 2122187007 abc-1.local 35505 typ host\r\n{end}"
+    (media,) = sdp_check.parse(sdp_check.check_offer(sdp(section(dir=mdns))).sdp).media
+    assert (media.ice_candidates, media.ice_candidates_complete) == ([], False)
+    known = f"a=candidate:0 1 UDP 2122187007 192.0.2.2 35505 typ host\r\n{end}"
+    (media,) = sdp_check.parse(sdp_check.check_offer(sdp(section(dir=known))).sdp).media
+    assert (len(media.ice_candidates), media.ice_candidates_complete) == (1, True)
 
 
 lines = st.lists(st.sampled_from(GOOD.split("\r\n")) | st.text(max_size=60), max_size=40).map(

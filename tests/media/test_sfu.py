@@ -12,10 +12,12 @@ from aiortc.rtp import RtpPacket
 from av import AudioFrame, VideoFrame
 
 from media import aiortc_glue as glue
+from media import sdp_check
 from media.sfu import MediaError, Sfu
 from server.config import MediaConfig
 from server.rooms.media import TrackInfo, TrackSpec
 
+from .browser_sdp import captured
 from .peers import PatternVideo, Subscriber, ToneAudio, publish, shade_of
 
 ROOM = "room-1"
@@ -242,6 +244,21 @@ async def test_offers_the_sfu_cannot_forward_are_refused(lesson: Lesson) -> None
             await lesson.sfu.publish(ROOM, TEACHER, offer, specs)
         assert refused.value.code == code, (specs, refused.value)
     assert lesson.sfu.tracks(ROOM) == []
+
+
+async def test_a_firefox_offer_of_mdns_candidates_only_is_answered_with_the_sfus_own(
+    lesson: Lesson,
+) -> None:
+    """Firefox hides every host address behind an mDNS name, which the SFU never
+    resolves; its answer must still carry the SFU's candidates for Firefox's checks."""
+    offer = captured("firefox-153-publish-offer")
+    assert all(sdp_check.is_mdns(c) for m in sdp_check.parse(offer).media for c in m.ice_candidates)
+    answer = await lesson.sfu.publish(
+        ROOM, TEACHER, offer, [TrackSpec("0", "microphone"), TrackSpec("1", "camera")]
+    )
+    for media in sdp_check.parse(answer).media:
+        assert [c.ip for c in media.ice_candidates] == ["127.0.0.1"]
+        assert media.rtcp_mux
 
 
 def video_receiver(subscriber: Subscriber) -> RTCRtpReceiver:

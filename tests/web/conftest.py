@@ -26,6 +26,7 @@ __all__ = [
     "each_browser",
     "keep_last",
     "media_chromium",
+    "media_firefox",
     "start_sign_in_server",
 ]
 
@@ -70,7 +71,11 @@ async def _launch(playwright: Playwright, kind: str, *, media: bool = False) -> 
             timeout=30_000,
         )
     return await playwright.firefox.launch(
-        channel="moz-firefox", executable_path=str(FIREFOX), headless=True, timeout=60_000
+        channel="moz-firefox",
+        executable_path=str(FIREFOX),
+        headless=True,
+        timeout=60_000,
+        firefox_user_prefs=FIREFOX_MEDIA_PREFS if media else None,
     )
 
 
@@ -123,3 +128,24 @@ async def keep_last(artifacts: Path, **pages: Page) -> None:
     for name, page in pages.items():
         if not page.is_closed():
             await page.screenshot(path=artifacts / f"99-last-{name}.png")
+
+
+# Firefox's MEDIA_ARGS: a fake camera and microphone (a test pattern and a
+# tone), granted without asking, and sound that plays without a click. The
+# moz-firefox channel writes these to the profile's user.js.
+FIREFOX_MEDIA_PREFS = {
+    "media.navigator.streams.fake": True,
+    "media.navigator.permission.disabled": True,
+    "media.autoplay.default": 0,
+}
+
+
+@pytest.fixture
+async def media_firefox(browser_ready: None) -> AsyncIterator[Browser]:
+    """Firefox with fake devices (``FIREFOX_MEDIA_PREFS``), for lessons and meetings."""
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright, "firefox", media=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
