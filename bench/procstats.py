@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -52,3 +53,33 @@ def wait_for_port(port: int, timeout: float, alive: Callable[[], bool] | None = 
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and all its descendants, the ended ones included.
+
+    Each process counts its own user and system time plus what its reaped
+    children used (``cutime``, ``cstime``), so a helper that ends between two
+    readings moves from one term to the other instead of vanishing. A browser
+    is such a tree: its GPU, network, audio and renderer processes.
+    """
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:  # ended since the tree was listed
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += sum(int(f) for f in fields[11:15]) / _TICKS  # utime stime cutime cstime
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants alive now, parents before children."""
+    tree, i = [pid], 0
+    while i < len(tree):
+        for task in Path(f"/proc/{tree[i]}/task").glob("*"):
+            with contextlib.suppress(OSError):  # a thread or process that just ended
+                tree += [int(child) for child in (task / "children").read_text().split()]
+        i += 1
+    return tree
