@@ -122,3 +122,21 @@ async def media_grows(page: Page, kind: str, *, timeout: float = 20_000) -> None
 
 def tile(page: Page, person_name: str, source: str = "camera"):  # type: ignore[no-untyped-def]
     return page.locator(f'.tiles figure[data-source="{source}"]', has_text=person_name)
+
+
+async def tile_plays(page: Page, person_name: str, source: str = "camera") -> None:
+    """The tile of this person's ``source`` shows moving video: its element's frame count grows."""
+    video = tile(page, person_name, source).locator("video")
+    await expect(video).to_be_visible()
+    handle = await video.element_handle()
+    before = await handle.evaluate("(v) => v.getVideoPlaybackQuality().totalVideoFrames")
+    await page.wait_for_function(
+        "([v, before]) => v.getVideoPlaybackQuality().totalVideoFrames > before + 5",
+        arg=[handle, before],
+        polling=250,
+        timeout=20_000,
+    )
+
+
+def notice(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator(".call-notice")

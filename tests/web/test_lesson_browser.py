@@ -25,9 +25,11 @@ from tests.web.lesson import (
     join_from_list,
     lesson_server,
     media_grows,
+    notice,
     signed_in,
     start_room,
     tile,
+    tile_plays,
 )
 
 
@@ -53,7 +55,7 @@ async def test_pupils_see_and_hear_the_teacher_who_lowers_a_hand_and_mutes(
         for page, name in ((artem, "artem"), (stepan, "stepan")):
             await media_grows(page, "video")
             await media_grows(page, "audio")
-            await expect(tile(page, TEACHER).locator("video")).to_be_visible()
+            await tile_plays(page, TEACHER)
             await page.screenshot(path=artifacts / f"01-{name}-sees-the-teacher.png")
         await expect(teacher.locator(".people-list .person")).to_have_count(3)
         await teacher.screenshot(path=artifacts / "02-teacher.png")
@@ -65,22 +67,22 @@ async def test_pupils_see_and_hear_the_teacher_who_lowers_a_hand_and_mutes(
         await expect(tile(teacher, ARTEM)).to_have_class(lambda_has("raised"))
         await artem_row.get_by_text(f"Действия: {ARTEM}").click()
         await artem_row.get_by_role("button", name="Опустить руку").click()
-        await expect(artem.get_by_role("alert")).to_have_text("Учитель опустил вашу руку✕")
+        await expect(notice(artem)).to_contain_text("Учитель опустил вашу руку")
         await expect(artem.get_by_role("button", name="Поднять руку")).to_be_visible()
 
         # The teacher switches Артём's microphone off and forbids it: he cannot switch it on.
         await artem_row.get_by_role("button", name="Запретить микрофон").click()
-        await expect(artem.get_by_role("alert")).to_contain_text(
+        await expect(notice(artem)).to_contain_text(
             "Учитель выключил вам микрофон и пока не разрешает включать"
         )
         await artem.get_by_role("button", name="Включить микрофон").click()
-        await expect(artem.get_by_role("alert")).to_contain_text("Учитель не разрешает включать микрофон")
+        await expect(notice(artem)).to_contain_text("Учитель не разрешает включать микрофон")
         await expect(artem.get_by_role("button", name="Включить микрофон")).to_be_visible()
         await expect(artem_row.get_by_label("микрофон выключен")).to_be_visible()
         await artem.screenshot(path=artifacts / "03-artem-muted.png")
 
         await artem_row.get_by_role("button", name="Разрешить микрофон").click()
-        await expect(artem.get_by_role("alert")).to_contain_text("Учитель разрешил включить микрофон")
+        await expect(notice(artem)).to_contain_text("Учитель разрешил включить микрофон")
         await artem.get_by_role("button", name="Включить микрофон").click()
         await expect(artem.get_by_role("button", name="Выключить микрофон")).to_be_visible()
         await expect(artem_row.get_by_label("микрофон выключен")).to_have_count(0)

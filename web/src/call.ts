@@ -61,6 +61,7 @@ export class Call {
   want = { camera: true, microphone: true };
 
   private iceServers: IceServer[] = [];
+  private devices: Promise<void> = Promise.resolve(); // the preview's camera and microphone, opening
   private pub: Peer | null = null;
   private sub: Peer | null = null;
   private senders = new Map<Source, RTCRtpTransceiver>();
@@ -111,8 +112,9 @@ export class Call {
   }
 
   /** The preview: the camera and microphone on, before joining. */
-  async preview(): Promise<void> {
-    await this.local.start();
+  preview(): Promise<void> {
+    this.devices = this.local.start();
+    return this.devices;
   }
 
   async join(): Promise<void> {
@@ -165,6 +167,7 @@ export class Call {
     this.closePeers();
     this.media = "connecting";
     this.changed();
+    await this.devices; // «Войти» pressed before the camera had opened: publish it all the same
     if (!this.want.microphone && !joined.you.muted.includes("microphone")) await this.setMuted("microphone", true);
     if (!this.want.camera && !joined.you.muted.includes("camera")) await this.setMuted("camera", true);
     this.applyOwnState(joined.you, null);
