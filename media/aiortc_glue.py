@@ -12,7 +12,8 @@ there, not quietly in a lesson.
 * :func:`tap_receiver` swaps the receiver's decoder queue for a
   :class:`FrameTap`: complete encoded frames go to a callback on the event
   loop; the decoder thread aiortc starts anyway waits idle until the receiver
-  stops. It also observes each RTP packet (its SSRC and audio level).
+  stops. It also observes each RTP packet of the stream itself (its SSRC
+  and audio level), not the retransmissions and padding sent on RTX.
 * :func:`request_keyframe` sends a PLI to the publisher through the receiver.
 * :func:`on_keyframe_request` routes a subscriber's PLI or FIR, which aiortc's
   sender would turn into "encode a keyframe next" (meaningless for forwarded
@@ -113,8 +114,10 @@ def tap_receiver(
 ) -> FrameTap:
     """Send the receiver's complete encoded frames to ``on_frame``, never to a decoder.
 
-    Must be called before the receiver starts (in the peer connection's
-    ``track`` event, which aiortc emits before it connects).
+    ``on_packet`` sees the stream's own packets, not RTX (retransmissions
+    and bandwidth-probe padding come from another SSRC, which a PLI or REMB
+    must not name). Must be called before the receiver starts (in the peer
+    connection's ``track`` event, which aiortc emits before it connects).
     """
     if _private(receiver, "_RTCRtpReceiver__decoder_thread") is not None:
         raise GlueError("tap_receiver() after the receiver started: its decoder already runs")
@@ -123,9 +126,13 @@ def tap_receiver(
     receiver._RTCRtpReceiver__decoder_queue = tap  # type: ignore[attr-defined]
     if on_packet is not None:
         handle: Callable[..., Awaitable[None]] = _private(receiver, "_handle_rtp_packet")
+        # Filled in place when the receiver starts: payload type -> codec.
+        codecs: dict[int, RTCRtpCodecParameters] = _private(receiver, "_RTCRtpReceiver__codecs")
 
         async def observe(packet: RtpPacket, arrival_time_ms: int) -> None:
-            on_packet(packet)
+            codec = codecs.get(packet.payload_type)
+            if codec is not None and codec.mimeType.lower() != "video/rtx":
+                on_packet(packet)
             await handle(packet, arrival_time_ms)
 
         receiver._handle_rtp_packet = observe  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from media import aiortc_glue as glue
 from media.forward import is_vp8_keyframe
@@ -57,8 +58,8 @@ class Pair:
 
     async def connect(self) -> None:
         transceiver = self.sender_pc.addTransceiver(self.video, direction="sendonly")
-        vp8 = [c for c in transceiver.sender.getCapabilities("video").codecs if c.name == "VP8"]
-        transceiver.setCodecPreferences(vp8)
+        codecs = transceiver.sender.getCapabilities("video").codecs
+        transceiver.setCodecPreferences([c for c in codecs if c.name in ("VP8", "rtx")])
         await self.sender_pc.setLocalDescription(await self.sender_pc.createOffer())
         await self.receiver_pc.setRemoteDescription(self.sender_pc.localDescription)
         await self.receiver_pc.setLocalDescription(await self.receiver_pc.createAnswer())
@@ -105,6 +106,18 @@ async def test_request_keyframe_makes_the_publisher_send_one(pair: Pair) -> None
         if is_vp8_keyframe(data):
             return
     pytest.fail("no keyframe after a PLI")
+
+
+async def test_packets_on_rtx_are_not_observed(pair: Pair) -> None:
+    await pair.next_frame()
+    assert pair.receiver is not None
+    sdp = pair.receiver_pc.localDescription.sdp
+    rtx = int(re.findall(r"a=rtpmap:(\d+) rtx/90000", sdp)[0])
+    media_ssrcs = set(pair.ssrcs)
+    padding = RtpPacket(payload_type=rtx, sequence_number=1, timestamp=0, ssrc=4242)
+    await pair.receiver._handle_rtp_packet(padding, 0)  # type: ignore[attr-defined]
+    await pair.next_frame()
+    assert pair.ssrcs == media_ssrcs  # 4242 came on RTX: not the stream's SSRC
 
 
 async def test_a_subscribers_picture_loss_reaches_the_callback(pair: Pair) -> None:
