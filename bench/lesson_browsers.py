@@ -649,7 +649,8 @@ def main() -> None:
     parser.add_argument(
         "--no-remb",
         action="store_true",
-        help="drop goog-remb from the SFU's answer to the teacher (a diagnosis, not Zvonok)",
+        help="drop goog-remb from the SFU's answer to the teacher (a diagnosis: Chromium "
+        "obeys the SFU's REMB all the same)",
     )
     parser.add_argument(
         "--dump",

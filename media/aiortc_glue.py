@@ -12,8 +12,13 @@ there, not quietly in a lesson.
 * :func:`tap_receiver` swaps the receiver's decoder queue for a
   :class:`FrameTap`: complete encoded frames go to a callback on the event
   loop; the decoder thread aiortc starts anyway waits idle until the receiver
-  stops. It also observes each RTP packet (its SSRC and audio level).
+  stops. It also observes each RTP packet of the stream itself (its SSRC
+  and audio level), not the retransmissions and padding sent on RTX.
 * :func:`request_keyframe` sends a PLI to the publisher through the receiver.
+* :func:`stop_receive_estimate` turns off the receiver's bandwidth estimator,
+  whose REMB a browser takes as the limit of its whole connection, and
+  :func:`send_remb` sends the SFU's own REMB instead (docs/architecture.md,
+  "Media").
 * :func:`on_keyframe_request` routes a subscriber's PLI or FIR, which aiortc's
   sender would turn into "encode a keyframe next" (meaningless for forwarded
   data), to a callback instead. NACKs are left to aiortc's sender: it keeps
@@ -41,7 +46,7 @@ import av
 from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
 
 if TYPE_CHECKING:
     from av.stream import Stream
@@ -113,8 +118,10 @@ def tap_receiver(
 ) -> FrameTap:
     """Send the receiver's complete encoded frames to ``on_frame``, never to a decoder.
 
-    Must be called before the receiver starts (in the peer connection's
-    ``track`` event, which aiortc emits before it connects).
+    ``on_packet`` sees the stream's own packets, not RTX (retransmissions
+    and bandwidth-probe padding come from another SSRC, which a PLI or REMB
+    must not name). Must be called before the receiver starts (in the peer
+    connection's ``track`` event, which aiortc emits before it connects).
     """
     if _private(receiver, "_RTCRtpReceiver__decoder_thread") is not None:
         raise GlueError("tap_receiver() after the receiver started: its decoder already runs")
@@ -123,9 +130,13 @@ def tap_receiver(
     receiver._RTCRtpReceiver__decoder_queue = tap  # type: ignore[attr-defined]
     if on_packet is not None:
         handle: Callable[..., Awaitable[None]] = _private(receiver, "_handle_rtp_packet")
+        # Filled in place when the receiver starts: payload type -> codec.
+        codecs: dict[int, RTCRtpCodecParameters] = _private(receiver, "_RTCRtpReceiver__codecs")
 
         async def observe(packet: RtpPacket, arrival_time_ms: int) -> None:
-            on_packet(packet)
+            codec = codecs.get(packet.payload_type)
+            if codec is not None and codec.mimeType.lower() != "video/rtx":
+                on_packet(packet)
             await handle(packet, arrival_time_ms)
 
         receiver._handle_rtp_packet = observe  # type: ignore[method-assign]
@@ -136,6 +147,34 @@ async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     """Send a Picture Loss Indication for ``media_ssrc`` to the publisher."""
     send_pli: Callable[[int], Awaitable[None]] = _private(receiver, "_send_rtcp_pli")
     await send_pli(media_ssrc)
+
+
+def stop_receive_estimate(receiver: RTCRtpReceiver) -> None:
+    """Stop the receiver's bandwidth estimator, and with it the REMB it sends.
+
+    aiortc gives each video receiver its own estimator over abs-send-time,
+    and each one sends REMB naming only its own stream; a browser applies
+    every REMB to its whole connection, so the smallest stream's estimate
+    (about 1.5 times what that stream sends) caps every track. aiortc sends
+    it whether or not ``goog-remb`` was negotiated. The estimator also costs
+    Python time on every packet. Must be called before packets arrive.
+    """
+    _private(receiver, "_RTCRtpReceiver__remote_bitrate_estimator")
+    receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
+
+
+async def send_remb(receiver: RTCRtpReceiver, bitrate: int, ssrcs: Iterable[int]) -> None:
+    """Send a Receiver Estimated Maximum Bitrate (``bitrate`` bit/s) for ``ssrcs``.
+
+    A REMB is about the whole transport, so one receiver of a bundled
+    connection speaks for all its streams. Like aiortc's own RTCP, nothing is
+    sent before the connection has an RTCP SSRC or while it is not connected.
+    """
+    rtcp_ssrc: int | None = _private(receiver, "_RTCRtpReceiver__rtcp_ssrc")
+    send: Callable[[RtcpPsfbPacket], Awaitable[None]] = _private(receiver, "_send_rtcp")
+    if rtcp_ssrc is not None:
+        fci = pack_remb_fci(bitrate, list(ssrcs))
+        await send(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=fci))
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:

@@ -16,7 +16,9 @@ Per frame the work is: one reassembly per publisher, then per subscriber a
 reference to the same ``av.Packet``, a packetization and SRTP. Nothing is
 decoded or encoded. Keyframes are requested from the publisher when a
 subscriber starts, resumes a hidden tile or reports picture loss, coalesced
-by :class:`~media.keyframes.KeyframeRequester`.
+by :class:`~media.keyframes.KeyframeRequester`. Each publisher is told by
+REMB what it may send: the sum of :data:`PUBLISH_BITRATE` over its sources,
+under its browser's own loss-based control (docs/architecture.md, "Media").
 
 The SFU implements :class:`server.rooms.media.RoomMedia`; the room service
 has already checked who may do what before it calls in.
@@ -86,6 +88,18 @@ KIND_OF: dict[Source, Literal["audio", "video"]] = {
     "screen": "video",
 }
 MAX_SUBSCRIBER_TRANSCEIVERS = 256  # m-lines one subscribing connection may grow to
+
+# What one publishing connection may send, per source it publishes: the sum
+# is stated to the publisher's browser as its REMB, the cap its congestion
+# control works under (docs/architecture.md, "Media"). A camera up to 720p
+# and a screen up to 1080p at a lesson's rates fit; every subscriber of the
+# publisher receives up to the sum.
+PUBLISH_BITRATE: dict[Source, int] = {
+    "microphone": 64_000,
+    "camera": 1_500_000,
+    "screen": 2_500_000,
+}
+REMB_INTERVAL = 1.0  # seconds; browsers keep the last REMB, this restates it
 
 __all__ = ["MediaError", "MediaRoom", "Publication", "Sfu"]
 
@@ -161,6 +175,16 @@ class Peer:
     publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
     negotiating: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    async def send_remb(self) -> None:
+        """Tell the publisher's browser what it may send: the sum of its sources' caps."""
+        receiving = [p for p in self.publications.values() if p.ssrc is not None]
+        video = [p for p in receiving if p.info.kind == "video"]
+        if not video:  # audio alone needs no cap, and aiortc never sent one for it
+            return
+        bitrate = sum(PUBLISH_BITRATE[source] for source in self.publications)
+        ssrcs = [p.ssrc for p in receiving if p.ssrc is not None]
+        await glue.send_remb(video[0].receiver, bitrate, ssrcs)
+
 
 class MediaRoom:
     """The media side of one lesson or meeting."""
@@ -173,7 +197,9 @@ class MediaRoom:
         self.publications: dict[str, Publication] = {}
         self.detector = SpeakerDetector()
         self._speaking: list[int] = []
-        self._speaker_task = asyncio.get_running_loop().create_task(self._watch_speakers())
+        loop = asyncio.get_running_loop()
+        self._speaker_task = loop.create_task(self._watch_speakers())
+        self._remb_task = loop.create_task(self._send_rembs())
 
     def peer(self, participant: int) -> Peer:
         peer = self.peers.get(participant)
@@ -189,10 +215,17 @@ class MediaRoom:
                 self._speaking = speaking
                 self.events.speakers(self.id, speaking)
 
+    async def _send_rembs(self) -> None:
+        while True:
+            await asyncio.sleep(REMB_INTERVAL)
+            for peer in list(self.peers.values()):
+                await peer.send_remb()
+
     async def close(self) -> None:
-        self._speaker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._speaker_task
+        for task in (self._speaker_task, self._remb_task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class Sfu:
@@ -320,6 +353,7 @@ class Sfu:
                 room.detector.add(peer.participant, level[1])
 
         publication.tap = glue.tap_receiver(transceiver.receiver, publication.on_frame, on_packet)
+        glue.stop_receive_estimate(transceiver.receiver)  # the room's REMB speaks instead
         peer.publications[spec.source] = publication
         room.publications[info.track_id] = publication
         room.events.track_added(room.id, info)

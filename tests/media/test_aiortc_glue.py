@@ -14,6 +14,7 @@ import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, unpack_remb_fci
 
 from media import aiortc_glue as glue
 from media.forward import is_vp8_keyframe
@@ -33,7 +34,7 @@ def test_the_pinned_aiortc_is_the_one_the_hooks_were_written_for() -> None:
 class Pair:
     """A publisher and a bare receiving connection whose receiver is tapped."""
 
-    def __init__(self) -> None:
+    def __init__(self, estimate: bool = True) -> None:
         self.sender_pc = RTCPeerConnection()
         self.receiver_pc = RTCPeerConnection()
         self.frames: asyncio.Queue[Frame] = asyncio.Queue()
@@ -48,6 +49,8 @@ class Pair:
                 if t.receiver.track is track:
                     self.receiver = t.receiver
                     self.tap = glue.tap_receiver(t.receiver, self._frame, self._packet)
+                    if not estimate:
+                        glue.stop_receive_estimate(t.receiver)
 
     def _frame(self, codec: RTCRtpCodecParameters, frame: glue.EncodedFrame) -> None:
         self.frames.put_nowait((frame.data, frame.timestamp))
@@ -57,8 +60,8 @@ class Pair:
 
     async def connect(self) -> None:
         transceiver = self.sender_pc.addTransceiver(self.video, direction="sendonly")
-        vp8 = [c for c in transceiver.sender.getCapabilities("video").codecs if c.name == "VP8"]
-        transceiver.setCodecPreferences(vp8)
+        codecs = transceiver.sender.getCapabilities("video").codecs
+        transceiver.setCodecPreferences([c for c in codecs if c.name in ("VP8", "rtx")])
         await self.sender_pc.setLocalDescription(await self.sender_pc.createOffer())
         await self.receiver_pc.setRemoteDescription(self.sender_pc.localDescription)
         await self.receiver_pc.setLocalDescription(await self.receiver_pc.createAnswer())
@@ -105,6 +108,57 @@ async def test_request_keyframe_makes_the_publisher_send_one(pair: Pair) -> None
         if is_vp8_keyframe(data):
             return
     pytest.fail("no keyframe after a PLI")
+
+
+def rembs_at(sender: RTCRtpSender) -> list[tuple[int, list[int]]]:
+    """Every REMB the publisher's sender receives from now on: (bit/s, SSRCs)."""
+    seen: list[tuple[int, list[int]]] = []
+    handle = sender._handle_rtcp_packet  # type: ignore[attr-defined]
+
+    async def observe(packet: object) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            seen.append(unpack_remb_fci(packet.fci))
+        await handle(packet)
+
+    sender._handle_rtcp_packet = observe  # type: ignore[attr-defined]
+    return seen
+
+
+async def test_the_receivers_own_remb_stops_and_the_sfus_is_sent() -> None:
+    # Two pairs side by side: aiortc's estimator sends its first REMB about
+    # 3 s in (naming only its own stream); the stopped one sends none.
+    estimating, stopped = Pair(), Pair(estimate=False)
+    try:
+        await estimating.connect()
+        await stopped.connect()
+        aiortcs = rembs_at(estimating.sender_pc.getTransceivers()[0].sender)
+        ours = rembs_at(stopped.sender_pc.getTransceivers()[0].sender)
+        await stopped.next_frame()
+        assert stopped.receiver is not None and stopped.ssrcs
+        ssrc = next(iter(stopped.ssrcs))
+        await glue.send_remb(stopped.receiver, 4_064_000, [ssrc])
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 4.5
+        while loop.time() < until:  # both keep receiving meanwhile
+            await stopped.next_frame()
+            await estimating.next_frame()
+        assert aiortcs and all(ssrcs == list(estimating.ssrcs) for _, ssrcs in aiortcs)
+        assert ours == [(4_064_000, [ssrc])]
+    finally:
+        await estimating.close()
+        await stopped.close()
+
+
+async def test_packets_on_rtx_are_not_observed(pair: Pair) -> None:
+    await pair.next_frame()
+    assert pair.receiver is not None
+    sdp = pair.receiver_pc.localDescription.sdp
+    rtx = int(re.findall(r"a=rtpmap:(\d+) rtx/90000", sdp)[0])
+    media_ssrcs = set(pair.ssrcs)
+    padding = RtpPacket(payload_type=rtx, sequence_number=1, timestamp=0, ssrc=4242)
+    await pair.receiver._handle_rtp_packet(padding, 0)  # type: ignore[attr-defined]
+    await pair.next_frame()
+    assert pair.ssrcs == media_ssrcs  # 4242 came on RTX: not the stream's SSRC
 
 
 async def test_a_subscribers_picture_loss_reaches_the_callback(pair: Pair) -> None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, unpack_remb_fci
 from av import AudioFrame, VideoFrame
 
 from media import aiortc_glue as glue
 from media import sdp_check
-from media.sfu import MediaError, Sfu
+from media.sfu import PUBLISH_BITRATE, REMB_INTERVAL, MediaError, Sfu
 from server.config import MediaConfig
 from server.rooms.media import TrackInfo, TrackSpec
 
@@ -326,3 +326,24 @@ async def test_a_subscribers_picture_loss_brings_a_keyframe(lesson: Lesson) -> N
     after = lesson.sfu.stats(ROOM)[tracks["camera"].track_id]
     assert after["keyframe_asks"] >= stats["keyframe_asks"] + 2
     assert after["keyframe_requests"] >= stats["keyframe_requests"] + 1
+
+
+async def test_a_publisher_is_told_the_sfus_cap_and_nothing_else(lesson: Lesson) -> None:
+    await lesson.publisher(TEACHER, camera=PatternVideo(), screen=PatternVideo())
+    pc = lesson.closing[-1]
+    assert isinstance(pc, RTCPeerConnection)
+    senders = [t.sender for t in pc.getTransceivers()]
+    seen: list[tuple[int, list[int]]] = []
+    handle = senders[0]._handle_rtcp_packet
+
+    async def observe(packet: object) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            seen.append(unpack_remb_fci(packet.fci))
+        await handle(packet)
+
+    senders[0]._handle_rtcp_packet = observe  # type: ignore[method-assign]
+    # aiortc's own estimator would have sent its first REMB about 3 s in.
+    await asyncio.sleep(REMB_INTERVAL * 4)
+    cap = PUBLISH_BITRATE["camera"] + PUBLISH_BITRATE["screen"]
+    assert len(seen) >= 2
+    assert all(b == cap and sorted(s) == sorted(x._ssrc for x in senders) for b, s in seen)
