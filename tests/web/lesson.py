@@ -140,3 +140,36 @@ async def tile_plays(page: Page, person_name: str, source: str = "camera") -> No
 
 def notice(page: Page):  # type: ignore[no-untyped-def]
     return page.locator(".call-notice")
+
+
+async def inbound(page: Page, kind: str) -> int:
+    count: int = await page.evaluate("(kind) => window.__inbound(kind)", kind)
+    return count
+
+
+async def video_stands_still(page: Page) -> None:
+    """While a second of sound arrives (48,000 samples), hardly a video frame is decoded:
+    the SFU sends this page no video. Synchronised on the sound, not on a clock."""
+    frames = await inbound(page, "video")
+    samples = await inbound(page, "audio")
+    await page.wait_for_function(
+        "async (before) => (await window.__inbound('audio')) > before + 48000",
+        arg=samples,
+        polling=100,
+        timeout=20_000,
+    )
+    await page.wait_for_function(  # frames already on their way when it was asked may land
+        "async (before) => (await window.__inbound('audio')) > before + 48000",
+        arg=samples + 48000,
+        polling=100,
+        timeout=20_000,
+    )
+    settled = await inbound(page, "video")
+    samples = await inbound(page, "audio")
+    await page.wait_for_function(
+        "async (before) => (await window.__inbound('audio')) > before + 48000",
+        arg=samples,
+        polling=100,
+        timeout=20_000,
+    )
+    assert await inbound(page, "video") - settled <= 1, (frames, settled)

@@ -33,6 +33,7 @@ export type MediaState = "off" | "connecting" | "connected" | "recovering";
 
 const SOURCES: readonly Source[] = ["microphone", "camera", "screen"];
 const DISCONNECTED_GRACE = 4000; // ms a `disconnected` peer connection may take to come back by itself
+const MAX_SECTIONS = 12; // the SFU takes 16 sections in an offer; past these, fresh connections
 const SHOW_DEBOUNCE = 150; // ms: tiles scrolling past do not each send a `media.show`
 
 export type RoomRequest = {
@@ -447,6 +448,10 @@ export class Call {
     if (this.phase !== "in") return;
     const forbidden = this.you?.forbidden ?? [];
     const wanted = SOURCES.filter((s) => this.local.track(s) !== null && !forbidden.includes(s) && !(s === "camera" && this.audioOnly));
+    if (this.pub !== null && this.pub.pc.getTransceivers().length >= MAX_SECTIONS) {
+      void this.recover(); // many sources stopped and sent again: start on fresh connections
+      return;
+    }
     const peer = this.pub ?? (this.pub = this.peer("pub"));
     const pc = peer.pc;
     let changed = false;
@@ -507,10 +512,13 @@ export class Call {
     this.changed();
   }
 
-  /** Stop sending one source (screen share ended, camera given back). */
+  /** Stop sending one source (screen share ended, camera given back). Its section
+   * stays, inactive: the SFU ended that publication, and a source sent again
+   * goes out on a section of its own, a new publication. */
   private detach(source: Source): void {
     const sender = this.senders.get(source);
     if (sender === undefined) return;
+    this.senders.delete(source);
     void sender.sender.replaceTrack(null);
     sender.direction = "inactive";
   }
