@@ -235,6 +235,7 @@ class Sfu:
         self._config = config
         self._rooms: dict[str, MediaRoom] = {}
         self._ids = itertools.count(1)
+        self._closing: set[asyncio.Task[None]] = set()
         if config.ice_addresses:
             glue.use_host_addresses(config.ice_addresses)
 
@@ -252,8 +253,23 @@ class Sfu:
         await room.close()
 
     async def close(self) -> None:
-        """Close every room (the server is stopping)."""
+        """Close every room (the server is stopping), and wait for every
+        connection still closing, whoever asked for it."""
         await asyncio.gather(*(self.close_room(r) for r in list(self._rooms)))
+        await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _close_connection(self, pc: RTCPeerConnection) -> None:
+        """Close ``pc`` to the end even if the caller is cancelled.
+
+        aiortc stops a connection's receivers one after another, each with an
+        await; cancelled half-way, the rest keep their decoder threads, which
+        are not daemons and would keep the process from exiting. So the close
+        runs as a task of its own, which :meth:`close` waits for.
+        """
+        task = asyncio.get_running_loop().create_task(pc.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        await asyncio.shield(task)
 
     def tracks(self, room_id: str) -> list[TrackInfo]:
         room = self._rooms.get(room_id)
@@ -320,7 +336,7 @@ class Sfu:
                         self._end_publication(room, peer, publication)
                 if created and peer.pub is pc:  # a connection that never worked is not kept
                     peer.pub = None
-                    await pc.close()
+                    await self._close_connection(pc)
                 raise
             finally:
                 pc.remove_listener("track", on_track)
@@ -564,7 +580,7 @@ class Sfu:
         room.detector.forget(participant)
         for pc in (peer.pub, peer.sub):
             if pc is not None:
-                await pc.close()
+                await self._close_connection(pc)
 
 
 def _check_tracks(

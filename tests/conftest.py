@@ -11,6 +11,9 @@ over the socket); those run once per engine, ``[sqlite]`` and
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +47,30 @@ from signaling.client import Client
 from tests.pgserver import PostgresMissing, PostgresServer
 
 ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def no_decoder_thread_outlives_its_test() -> Iterator[None]:
+    """Every aiortc receiver a test started is stopped by its end: a decoder
+    thread left waiting (not a daemon) would keep the process from exiting,
+    as a server's would on its way down."""
+    before = set(threading.enumerate())
+    yield
+    now = threading.enumerate()
+    left = [t.name for t in now if t not in before and t.name.endswith("-decoder")]
+    assert not left, f"receivers never stopped: {left}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run with a thread that will never end fails now, naming it, and does
+    not hang until CI's time runs out."""
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in stuck:
+        thread.join(5.0)
+    names = [t.name for t in stuck if t.is_alive()]
+    if names:
+        print(f"\nthreads that never ended, the run fails: {names}", file=sys.stderr, flush=True)
+        os._exit(3)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -207,6 +209,29 @@ async def test_leaving_ends_the_tracks_and_tells_subscribers(lesson: Lesson) -> 
     offer = await asyncio.wait_for(lesson.events.offers_for(STUDENT).get(), 5)
     assert offer.count("a=inactive") == 2
     await lesson.sfu.answer(ROOM, STUDENT, await subscriber.answer(offer))
+
+
+def decoder_threads() -> list[threading.Thread]:
+    """aiortc's decoder threads, one per started receiver; not daemons."""
+    return [t for t in threading.enumerate() if t.name.endswith("-decoder")]
+
+
+async def test_a_leave_cancelled_while_closing_still_ends_every_receiver(lesson: Lesson) -> None:
+    # The publisher's own connection only sends, so every decoder thread is the SFU's.
+    await lesson.publisher(TEACHER, camera=PatternVideo(), microphone=ToneAudio())
+    async with asyncio.timeout(10):  # each receiver starts its thread once DTLS is up
+        while len(decoder_threads()) < 2:  # noqa: ASYNC110 (aiortc has no event for that)
+            await asyncio.sleep(0.02)
+
+    leaving = asyncio.ensure_future(lesson.sfu.leave(ROOM, TEACHER))
+    await asyncio.sleep(0)  # the leave is now inside the connection's close
+    leaving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await leaving
+    await lesson.sfu.close()
+
+    # A thread left waiting here keeps the server's process from exiting.
+    assert decoder_threads() == []
 
 
 async def test_unpublishing_a_screen_share_keeps_the_camera(lesson: Lesson) -> None:
