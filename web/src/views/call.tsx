@@ -136,7 +136,7 @@ function Stage({ call, onLeave }: { call: Call; onLeave: () => void }) {
         </div>
       ) : null}
       {call.audioOnly ? <div class="banner">{RT.audioOnlyOn}</div> : null}
-      <section class="tiles" aria-label={RT.people} data-count={people.length + screens.length}>
+      <section class="tiles" aria-label={RT.people} data-count={people.length + screens.length} data-crowd={people.length + screens.length > CROWD ? "" : undefined}>
         {screens.map((t) => (
           <RemoteTile key={t.id} call={call} track={t} label={RT.screenOf(call.participants.get(t.owner)?.name ?? "")} screen />
         ))}
@@ -167,6 +167,7 @@ function Stage({ call, onLeave }: { call: Call; onLeave: () => void }) {
   );
 }
 
+const CROWD = 20; // more tiles than this: smaller ones, so that a class of 30 fits a laptop's screen
 const ROLE_ORDER = ["host", "cohost", "staff", "student", "parent"];
 
 function byRole(a: Participant, b: Participant): number {
