@@ -64,6 +64,7 @@ class Gate(asyncio.DatagramProtocol):
         self.open = True
         self.transport: asyncio.DatagramTransport | None = None
         self._routes: dict[tuple[str, int], asyncio.DatagramTransport] = {}
+        self._opening: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.DatagramTransport)
@@ -76,7 +77,11 @@ class Gate(asyncio.DatagramProtocol):
         if route is not None:
             route.sendto(data)
             return
-        asyncio.get_running_loop().create_task(self._route(addr, data))
+        if any(task.get_name() == f"{addr}" for task in self._opening):
+            return  # its route is being opened: a retransmission, dropped as on any hop
+        task = asyncio.get_running_loop().create_task(self._route(addr, data), name=f"{addr}")
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
 
     async def _route(self, client: tuple[str, int], first: bytes) -> None:
         """One socket towards coturn per browser socket, so coturn sees each apart."""
@@ -99,6 +104,8 @@ class Gate(asyncio.DatagramProtocol):
         return host, port
 
     def close(self) -> None:
+        for task in self._opening:
+            task.cancel()
         for route in self._routes.values():
             route.close()
         if self.transport is not None:
@@ -209,6 +216,53 @@ async def test_a_pupil_cut_off_for_five_seconds_comes_back_with_his_hand_and_med
                 await expect(tile(teacher, ARTEM)).to_have_class(re.compile(r"\braised\b"))
                 await artem.screenshot(path=artifacts / "02-artem-back.png")
                 await teacher.screenshot(path=artifacts / "03-teacher-sees-him-back.png")
+            finally:
+                await keep_last(artifacts, teacher=teacher, artem=artem)
+                for context in contexts:
+                    await context.close()
+
+
+async def test_media_lost_while_the_socket_stays_comes_back_on_new_connections(
+    start_sign_in_server: Start, media_chromium: Browser, artifacts: Path, tmp_path: Path
+) -> None:
+    """A new network that lets the socket through but not the old media path
+    (Wi-Fi to mobile, UDP blocked for a while): the page sees its peer
+    connections fail and starts them afresh by itself, his place unchanged."""
+    with running_coturn(tmp_path) as coturn:
+        async with gate_to(coturn) as gate:
+            server = await lesson_server(
+                start_sign_in_server, turn_urls=(turn_url(gate.address),), turn_secret=coturn.secret
+            )
+            contexts = await two_contexts(media_chromium)
+            teacher, artem = [await c.new_page() for c in contexts]
+            try:
+                await signed_in(teacher, server.base, TEACHER)
+                await start_room(teacher, "Музыка")
+                await signed_in(artem, server.base, ARTEM, relay_only=True)
+                await join_from_list(artem, "Музыка")
+                await tile_plays(artem, TEACHER)
+                await relayed(artem, 2)
+                await artem.get_by_role("button", name="Поднять руку").click()
+                artem_row = teacher.locator(".people-list .person", has_text=ARTEM)
+                await expect(artem_row.get_by_label("поднял(а) руку")).to_be_visible()
+                connections = await artem.evaluate("window.__peers.length")
+
+                # The media path goes; the socket stays. Chromium calls the
+                # connections disconnected within seconds, and the page, after
+                # DISCONNECTED_GRACE more, makes new ones (still cut off here).
+                gate.open = False
+                await artem.wait_for_function(
+                    "(n) => window.__peers.length > n", arg=connections, timeout=30_000
+                )
+                await artem.screenshot(path=artifacts / "01-artem-recovering.png")
+                gate.open = True
+
+                await tile_plays(artem, TEACHER)
+                await tile_plays(teacher, ARTEM)
+                await relayed(artem, 2)
+                await expect(artem_row.get_by_label("поднял(а) руку")).to_be_visible()
+                await expect(artem_row).not_to_contain_text("нет связи")
+                await artem.screenshot(path=artifacts / "02-artem-back.png")
             finally:
                 await keep_last(artifacts, teacher=teacher, artem=artem)
                 for context in contexts:
