@@ -55,6 +55,7 @@ from .logsafety import RequestLog, install
 from .policy.guard import Guard
 from .policy.limits import SendLimits
 from .preauth import PendingConnections
+from .redisbus import RedisBus
 from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.http import routes as room_routes
@@ -214,9 +215,14 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
 
 async def _bus(app: web.Application) -> AsyncIterator[None]:
     """The bus, the send limits, the guard, and the chat and safety services."""
-    bus = LocalBus()
-    app[BUS] = bus
     config, clock, store = app[CONFIG], app[CLOCK], app[STORE]
+    bus: LocalBus | RedisBus
+    if config.bus.url:
+        bus = RedisBus(config.bus.url)
+        await bus.start()
+    else:
+        bus = LocalBus()
+    app[BUS] = bus
     limits = SendLimits(config.chat, clock)
     guard = Guard(store, clock, limits=limits, bus=bus)
     app[GUARD] = guard

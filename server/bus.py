@@ -4,7 +4,7 @@ Chats publish each committed event to the topic of its chat and membership
 changes to the topics of the people concerned; each connection subscribes to
 its person's topic and to the topics of that person's chats.  :class:`Bus` is
 the seam: :class:`LocalBus` delivers within this process (the embedded
-default); a Redis bus, for several nodes, satisfies the same protocol.
+default); the Redis bus (:mod:`server.redisbus`), for several nodes, satisfies the same protocol.
 
 A subscriber is a plain callback, called in the publisher's task.  It must
 not block and must not raise: it records what it needs and returns (a
@@ -62,7 +62,18 @@ class LocalBus:
     def topics(self) -> int:
         return len(self._handlers)
 
+    def subscribed(self, topic: str) -> int:
+        """How many handlers follow ``topic``."""
+        return len(self._handlers.get(topic, ()))
+
+    def topic_names(self) -> list[str]:
+        return list(self._handlers)
+
     async def publish(self, topic: str, event: Event) -> None:
+        self.deliver(topic, event)
+
+    def deliver(self, topic: str, event: Event) -> None:
+        """Call each of the topic's handlers (the Redis bus's way in, too)."""
         # A copy, so a handler may (un)subscribe without disturbing the loop.
         for handler in tuple(self._handlers.get(topic, ())):
             try:

@@ -186,6 +186,15 @@ class RoomsConfig:
 
 
 @dataclass(frozen=True)
+class BusConfig:
+    """How a node hears what other nodes did (docs/architecture.md, "The bus")."""
+
+    # redis://host:6379/0 for several nodes sharing one Redis; empty: this
+    # process only (the embedded default's in-process bus).
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     mode: Mode = "embedded"
     log_level: str = "INFO"
@@ -199,6 +208,7 @@ class Config:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not run."""
@@ -222,6 +232,8 @@ class Config:
             raise ConfigError("media: turn_ttl >= 60, keyframe_interval and speaker_interval > 0")
         if self.rooms.grace < 0 or self.rooms.max_participants < 2:
             raise ConfigError("rooms: grace >= 0, max_participants >= 2")
+        if self.bus.url and not self.bus.url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("bus: url must be redis://, rediss:// or unix://, or empty")
         e = self.esia
         if not e.algorithms or e.verify_workers < 0 or e.verify_queue < 1 or e.verified_cache < 0:
             raise ConfigError(

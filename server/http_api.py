@@ -24,8 +24,9 @@ from signaling.fields import MAX_KEY
 from signaling.schema import convert
 
 from .access import Admission
-from .appkeys import GATE, PERSON_REQUESTS, STORE
+from .appkeys import BUS, GATE, PERSON_REQUESTS, STORE
 from .errors import AuthError, StoreUnavailable, ZvonokError
+from .redisbus import RedisBus
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +177,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """The process can do its work: the store answers."""
+    """The process can do its work: the store answers.
+
+    Redis away is said (``"bus": "unreachable"``) but is not unready: sends
+    still commit and reach this node's own connections, and the other nodes'
+    feeds catch up from the store, so a load balancer must not take every
+    node out because their shared Redis restarts."""
     try:
         await request.app[STORE].ping()
     except StoreUnavailable as exc:
         return json_response({"status": "unavailable", "error": exc.to_json()}, status=503)
+    bus = request.app[BUS]
+    if isinstance(bus, RedisBus) and not bus.connected:
+        return json_response({"status": "degraded", "bus": "unreachable"})
     return json_response({"status": "ok"})
 
 

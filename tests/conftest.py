@@ -28,6 +28,7 @@ from server.appkeys import DEV_IDP, PENDING, SESSIONS, STORE
 from server.auth import DevIdentityProvider
 from server.clock import Clock, ManualClock
 from server.config import (
+    BusConfig,
     ChatConfig,
     Config,
     DevIdpConfig,
@@ -160,6 +161,7 @@ def test_config(
     rooms: RoomsConfig | None = None,
     http: HttpConfig | None = None,
     database: str | None = None,
+    bus: BusConfig | None = None,
     **protocol: object,
 ) -> Config:
     """The embedded default, with its files under ``tmp_path`` (and its
@@ -174,6 +176,7 @@ def test_config(
         dev_idp=DevIdpConfig(directory=tmp_path / "dev-idp"),
         esia=EsiaConfig(leeway=0.0, expiry_warning=60.0),
         protocol=dataclasses.replace(ProtocolConfig(), **protocol),  # type: ignore[arg-type]
+        bus=bus or BusConfig(),
     )
 
 
@@ -252,10 +255,11 @@ async def make_server(tmp_path: Path, database: Database) -> AsyncIterator[Serve
         media: RoomMedia | None = None,
         rooms: RoomsConfig | None = None,
         http: HttpConfig | None = None,
+        bus: BusConfig | None = None,
         **protocol: object,
     ) -> Running:
         config = test_config(
-            tmp_path, chat, rooms=rooms, http=http, database=database.dsn, **protocol
+            tmp_path, chat, rooms=rooms, http=http, database=database.dsn, bus=bus, **protocol
         )
         app = make_app(config, clock=clock, media=media)
         runner = web.AppRunner(app, handler_cancellation=True)

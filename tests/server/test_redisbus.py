@@ -1,0 +1,221 @@
+"""The bus between nodes on a real redis-server (issue 18, point 1).
+
+Two buses in this process stand for two nodes; then two whole servers
+share one store and one Redis, with a class's members connected to
+different nodes. Redis is started by the test (tests/redisserver.py),
+restarted under the buses, and its subscriptions killed on purpose to
+lose messages: the feed catches up from the store at the next event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from server.bus import Event
+from server.clock import ManualClock
+from server.config import BusConfig
+from server.errors import ConfigError
+from server.redisbus import RedisBus
+from signaling.chat import ChatEventMsg
+from tests.conftest import ServerFactory
+from tests.redisserver import RedisServer, running_redis
+from tests.server.test_chats_ws import CLASS_5A, send, students_5a
+
+pytestmark = pytest.mark.both_engines
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+class Heard:
+    """A handler that keeps what it hears, for a test to wait on."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[tuple[str, Event]] = asyncio.Queue()
+
+    def __call__(self, topic: str, event: Event) -> None:
+        self.events.put_nowait((topic, event))
+
+    async def next(self, timeout: float = 5.0) -> tuple[str, Event]:
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+
+async def started(url: str) -> RedisBus:
+    bus = RedisBus(url)
+    await bus.start()
+    return bus
+
+
+async def subscribers(url: str, topic: str) -> int:
+    """How many connections Redis itself has subscribed to ``topic``."""
+    client = aioredis.from_url(url)
+    try:
+        counts = await client.pubsub_numsub(topic)
+        return int(counts[0][1])
+    finally:
+        await client.aclose()
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait (bounded) for a condition Redis or a bus gives no event for."""
+    async with asyncio.timeout(timeout):
+        while not await condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+async def test_an_event_reaches_the_other_node_once_and_its_own_node_at_once(
+    redis_server: RedisServer,
+) -> None:
+    a, b = await started(redis_server.url), await started(redis_server.url)
+    try:
+        on_a, on_b, also_on_b = Heard(), Heard(), Heard()
+        await a.subscribe("chat:x", on_a)
+        await b.subscribe("chat:x", on_b)
+        await b.subscribe("chat:x", also_on_b)
+
+        async def both_subscribed() -> bool:
+            return await subscribers(redis_server.url, "chat:x") == 2
+
+        await until(both_subscribed)  # one subscription per node, not per handler
+
+        await a.publish("chat:x", {"chat": "x", "seq": 1, "frame": b"\x81\xa1t\xa1m"})
+        assert on_a.events.qsize() == 1  # this node's own: in the publisher's task
+        for heard in (on_b, also_on_b):
+            assert await heard.next() == (
+                "chat:x",
+                {"chat": "x", "seq": 1, "frame": b"\x81\xa1t\xa1m"},
+            )
+        await b.publish("chat:x", {"chat": "x", "seq": 2, "frame": b""})
+        assert (await on_a.next())[1]["seq"] == 1
+        assert (await on_a.next())[1]["seq"] == 2
+        assert on_a.events.empty() and on_b.events.qsize() == 1  # nothing twice
+
+        await b.unsubscribe("chat:x", on_b)
+        await b.unsubscribe("chat:x", also_on_b)
+
+        async def only_a() -> bool:
+            return await subscribers(redis_server.url, "chat:x") == 1
+
+        await until(only_a)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_unreachable_redis_at_start_is_a_clear_error(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)  # a free port nothing listens on
+    bus = RedisBus(f"redis://:secret-password@127.0.0.1:{server.port}/0")
+    with pytest.raises(ConfigError, match="unreachable") as raised:
+        await bus.start()
+    assert "secret-password" not in str(raised.value)
+    await bus.close()
+
+
+async def test_the_buses_come_back_by_themselves_after_redis_restarts(
+    redis_server: RedisServer,
+) -> None:
+    a, b = await started(redis_server.url), await started(redis_server.url)
+    try:
+        on_b = Heard()
+        await b.subscribe("person:1", on_b)
+        await a.publish("person:1", {"n": 1})
+        assert (await on_b.next())[1] == {"n": 1}
+
+        redis_server.stop()
+
+        async def b_lost_it() -> bool:
+            return not b.connected
+
+        await until(b_lost_it)
+        await a.publish("person:1", {"n": 2})  # may be lost: the store would have it
+        redis_server.start()  # the same port
+
+        async def b_is_back() -> bool:
+            return b.connected and await subscribers(redis_server.url, "person:1") == 1
+
+        await until(b_is_back, timeout=20.0)
+        await a.publish("person:1", {"n": 3})
+        while (heard := (await on_b.next(timeout=10.0))[1]) != {"n": 3}:
+            assert heard == {"n": 2}  # late, never out of order
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_classmates_on_two_nodes_chat_in_order_and_a_lost_message_is_caught_up(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    bus = BusConfig(url=redis_server.url)
+    node_a = await make_server(ManualClock(), bus=bus)
+    node_b = await make_server(ManualClock(), bus=bus)
+    anya_oid, boris_oid = students_5a(node_a)[:2]
+    anya, boris = await node_a.connect(anya_oid), await node_b.connect(boris_oid)
+
+    async def boris_follows() -> bool:
+        return await subscribers(redis_server.url, f"chat:{CLASS_5A}") == 2
+
+    await until(boris_follows)
+    texts = ["Привет!", "Что задали?", "Параграф 12", "Спасибо"]
+    seqs = [(await send(anya, CLASS_5A, text)).seq for text in texts]
+    for seq in seqs:
+        event = await boris.next_of(ChatEventMsg, where=lambda e: e.chat == CLASS_5A)
+        assert event.seq == seq
+
+    # Node B's subscription is killed: what is published meanwhile never reaches it.
+    admin = aioredis.from_url(redis_server.url)
+    try:
+        await admin.client_kill_filter(_type="pubsub")
+    finally:
+        await admin.aclose()
+    lost = (await send(anya, CLASS_5A, "Это сообщение Redis потеряет")).seq
+
+    async def b_back() -> bool:  # both nodes follow the class chat again
+        return await subscribers(redis_server.url, f"chat:{CLASS_5A}") == 2
+
+    await until(b_back, timeout=20.0)
+    after = (await send(anya, CLASS_5A, "А это дойдёт, и то, что пропало, тоже")).seq
+    got = [
+        (await boris.next_of(ChatEventMsg, where=lambda e: e.chat == CLASS_5A)).seq
+        for _ in range(2)
+    ]
+    assert got == [lost, after]
+
+
+async def test_with_redis_gone_readyz_says_so_and_sends_still_commit(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    node = await make_server(ManualClock(), bus=BusConfig(url=redis_server.url))
+    anya_oid, boris_oid = students_5a(node)[:2]
+    anya, boris = await node.connect(anya_oid), await node.connect(boris_oid)
+
+    async def ready() -> dict[str, str]:
+        async with node.http.get(f"{node.base}/readyz") as response:
+            assert response.status == 200
+            body: dict[str, str] = await response.json()
+            return body
+
+    assert await ready() == {"status": "ok"}
+    redis_server.stop()
+
+    async def degraded() -> bool:
+        return await ready() == {"status": "degraded", "bus": "unreachable"}
+
+    await until(degraded)
+    ack = await send(anya, CLASS_5A, "Redis нет, а сообщение сохранено")
+    event = await boris.next_of(ChatEventMsg, where=lambda e: e.chat == CLASS_5A)
+    assert event.seq == ack.seq  # and this node's own connections still hear it
+
+    redis_server.start()
+
+    async def ok() -> bool:
+        return await ready() == {"status": "ok"}
+
+    await until(ok, timeout=20.0)
