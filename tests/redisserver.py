@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serverproc import free_port
+from tests.serverproc import end_process, free_port
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -79,14 +79,7 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
+        end_process(process, STOP_TIMEOUT)
 
 
 @contextlib.contextmanager

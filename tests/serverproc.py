@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,18 @@ READY_LINE = "Zvonok is serving on"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 REPO = Path(server.__file__).resolve().parent.parent
+
+
+def end_process(process: subprocess.Popen[bytes] | None, timeout: float = 5.0) -> None:
+    """Terminate a helper server, killing it if it has not exited within ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
 
 
 def free_port() -> int:

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from aioice import stun
 
+from tests.serverproc import end_process
+
 REALM = "zvonok.test"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -114,14 +116,7 @@ class Coturn:
     def stop(self) -> None:
         """Terminate coturn, killing it if it has not exited within ``STOP_TIMEOUT``."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
+        end_process(process, STOP_TIMEOUT)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
