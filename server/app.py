@@ -56,6 +56,7 @@ from .policy.guard import Guard
 from .policy.limits import SendLimits
 from .preauth import PendingConnections
 from .redisbus import RedisBus
+from .redislimits import RedisBuckets
 from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.http import routes as room_routes
@@ -223,7 +224,8 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     else:
         bus = LocalBus()
     app[BUS] = bus
-    limits = SendLimits(config.chat, clock)
+    shared = RedisBuckets(bus.client) if isinstance(bus, RedisBus) else None
+    limits = SendLimits(config.chat, clock, shared)
     guard = Guard(store, clock, limits=limits, bus=bus)
     app[GUARD] = guard
     chats = ChatService(

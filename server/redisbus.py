@@ -91,6 +91,11 @@ class RedisBus:
     def topics(self) -> int:
         return self._local.topics
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The node's Redis client, for what else it shares there (send limits)."""
+        return self._redis
+
     # -- the Bus protocol ---------------------------------------------------------
 
     async def publish(self, topic: str, event: Event) -> None:

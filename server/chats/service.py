@@ -124,7 +124,7 @@ class ChatService:
         self, oid: int, chat_id: str, message_id: int, *, key: str | None = None
     ) -> Ack:
         try:
-            self._take(oid, chat_id)
+            await self._take(oid, chat_id)
         except ZvonokError as refusal:
             if key is None:
                 raise
@@ -149,7 +149,7 @@ class ChatService:
         if not is_reaction(emoji):  # the codec checks the wire; this, every other way in
             raise ZvonokError(e.CHAT_INVALID, "a reaction is an emoji")
         try:
-            self._take(oid, chat_id)
+            await self._take(oid, chat_id)
         except ZvonokError as refusal:
             if key is None:
                 raise
@@ -193,7 +193,7 @@ class ChatService:
             raise e.forbidden("only the school's teachers and admins create groups")
         await self.guard.check_group_members(creator, school_id, members)
         title = await self.guard.check_text(creator, school_id, title)  # members see it
-        self.guard.take_send(oid, creator, school_id)
+        await self.guard.take_send(oid, creator, school_id)
         summary, change = await self._store.create_group(
             creator=oid, school_id=school_id, title=title, members=members, key=key, now=self._now()
         )
@@ -388,10 +388,10 @@ class ChatService:
                 e.MESSAGE_TOO_LONG, f"a message has at most {self._max_text} characters"
             )
 
-    def _take(self, oid: int, chat_id: str) -> None:
+    async def _take(self, oid: int, chat_id: str) -> None:
         """Charge a change that is not a post (delete, react) at the parents'
         rate: cheap to check, and every role may do at least that much."""
-        self.guard.limits.take(oid, chat_id, Tier.PARENT)
+        await self.guard.limits.take(oid, chat_id, Tier.PARENT)
 
     async def _check_moderator_reads(self, oid: int, chat_id: str) -> None:
         """A moderator who is not a member reads a chat they moderate, never

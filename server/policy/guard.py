@@ -312,7 +312,7 @@ class Guard:
         moderator = await self._moderates_kept(actor, facts)
         tier = tier_of(actor, facts.school_id)
         text, masked = await self._filtered(tier, facts, text)
-        self.limits.take(oid, facts.id, tier)
+        await self.limits.take(oid, facts.id, tier)
         return PostPermit(text=text, moderator=moderator, masked=masked)
 
     async def _moderates_kept(self, actor: Profile | None, facts: ChatFacts) -> bool:
@@ -362,9 +362,9 @@ class Guard:
         settings = await self.settings(school_id)
         return _screened(tier_of(actor, school_id), settings, text)[0]
 
-    def take_send(self, oid: int, actor: Profile | None, school_id: str | None) -> None:
+    async def take_send(self, oid: int, actor: Profile | None, school_id: str | None) -> None:
         """Charge a send that is not a post in a chat (creating a group)."""
-        self.limits.take(oid, None, tier_of(actor, school_id))
+        await self.limits.take(oid, None, tier_of(actor, school_id))
 
     async def check_group_members(
         self, actor: Profile, school_id: str, people: Sequence[int]

@@ -3,13 +3,16 @@
 Students are held to a stricter flood limit than parents, and parents than
 teachers (docs/safety.md, "Rate limits").  Each limit is a token bucket on
 the injected clock; the buckets are kept for a bounded number of people and
-chats, and forgetting them only ever grants a fresh burst.
+chats, and forgetting them only ever grants a fresh burst.  With several
+nodes the buckets are shared in Redis (:mod:`server.redislimits`), so a
+person's burst is not multiplied by the nodes they reach; this node's own
+buckets stand in while Redis is away.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from server.clock import Clock
 from server.config import ChatConfig
@@ -41,12 +44,23 @@ def tier_of(profile: Profile | None, school_id: str | None) -> Tier:
     return Tier.PARENT
 
 
-class SendLimits:
-    """The flood limits of every person, on this node."""
+class SharedBuckets(Protocol):
+    """Buckets all nodes spend from (:class:`server.redislimits.RedisBuckets`)."""
 
-    def __init__(self, config: ChatConfig, clock: Clock) -> None:
+    async def take(
+        self, person: str, rate: float, burst: int, chat: tuple[str, float, int] | None
+    ) -> float | None: ...
+
+
+class SendLimits:
+    """The flood limits of every person: shared by every node, or this node's."""
+
+    def __init__(
+        self, config: ChatConfig, clock: Clock, shared: SharedBuckets | None = None
+    ) -> None:
         self._config = config
         self._clock = clock
+        self._shared = shared
         self._people: dict[tuple[int, Tier], TokenBucket] = {}
         self._chats: dict[tuple[int, str, Tier], TokenBucket] = {}
 
@@ -69,12 +83,25 @@ class SendLimits:
             )
         return c.sends_per_second, c.send_burst, c.chat_per_second, c.chat_burst
 
-    def take(self, oid: int, chat_id: str | None, tier: Tier) -> None:
+    async def take(self, oid: int, chat_id: str | None, tier: Tier) -> None:
         """Spend one send of ``oid`` (in ``chat_id``); ``rate.limited`` if none is left.
 
         The chat's bucket is checked first and the person's only charged when
         both allow, so a refusal costs nothing.
         """
+        rate, burst, chat_rate, chat_burst = self.rates(tier)
+        if self._shared is not None:
+            chat_key = (
+                None if chat_id is None else (f"c:{oid}:{tier}:{chat_id}", chat_rate, chat_burst)
+            )
+            wait = await self._shared.take(f"p:{oid}:{tier}", rate, burst, chat_key)
+            if wait is not None:
+                if wait:
+                    raise RateLimited(round(wait, 3))
+                return
+        self._take_here(oid, chat_id, tier)
+
+    def _take_here(self, oid: int, chat_id: str | None, tier: Tier) -> None:
         rate, burst, chat_rate, chat_burst = self.rates(tier)
         person = self._bucket(self._people, (oid, tier), rate, burst)
         chat = None

@@ -176,7 +176,7 @@ class RoomService:
         if starts_at is not None and starts_at > now + MAX_AHEAD:
             raise e.invalid("a room is scheduled at most a year ahead")
         scheduled = starts_at is not None and starts_at > now
-        self._guard.take_send(oid, profile, school_id)
+        await self._guard.take_send(oid, profile, school_id)
         record, change = await self._store.create_room(
             room_id=secrets.token_urlsafe(12),
             kind=kind,

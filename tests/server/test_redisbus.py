@@ -1,4 +1,4 @@
-"""The bus between nodes on a real redis-server (issue 18, point 1).
+"""The bus between nodes, and the send limits they share, on a real redis-server (issue 18).
 
 Two buses in this process stand for two nodes; then two whole servers
 share one store and one Redis, with a class's members connected to
@@ -22,7 +22,8 @@ from server.config import BusConfig
 from server.errors import ConfigError
 from server.redisbus import RedisBus
 from signaling.chat import ChatEventMsg
-from tests.conftest import ServerFactory
+from signaling.client import Client, RequestError
+from tests.conftest import ServerFactory, relaxed_chat
 from tests.redisserver import RedisServer, running_redis
 from tests.server.test_chats_ws import CLASS_5A, send, students_5a
 
@@ -219,3 +220,41 @@ async def test_with_redis_gone_readyz_says_so_and_sends_still_commit(
         return await ready() == {"status": "ok"}
 
     await until(ok, timeout=20.0)
+
+
+# -- send limits every node shares -------------------------------------------------
+
+
+async def sends_allowed(clients: list[Client], count: int) -> int:
+    """Send ``count`` posts, taking the clients in turn; how many were accepted."""
+    accepted = 0
+    for i in range(count):
+        try:
+            await send(clients[i % len(clients)], CLASS_5A, f"сообщение {i}")
+            accepted += 1
+        except RequestError as refused:
+            assert refused.code == "rate.limited"
+    return accepted
+
+
+async def test_a_persons_burst_is_not_multiplied_by_the_nodes_she_reaches(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    # Redis's clock refills at 0.01 a second: nothing comes back within the test.
+    chat = relaxed_chat(student_sends_per_second=0.01, student_send_burst=3)
+    bus = BusConfig(url=redis_server.url)
+    node_a = await make_server(ManualClock(), chat, bus=bus)
+    node_b = await make_server(ManualClock(), chat, bus=bus)
+    anya = students_5a(node_a)[0]
+    on_a, on_b = await node_a.connect(anya), await node_b.connect(anya)  # phone and laptop
+    assert await sends_allowed([on_a, on_b], 8) == 3
+
+
+async def test_with_redis_gone_each_node_still_limits_its_own(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    chat = relaxed_chat(student_sends_per_second=0.01, student_send_burst=3)
+    node = await make_server(ManualClock(), chat, bus=BusConfig(url=redis_server.url))
+    anya = await node.connect(students_5a(node)[0])
+    redis_server.stop()
+    assert await sends_allowed([anya], 5) == 3
