@@ -57,6 +57,7 @@ from .policy.limits import SendLimits
 from .preauth import PendingConnections
 from .redisbus import RedisBus
 from .redislimits import RedisBuckets
+from .redispresence import RedisPresenceCounts
 from .retention import RetentionSweep
 from .rooms.controls import Controls
 from .rooms.http import routes as room_routes
@@ -232,7 +233,12 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
         store, bus, clock, config.chat, max_text=config.protocol.max_text, guard=guard
     )
     app[CHATS] = chats
-    app[PRESENCE] = Presence(store, bus, clock)
+    counts = None
+    if isinstance(bus, RedisBus):
+        ttl = config.bus.presence_ttl
+        counts = RedisPresenceCounts(bus.client, bus.node, ttl=ttl, refresh=ttl / 3)
+    presence = app[PRESENCE] = Presence(store, bus, clock, counts)
+    presence.start()
     watch = RosterWatch(store, chats, poll=config.safety.roster_poll)
     app[ROSTER_WATCH] = watch
     app[MODERATION] = Moderation(store, chats, clock)
@@ -244,6 +250,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await watch.close()
+        await presence.close()
         await bus.close()
 
 

@@ -192,6 +192,9 @@ class BusConfig:
     # redis://host:6379/0 for several nodes sharing one Redis; empty: this
     # process only (the embedded default's in-process bus).
     url: str = ""
+    # Seconds a node's word that someone is online lasts unless renewed (every
+    # third of it): how long the people of a node that died still show online.
+    presence_ttl: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ class Config:
             raise ConfigError("rooms: grace >= 0, max_participants >= 2")
         if self.bus.url and not self.bus.url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("bus: url must be redis://, rediss:// or unix://, or empty")
+        if self.bus.presence_ttl <= 0:
+            raise ConfigError("bus: presence_ttl > 0")
         e = self.esia
         if not e.algorithms or e.verify_workers < 0 or e.verify_queue < 1 or e.verified_cache < 0:
             raise ConfigError(

@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "server.auth",
             "server.logsafety",
+            "server.redispresence",
             "server.redislimits",
             "server.redisbus",
             "server.bus",

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
@@ -21,13 +22,17 @@ from server.clock import ManualClock
 from server.config import BusConfig
 from server.errors import ConfigError
 from server.redisbus import RedisBus
-from signaling.chat import ChatEventMsg
+from signaling.chat import ChatEventMsg, PresenceList, QueryPresence
+from signaling.chat import Presence as PresenceMsg
 from signaling.client import Client, RequestError
 from tests.conftest import ServerFactory, relaxed_chat
 from tests.redisserver import RedisServer, running_redis
 from tests.server.test_chats_ws import CLASS_5A, send, students_5a
+from tests.serverproc import ServerProcess, free_port
 
 pytestmark = pytest.mark.both_engines
+
+STUDENT_5A_FIRST = 1000100101  # Белов Артём; 1000100102 Гусев Степан, his classmate
 
 
 @pytest.fixture
@@ -258,3 +263,62 @@ async def test_with_redis_gone_each_node_still_limits_its_own(
     anya = await node.connect(students_5a(node)[0])
     redis_server.stop()
     assert await sends_allowed([anya], 5) == 3
+
+
+# -- presence across nodes ------------------------------------------------------------
+
+
+async def online(client: Client, oid: int) -> bool:
+    state = await client.request(QueryPresence(people=[oid]))
+    assert isinstance(state, PresenceList)
+    return bool(state.people[0]["online"])
+
+
+async def test_presence_is_one_across_nodes(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    bus = BusConfig(url=redis_server.url)
+    node_a = await make_server(ManualClock(), bus=bus)
+    node_b = await make_server(ManualClock(), bus=bus)
+    anya_oid, boris_oid = students_5a(node_a)[:2]
+    boris = await node_b.connect(boris_oid)
+    anya_phone = await node_a.connect(anya_oid)
+    assert (await boris.next_of(PresenceMsg, where=lambda p: p.person == anya_oid)).online
+    assert await online(boris, anya_oid)
+    anya_laptop = await node_b.connect(anya_oid)
+
+    await anya_phone.close()  # still on the laptop, on the other node
+    assert await online(boris, anya_oid)
+    await anya_laptop.close()
+    gone = await boris.next_of(PresenceMsg, where=lambda p: p.person == anya_oid)
+    assert not gone.online and gone.last_seen is not None
+    assert not await online(boris, anya_oid)
+
+
+async def test_the_people_of_a_killed_node_go_offline_on_the_others(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    env = {"ZVONOK_BUS_URL": redis_server.url, "ZVONOK_BUS_PRESENCE_TTL": "1.5"}
+    node_a = ServerProcess(tmp_path, env=env)  # one directory: one store, one IdP key
+    node_b = ServerProcess(tmp_path, port=free_port(), env=env)
+    await node_a.start()
+    await node_b.start()
+    try:
+        idp = node_a.identity_provider()
+        anya_oid, boris_oid = STUDENT_5A_FIRST, STUDENT_5A_FIRST + 1
+        async with aiohttp.ClientSession() as http:
+            boris = await Client.connect(node_b.ws_url, idp.issue(boris_oid), session=http)
+            anya = await Client.connect(node_a.ws_url, idp.issue(anya_oid), session=http)
+            await boris.next_of(PresenceMsg, where=lambda p: p.person == anya_oid and p.online)
+
+            await node_a.kill()  # SIGKILL: node A says nothing more
+            gone = await boris.next_of(
+                PresenceMsg, where=lambda p: p.person == anya_oid, timeout=15.0
+            )
+            assert not gone.online
+            assert not await online(boris, anya_oid)
+            await anya.close()
+            await boris.close()
+    finally:
+        await node_a.stop()
+        await node_b.stop()
