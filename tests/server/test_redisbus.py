@@ -322,3 +322,29 @@ async def test_the_people_of_a_killed_node_go_offline_on_the_others(
     finally:
         await node_a.stop()
         await node_b.stop()
+
+
+async def test_a_redis_restart_costs_the_other_node_a_delay_and_nothing_acked(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    bus = BusConfig(url=redis_server.url)
+    node_a = await make_server(ManualClock(), bus=bus)
+    node_b = await make_server(ManualClock(), bus=bus)
+    anya_oid, boris_oid = students_5a(node_a)[:2]
+    anya, boris = await node_a.connect(anya_oid), await node_b.connect(boris_oid)
+
+    async def both_follow() -> bool:
+        return await subscribers(redis_server.url, f"chat:{CLASS_5A}") == 2
+
+    await until(both_follow)
+    acked = [(await send(anya, CLASS_5A, "до перезапуска")).seq]
+    redis_server.stop()
+    acked += [(await send(anya, CLASS_5A, f"без Redis {n}")).seq for n in range(3)]
+    redis_server.start()
+    await until(both_follow, timeout=20.0)
+    acked.append((await send(anya, CLASS_5A, "после перезапуска")).seq)
+
+    got = [
+        (await boris.next_of(ChatEventMsg, where=lambda e: e.chat == CLASS_5A)).seq for _ in acked
+    ]
+    assert got == acked
