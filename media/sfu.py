@@ -271,6 +271,10 @@ class Sfu:
         task.add_done_callback(self._closing.discard)
         await asyncio.shield(task)
 
+    def track_count(self) -> int:
+        """Tracks published in every room (for /metrics)."""
+        return sum(len(room.publications) for room in self._rooms.values())
+
     def tracks(self, room_id: str) -> list[TrackInfo]:
         room = self._rooms.get(room_id)
         return [] if room is None else [p.info for p in room.publications.values()]

@@ -29,6 +29,7 @@ from .appkeys import (
     DEV_IDP,
     GATE,
     GUARD,
+    METRICS,
     PENDING,
     PERSON_REQUESTS,
     RETENTION,
@@ -52,6 +53,8 @@ from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
 from .http_limits import PersonRequests, body_deadline
 from .logsafety import RequestLog, install
+from .metrics import Metrics, may_scrape
+from .metrics import response as metrics_response
 from .policy.guard import Guard
 from .policy.limits import SendLimits
 from .preauth import PendingConnections
@@ -132,6 +135,11 @@ def make_app(
     app[PERSON_REQUESTS] = person_requests
     app[CLOCK] = clock or SystemClock()
     app[SESSIONS] = Sessions(max_per_person=config.protocol.max_sessions)
+    metrics = app[METRICS] = Metrics()
+    metrics.level("zvonok_connections", "WebSocket sessions open", lambda: len(app[SESSIONS]))
+    metrics.level(
+        "zvonok_connections_pending", "connections not signed in yet", lambda: len(app[PENDING])
+    )
     if media is not None:
         app[ROOM_MEDIA] = media
     app.cleanup_ctx.append(_storage)
@@ -142,6 +150,7 @@ def make_app(
     app.cleanup_ctx.append(_rooms)
     app.on_shutdown.append(_close_sessions)
     app.router.add_get("/ws", websocket)
+    app.router.add_get("/metrics", _metrics)
     app.add_routes(api_routes)
     app.add_routes(chat_routes)
     app.add_routes(safety_routes)
@@ -230,8 +239,19 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     guard = Guard(store, clock, limits=limits, bus=bus)
     app[GUARD] = guard
     chats = ChatService(
-        store, bus, clock, config.chat, max_text=config.protocol.max_text, guard=guard
+        store,
+        bus,
+        clock,
+        config.chat,
+        max_text=config.protocol.max_text,
+        guard=guard,
+        metrics=app[METRICS],
     )
+    if isinstance(bus, RedisBus):
+        levels = app[METRICS]
+        levels.level("zvonok_bus_connected", "1 while Redis is reached", lambda: bus.connected)
+        levels.level("zvonok_bus_unsent", "events never sent to Redis", lambda: bus.dropped)
+        levels.level("zvonok_bus_received", "events from other nodes", lambda: bus.received)
     app[CHATS] = chats
     counts = None
     if isinstance(bus, RedisBus):
@@ -268,6 +288,11 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     chats, guard = app[CHATS], app[GUARD]
     rooms = RoomService(app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
     app[ROOMS] = rooms
+    metrics = app[METRICS]
+    metrics.level("zvonok_rooms", "lessons and meetings live on this node", lambda: rooms.live)
+    metrics.level("zvonok_room_participants", "people in them", rooms.participant_count)
+    if sfu is not None:
+        metrics.level("zvonok_sfu_tracks", "tracks published to the SFU", sfu.track_count)
     app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     await rooms.open()
@@ -277,6 +302,12 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         await rooms.close()
         if sfu is not None:
             await sfu.close()
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    if not may_scrape(request, request.app[CONFIG].http.metrics_token):
+        raise web.HTTPForbidden(text="metrics: loopback or the metrics token only")
+    return metrics_response(request.app[METRICS])
 
 
 async def _close_sessions(app: web.Application) -> None:

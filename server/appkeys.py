@@ -15,6 +15,7 @@ from .bus import Bus
 from .clock import Clock
 from .config import Config
 from .http_limits import PersonRequests
+from .metrics import Metrics
 from .policy.guard import Guard
 from .preauth import PendingConnections
 from .retention import RetentionSweep
@@ -26,6 +27,7 @@ CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", Store)
 RETENTION = web.AppKey("retention", RetentionSweep)
 BUS = web.AppKey("bus", Bus)
+METRICS = web.AppKey("metrics", Metrics)
 GATE = web.AppKey("gate", AccessGate)
 SESSIONS = web.AppKey("sessions", Sessions)
 DEV_IDP = web.AppKey("dev_idp", DevIdentityProvider)

@@ -47,6 +47,8 @@ class HttpConfig:
     body_timeout: float = 60.0
     # HTTP requests of one signed-in person in progress at once, on this node.
     max_person_requests: int = 8
+    # The bearer token Prometheus presents at /metrics; empty: loopback peers only.
+    metrics_token: str = ""
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .dispatch import Handler, handles, routes
 from .errors import AuthError, ForbiddenError, ZvonokError
+from .metrics import Metrics
 from .preauth import PendingConnections
 from .ratelimit import TokenBucket
 from .rooms.controls import Controls
@@ -138,8 +139,10 @@ class Connection:
         chat_config: ChatConfig,
         pending: PendingConnections | None = None,
         browser: BrowserSession | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._ws = ws
+        self._metrics = metrics
         self._browser = browser
         self._pending = pending
         self._transport = transport
@@ -273,7 +276,9 @@ class Connection:
         """Queue a message for the client without waiting (see :meth:`push`)."""
         self.push(encode(message, request_id))
 
-    def push(self, frame: bytes, *, ephemeral: bool = False) -> None:
+    def push(
+        self, frame: bytes, *, ephemeral: bool = False, committed_at: float | None = None
+    ) -> None:
         """Queue an encoded frame without waiting.
 
         Ephemeral frames (typing, presence) are dropped once the queue is
@@ -287,14 +292,24 @@ class Connection:
             return
         out = self._out
         queued = out.qsize()
+        metrics = self._metrics
         if ephemeral and queued >= self._high_water:
             self.dropped += 1
+            if metrics is not None:
+                metrics.dropped.inc()
             return
         try:
             out.put_nowait(frame)
         except asyncio.QueueFull:
             log.info("connection %s: outbound queue full; closing", self._session_id)
+            if metrics is not None:
+                metrics.slow_consumers.inc()
             self._spawn(self.close(codes.SLOW_CONSUMER, "not reading fast enough"))
+        else:
+            if metrics is not None:
+                metrics.deliveries.inc()
+                if committed_at is not None:
+                    metrics.latency.observe(max(0.0, self._clock.time() - committed_at))
         if queued + 1 >= self._high_water:
             self._room.clear()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .appkeys import BUS, CLOCK, CONFIG, GATE, PENDING, SESSIONS, STORE
+from .appkeys import BUS, CLOCK, CONFIG, GATE, METRICS, PENDING, SESSIONS, STORE
 from .chats.keys import CHATS, PRESENCE
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
 from .rooms.keys import ROOM_CONTROLS, ROOMS
@@ -51,6 +51,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         bus=app[BUS],
         chat_config=config.chat,
         pending=app[PENDING],
+        metrics=app[METRICS],
         browser=browser_credential(request),
     )
     await connection.run()

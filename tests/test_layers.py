@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "server.auth",
             "server.logsafety",
+            "server.metrics",
             "server.redispresence",
             "server.redislimits",
             "server.redisbus",

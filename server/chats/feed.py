@@ -51,8 +51,11 @@ log = logging.getLogger(__name__)
 class Sink(Protocol):
     """The connection, as the feed sees it."""
 
-    def push(self, frame: bytes, *, ephemeral: bool = False) -> None:
-        """Queue a frame now; ephemeral frames are dropped when the queue is filling."""
+    def push(
+        self, frame: bytes, *, ephemeral: bool = False, committed_at: float | None = None
+    ) -> None:
+        """Queue a frame now; ephemeral frames are dropped when the queue is filling.
+        ``committed_at`` (unix time) is when a live chat event was committed."""
         ...
 
     async def room(self) -> None:
@@ -208,7 +211,7 @@ class ChatFeed:
             self._behind[chat_id] = max(self._behind[chat_id], seq)
         elif seq == position + 1:
             self._position[chat_id] = seq
-            self._sink.push(frame)
+            self._sink.push(frame, committed_at=event.get("at"))
             if self.oid in event.get("removed", ()):
                 self._removed(chat_id)
         elif seq > position:

@@ -24,6 +24,7 @@ from server.clock import Clock
 from server.config import ChatConfig
 from server.errors import StoreUnavailable, ZvonokError
 from server.errors import chats as e
+from server.metrics import Metrics
 from server.model.chats import (
     Ack,
     ChatEvent,
@@ -61,7 +62,9 @@ class ChatService:
         *,
         max_text: int,
         guard: Guard,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -352,7 +355,10 @@ class ChatService:
             "seq": event.seq,
             "kind": event.kind.value,
             "frame": event_frame(event),
+            "at": event.at,
         }
+        if self.metrics is not None:
+            self.metrics.events.labels(event.kind.value).inc()
         if event.kind is EventKind.MEMBERS:
             # Each member's feed drops the chat on the event that removes them.
             announced["removed"] = list(event.data.get("removed", ()))

@@ -31,7 +31,9 @@ class RoomSink(Protocol):
 
     def send(self, message: Message, request_id: RequestId | None = None) -> None: ...
 
-    def push(self, frame: bytes, *, ephemeral: bool = False) -> None: ...
+    def push(
+        self, frame: bytes, *, ephemeral: bool = False, committed_at: float | None = None
+    ) -> None: ...
 
 
 @dataclass(eq=False, slots=True)

@@ -112,6 +112,10 @@ class RoomService:
         """How many rooms are live on this node (someone in them or waiting)."""
         return len(self._live)
 
+    def participant_count(self) -> int:
+        """How many people are in this node's live rooms now."""
+        return sum(len(room.participants) for room in self._live.values())
+
     # -- lifecycle ----------------------------------------------------------------
 
     async def open(self) -> None:
