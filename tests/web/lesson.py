@@ -20,7 +20,7 @@ from media import aiortc_glue
 from server.clock import SystemClock
 from server.config import MediaConfig
 from tests.signin_server import SignInServer
-from tests.web.test_chats_browser import sign_in
+from tests.web.test_chats_browser import class_chat, sign_in
 
 Start = Callable[..., Awaitable[SignInServer]]
 
@@ -95,9 +95,25 @@ async def signed_in(page: Page, base: str, name: str, *, relay_only: bool = Fals
     await sign_in(page, base, name)
 
 
-async def start_room(page: Page, title: str, *, kind: str = "lesson") -> str:
-    """The teacher starts a room from «Уроки и собрания» and enters it: its id."""
-    await page.get_by_role("button", name="Уроки и собрания").click()
+async def open_rooms(page: Page, *, from_chat: bool) -> None:
+    """«Уроки и собрания» from the top bar, or «Уроки» in the class chat's header."""
+    if from_chat:
+        await class_chat(page).click()
+        await (
+            page.locator("section.chat > header")
+            .get_by_role("button", name="Уроки", exact=True)
+            .click()
+        )
+    else:
+        await page.get_by_role("button", name="Уроки и собрания").click()
+
+
+async def start_room(
+    page: Page, title: str, *, kind: str = "lesson", from_chat: bool = False
+) -> str:
+    """The teacher starts a room from «Уроки и собрания» (or the class chat's
+    «Уроки») and enters it: its id."""
+    await open_rooms(page, from_chat=from_chat)
     dialog = page.locator("dialog.rooms")
     if kind == "meeting":
         await dialog.get_by_label("Что").select_option("meeting")
@@ -108,8 +124,8 @@ async def start_room(page: Page, title: str, *, kind: str = "lesson") -> str:
     return room
 
 
-async def join_from_list(page: Page, title: str) -> None:
-    await page.get_by_role("button", name="Уроки и собрания").click()
+async def join_from_list(page: Page, title: str, *, from_chat: bool = False) -> None:
+    await open_rooms(page, from_chat=from_chat)
     item = page.locator(".room-item", has_text=title)
     await item.get_by_role("button").click()
     await enter_from_preview(page)

@@ -158,10 +158,11 @@ async def test_a_shared_screen_reaches_the_pupils_and_the_teacher_ends_the_lesso
     ]
     teacher, artem = [await c.new_page() for c in contexts]
     try:
+        # Both from the class chat's «Уроки», this time.
         await signed_in(teacher, server.base, TEACHER)
-        await start_room(teacher, "Презентация")
+        await start_room(teacher, "Презентация", from_chat=True)
         await signed_in(artem, server.base, ARTEM)
-        await join_from_list(artem, "Презентация")
+        await join_from_list(artem, "Презентация", from_chat=True)
         await tile_plays(artem, TEACHER)
 
         await teacher.get_by_role("button", name="Показать экран").click()
