@@ -52,6 +52,7 @@ from .errors import ConfigError
 from .http_api import error_middleware, error_response
 from .http_api import routes as api_routes
 from .http_limits import PersonRequests, body_deadline
+from .logformat import request_id_middleware
 from .logsafety import RequestLog, install
 from .metrics import Metrics, may_scrape
 from .metrics import response as metrics_response
@@ -123,6 +124,7 @@ def make_app(
     person_requests = PersonRequests(config.http.max_person_requests)
     app = web.Application(
         middlewares=[
+            request_id_middleware,
             error_middleware,
             person_requests.middleware(),
             body_deadline(config.http.body_timeout, error_response),

@@ -16,7 +16,7 @@ from typing import Any
 import uvloop
 from aiohttp import web
 
-from . import logsafety
+from . import logformat, logsafety
 from .appkeys import CONFIG, PENDING, STORE
 from .clock import SystemClock
 from .config import Config, load_config
@@ -79,9 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"zvonok: configuration: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logformat.configure(config.log_level, config.log_format)
     logsafety.install_on_handlers()
     # aiosqlite logs every statement with its parameters at DEBUG: message texts.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))

@@ -203,6 +203,7 @@ class BusConfig:
 class Config:
     mode: Mode = "embedded"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for log collectors
     http: HttpConfig = field(default_factory=HttpConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     esia: EsiaConfig = field(default_factory=EsiaConfig)

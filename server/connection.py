@@ -56,6 +56,7 @@ from .clock import Clock
 from .config import ChatConfig, EsiaConfig, ProtocolConfig
 from .dispatch import Handler, handles, routes
 from .errors import AuthError, ForbiddenError, ZvonokError
+from .logformat import in_session
 from .metrics import Metrics
 from .preauth import PendingConnections
 from .ratelimit import TokenBucket
@@ -212,6 +213,7 @@ class Connection:
 
     async def run(self) -> None:
         """Serve the connection until it closes, then release everything it holds."""
+        in_session(self._session_id)  # every line of this connection's tasks names it
         self._writer = self._spawn(self._write_loop())
         self._spawn(self._hello_deadline())
         self._spawn(self._heartbeat())

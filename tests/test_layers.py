@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "infrastructure",
         (
             "server.auth",
+            "server.logformat",
             "server.logsafety",
             "server.metrics",
             "server.redispresence",
