@@ -177,6 +177,7 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = create_store(config.storage.database)
     await store.open()
     app[STORE] = store
+    store.batch_observer = app[METRICS].observe_batch
     sweep = app[RETENTION] = RetentionSweep(store, app[CLOCK], config.storage)
     try:
         if config.storage.seed_demo:
@@ -251,6 +252,7 @@ async def _bus(app: web.Application) -> AsyncIterator[None]:
     )
     if isinstance(bus, RedisBus):
         levels = app[METRICS]
+        bus.lag_observer = levels.bus_lag.observe
         levels.level("zvonok_bus_connected", "1 while Redis is reached", lambda: bus.connected)
         levels.level("zvonok_bus_unsent", "events never sent to Redis", lambda: bus.dropped)
         levels.level("zvonok_bus_received", "events from other nodes", lambda: bus.received)

@@ -69,8 +69,30 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.batch_size = Histogram(
+            "zvonok_store_batch_size",
+            "chat posts committed together in one transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=r,
+        )
+        self.commit = Histogram(
+            "zvonok_store_commit_seconds",
+            "one batch of chat posts, from its start to its commit",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.bus_lag = Histogram(
+            "zvonok_bus_lag_seconds",
+            "from an event's publication on another node to its arrival here (wall clocks)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self._levels = _Levels()
         r.register(self._levels)
+
+    def observe_batch(self, size: int, seconds: float) -> None:
+        self.batch_size.observe(size)
+        self.commit.observe(seconds)
 
     def level(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge whose value ``read`` gives at each scrape."""

@@ -26,6 +26,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -58,6 +60,7 @@ class RedisBus:
         self._pubsub: Any = None
         self._lock = asyncio.Lock()  # one command at a time on the subscription
         self._tasks: list[asyncio.Task[None]] = []
+        self.lag_observer: Callable[[float], None] | None = None  # /metrics
         self.dropped = 0  # events never sent: the queue was full or Redis away
         self.received = 0
         self.connected = False
@@ -100,7 +103,8 @@ class RedisBus:
 
     async def publish(self, topic: str, event: Event) -> None:
         await self._local.publish(topic, event)
-        payload = msgpack.packb({"node": self.node, "event": dict(event)}, use_bin_type=True)
+        envelope = {"node": self.node, "sent": time.time(), "event": dict(event)}
+        payload = msgpack.packb(envelope, use_bin_type=True)
         try:
             self._outbox.put_nowait((topic, payload))
         except asyncio.QueueFull:
@@ -184,6 +188,9 @@ class RedisBus:
         if node == self.node:
             return  # delivered here when it was published
         self.received += 1
+        sent = envelope.get("sent")
+        if self.lag_observer is not None and isinstance(sent, float):
+            self.lag_observer(max(0.0, time.time() - sent))
         topic = channel.decode() if isinstance(channel, bytes) else channel
         self._local.deliver(topic, event)
 

@@ -126,6 +126,8 @@ class SqlStore:
         self.engine = engine
         self._migrations = migrations
         self._posts: GroupCommit[SqlConnection] = GroupCommit(self._run_batch)
+        # Told each batch's size and commit time (seconds): /metrics.
+        self.batch_observer: Callable[[int, float], None] | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -298,11 +300,14 @@ class SqlStore:
             range(len(jobs)),
             key=lambda i: (job.chat_id if isinstance(job := jobs[i], _Post) else "", i),
         )
+        started = time.perf_counter()
         try:
             outcomes = await self.engine.run_batch([jobs[i] for i in order])
         except IntegrityViolation as exc:
             _log.error("the database refused a chat post: %s", exc, exc_info=True)
             raise StoreUnavailable() from exc
+        if self.batch_observer is not None:
+            self.batch_observer(len(jobs), time.perf_counter() - started)
         result: list[Outcome] = [(None, None)] * len(jobs)
         for position, index in enumerate(order):
             result[index] = outcomes[position]

@@ -53,6 +53,8 @@ async def test_metrics_count_connections_events_deliveries_latency_and_rooms(
     assert (after["zvonok_rooms"], after["zvonok_room_participants"]) == (1, 1)
     assert after["zvonok_sfu_tracks"] == 0
     assert after["zvonok_slow_consumer_closes_total"] == 0
+    assert after["zvonok_store_batch_size_count"] >= 1  # the post went through a batch
+    assert after["zvonok_store_commit_seconds_count"] == after["zvonok_store_batch_size_count"]
     for private in (SECRET_TEXT, "пирожок", str(anya_oid), str(boris_oid), CLASS_5A):
         assert private not in text
 

@@ -10,6 +10,7 @@ lose messages: the feed catches up from the store at the next event.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -193,6 +194,10 @@ async def test_classmates_on_two_nodes_chat_in_order_and_a_lost_message_is_caugh
         for _ in range(2)
     ]
     assert got == [lost, after]
+    async with node_b.http.get(f"{node_b.base}/metrics") as response:
+        scraped = await response.text()
+    lag = [line for line in scraped.splitlines() if line.startswith("zvonok_bus_lag_seconds_count")]
+    assert lag and float(lag[0].split()[-1]) >= len(texts)  # what came through Redis was timed
 
 
 async def test_with_redis_gone_readyz_says_so_and_sends_still_commit(
@@ -348,3 +353,29 @@ async def test_a_redis_restart_costs_the_other_node_a_delay_and_nothing_acked(
         (await boris.next_of(ChatEventMsg, where=lambda e: e.chat == CLASS_5A)).seq for _ in acked
     ]
     assert got == acked
+
+
+async def test_zvonok_serve_with_redis_unreachable_stops_with_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    node = ServerProcess(tmp_path / "node", env={"ZVONOK_BUS_URL": url})
+    node.directory.mkdir(parents=True)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        cwd=node.directory,
+        env=node.environment(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, err = await process.communicate()
+    assert process.returncode == 1
+    said = err.decode()
+    assert "zvonok: bus: Redis at redis://…@127.0.0.1:" in said and "unreachable" in said, said
+    assert "s3cret" not in said + out.decode()
+    assert "Traceback" not in said
