@@ -236,6 +236,8 @@ class Sfu:
         self._rooms: dict[str, MediaRoom] = {}
         self._ids = itertools.count(1)
         self._closing: set[asyncio.Task[None]] = set()
+        self.packets_in = 0  # RTP packets from publishers (not RTX), for /metrics
+        self.bytes_in = 0  # their payload bytes
         if config.ice_addresses:
             glue.use_host_addresses(config.ice_addresses)
 
@@ -368,6 +370,8 @@ class Sfu:
 
         def on_packet(packet: RtpPacket) -> None:
             publication.ssrc = packet.ssrc
+            self.packets_in += 1
+            self.bytes_in += len(packet.payload)
             level = packet.extensions.audio_level
             if level is not None and not publication.muted:
                 room.detector.add(peer.participant, level[1])

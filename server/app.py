@@ -297,6 +297,11 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     metrics.level("zvonok_room_participants", "people in them", rooms.participant_count)
     if sfu is not None:
         metrics.level("zvonok_sfu_tracks", "tracks published to the SFU", sfu.track_count)
+        media = sfu
+        metrics.total(
+            "zvonok_sfu_packets_in", "RTP packets from publishers", lambda: media.packets_in
+        )
+        metrics.total("zvonok_sfu_bytes_in", "their payload bytes", lambda: media.bytes_in)
     app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     await rooms.open()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
@@ -33,12 +33,17 @@ class _Levels(Collector):
 
     def __init__(self) -> None:
         self.readers: dict[str, tuple[str, Callable[[], float]]] = {}
+        self.totals: dict[str, tuple[str, Callable[[], float]]] = {}
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         for name, (documentation, read) in self.readers.items():
-            family = GaugeMetricFamily(name, documentation)
-            family.add_metric([], float(read()))
-            yield family
+            gauge = GaugeMetricFamily(name, documentation)
+            gauge.add_metric([], float(read()))
+            yield gauge
+        for name, (documentation, read) in self.totals.items():
+            counter = CounterMetricFamily(name, documentation)
+            counter.add_metric([], float(read()))
+            yield counter
 
 
 class Metrics:
@@ -97,6 +102,10 @@ class Metrics:
     def level(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge whose value ``read`` gives at each scrape."""
         self._levels.readers[name] = (documentation, read)
+
+    def total(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """A counter kept by another part (it only grows), read at each scrape."""
+        self._levels.totals[name] = (documentation, read)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

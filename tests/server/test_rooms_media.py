@@ -20,6 +20,7 @@ from signaling import rooms as r
 from tests.conftest import Running, ServerFactory
 from tests.media.peers import PatternVideo, Subscriber, ToneAudio, publish
 from tests.server.test_chats_ws import CLASS_TEACHER_5A
+from tests.server.test_metrics import scrape
 from tests.server.test_rooms_ws import ANYA, CLASS_5A, refused
 
 
@@ -53,6 +54,10 @@ async def test_a_teachers_camera_reaches_a_student_through_the_sfu(zvonok: Runni
         assert received.kind == "video"
         for _ in range(3):
             await received.frames.get()  # decoded frames arrive
+        _, figures = await scrape(zvonok)  # and /metrics counts them
+        assert figures["zvonok_sfu_tracks"] == 2
+        assert figures["zvonok_sfu_packets_in_total"] > 0
+        assert figures["zvonok_sfu_bytes_in_total"] > figures["zvonok_sfu_packets_in_total"]
 
         # The host forbids her microphone: the SFU never sees her offer of it.
         await teacher.room_request(
