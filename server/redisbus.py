@@ -12,7 +12,10 @@ and not delivered twice.
 Redis pub/sub keeps nothing: a message published while a node's
 subscription is down never reaches it. That is allowed by the bus's
 contract (events are hints; the store is the truth): a feed that misses an
-event sees the gap at the next one and catches up from the store. So
+event sees the gap at the next one and catches up from the store, and when
+the subscription comes back after an outage every followed chat is told to
+(``{"chat", "resync": True}``, delivered on this node only), so a quiet
+chat does not keep a lost message back until its next one. So
 nothing here waits for Redis on a publisher's path: events to send go on a
 bounded queue that one task drains in pipelines, and when Redis is away
 they are dropped and counted, never held. The subscription is one
@@ -34,10 +37,12 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from server.bus import Event, Handler, LocalBus
+from server.bus import Event, Handler, LocalBus, chat_topic
 from server.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+CHAT_PREFIX = chat_topic("")
 
 OUTBOX = 10_000  # events waiting to be sent to Redis; past this they are dropped
 BATCH = 256  # events sent in one pipeline
@@ -64,6 +69,7 @@ class RedisBus:
         self.dropped = 0  # events never sent: the queue was full or Redis away
         self.received = 0
         self.connected = False
+        self._subscribed_before = False
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -165,6 +171,9 @@ class RedisBus:
                         log.info("bus: Redis reached again")
                     self.connected = True
                     delay = RETRY_FIRST
+                    if self._subscribed_before:
+                        self._resync()
+                    self._subscribed_before = True
                 message = await self._pubsub.get_message(timeout=READ_TIMEOUT)
             except (RedisError, OSError) as exc:
                 if self.connected:
@@ -177,6 +186,14 @@ class RedisBus:
                 continue
             if message is not None and message.get("type") == "message":
                 self._deliver(message["channel"], message["data"])
+
+    def _resync(self) -> None:
+        """The subscription was down: whatever crossed meanwhile is lost. Each
+        followed chat is told to catch up from the store now (its members'
+        feeds) and to forget what it cached (the guard), not at its next event."""
+        for topic in self._local.topic_names():
+            if topic.startswith(CHAT_PREFIX):
+                self._local.deliver(topic, {"chat": topic[len(CHAT_PREFIX) :], "resync": True})
 
     def _deliver(self, channel: bytes | str, data: bytes) -> None:
         try:

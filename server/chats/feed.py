@@ -201,6 +201,10 @@ class ChatFeed:
         position = self._position.get(chat_id)
         if position is None:
             return
+        if event.get("resync"):  # the bus may have lost events: read the store
+            self._behind.setdefault(chat_id, position)
+            self._schedule(self._catch_up_all)
+            return
         frame: bytes = event["frame"]
         seq: int | None = event.get("seq")
         if seq is None:  # typing, receipts: not part of the chat's order

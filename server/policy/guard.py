@@ -192,6 +192,12 @@ class Guard:
 
     def _on_chat_event(self, topic: str, event: Event) -> None:
         """A bus handler: an event of a followed chat (never blocks, never raises)."""
+        if event.get("resync"):  # events may have been lost: forget the chat's facts
+            chat = event.get("chat")
+            if isinstance(chat, str) and chat in self._chats:
+                self._chats[chat] = None
+            self._changes += 1
+            return
         if event.get("seq") is None or event.get("kind") in _FACTLESS:
             return  # typing, receipts; posts and reactions change no fact
         chat_id = event.get("chat")
