@@ -89,8 +89,8 @@ class SendLimits:
         The chat's bucket is checked first and the person's only charged when
         both allow, so a refusal costs nothing.
         """
-        rate, burst, chat_rate, chat_burst = self.rates(tier)
         if self._shared is not None:
+            rate, burst, chat_rate, chat_burst = self.rates(tier)
             chat_key = (
                 None if chat_id is None else (f"c:{oid}:{tier}:{chat_id}", chat_rate, chat_burst)
             )
@@ -102,6 +102,7 @@ class SendLimits:
         self._take_here(oid, chat_id, tier)
 
     def _take_here(self, oid: int, chat_id: str | None, tier: Tier) -> None:
+        """Spend from this node's own buckets."""
         rate, burst, chat_rate, chat_burst = self.rates(tier)
         person = self._bucket(self._people, (oid, tier), rate, burst)
         chat = None

@@ -20,13 +20,13 @@ import redis.asyncio as aioredis
 
 from server.bus import Event
 from server.clock import ManualClock
-from server.config import BusConfig
+from server.config import BusConfig, ChatConfig
 from server.errors import ConfigError
 from server.redisbus import RedisBus
 from signaling.chat import ChatEventMsg, PresenceList, QueryPresence
 from signaling.chat import Presence as PresenceMsg
 from signaling.client import Client, RequestError
-from tests.conftest import ServerFactory, relaxed_chat
+from tests.conftest import Running, ServerFactory, relaxed_chat
 from tests.redisserver import RedisServer, running_redis
 from tests.server.test_chats_ws import CLASS_5A, send, students_5a
 from tests.serverproc import ServerProcess, free_port
@@ -78,6 +78,17 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0)
             await asyncio.sleep(0.02)
 
 
+async def two_nodes(
+    make_server: ServerFactory, redis: RedisServer, chat: ChatConfig | None = None
+) -> tuple[Running, Running]:
+    """Two servers sharing the test's store and ``redis``."""
+    bus = BusConfig(url=redis.url)
+    return (
+        await make_server(ManualClock(), chat, bus=bus),
+        await make_server(ManualClock(), chat, bus=bus),
+    )
+
+
 async def test_an_event_reaches_the_other_node_once_and_its_own_node_at_once(
     redis_server: RedisServer,
 ) -> None:
@@ -118,8 +129,7 @@ async def test_an_event_reaches_the_other_node_once_and_its_own_node_at_once(
 
 
 async def test_an_unreachable_redis_at_start_is_a_clear_error(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path)  # a free port nothing listens on
-    bus = RedisBus(f"redis://:secret-password@127.0.0.1:{server.port}/0")
+    bus = RedisBus(f"redis://:secret-password@127.0.0.1:{free_port()}/0")  # nothing there
     with pytest.raises(ConfigError, match="unreachable") as raised:
         await bus.start()
     assert "secret-password" not in str(raised.value)
@@ -160,9 +170,7 @@ async def test_the_buses_come_back_by_themselves_after_redis_restarts(
 async def test_classmates_on_two_nodes_chat_in_order_and_a_lost_message_is_caught_up(
     make_server: ServerFactory, redis_server: RedisServer
 ) -> None:
-    bus = BusConfig(url=redis_server.url)
-    node_a = await make_server(ManualClock(), bus=bus)
-    node_b = await make_server(ManualClock(), bus=bus)
+    node_a, node_b = await two_nodes(make_server, redis_server)
     anya_oid, boris_oid = students_5a(node_a)[:2]
     anya, boris = await node_a.connect(anya_oid), await node_b.connect(boris_oid)
 
@@ -252,9 +260,7 @@ async def test_a_persons_burst_is_not_multiplied_by_the_nodes_she_reaches(
 ) -> None:
     # Redis's clock refills at 0.01 a second: nothing comes back within the test.
     chat = relaxed_chat(student_sends_per_second=0.01, student_send_burst=3)
-    bus = BusConfig(url=redis_server.url)
-    node_a = await make_server(ManualClock(), chat, bus=bus)
-    node_b = await make_server(ManualClock(), chat, bus=bus)
+    node_a, node_b = await two_nodes(make_server, redis_server, chat)
     anya = students_5a(node_a)[0]
     on_a, on_b = await node_a.connect(anya), await node_b.connect(anya)  # phone and laptop
     assert await sends_allowed([on_a, on_b], 8) == 3
@@ -282,9 +288,7 @@ async def online(client: Client, oid: int) -> bool:
 async def test_presence_is_one_across_nodes(
     make_server: ServerFactory, redis_server: RedisServer
 ) -> None:
-    bus = BusConfig(url=redis_server.url)
-    node_a = await make_server(ManualClock(), bus=bus)
-    node_b = await make_server(ManualClock(), bus=bus)
+    node_a, node_b = await two_nodes(make_server, redis_server)
     anya_oid, boris_oid = students_5a(node_a)[:2]
     boris = await node_b.connect(boris_oid)
     anya_phone = await node_a.connect(anya_oid)
@@ -332,9 +336,7 @@ async def test_the_people_of_a_killed_node_go_offline_on_the_others(
 async def test_a_redis_restart_costs_the_other_node_a_delay_and_nothing_acked(
     make_server: ServerFactory, redis_server: RedisServer
 ) -> None:
-    bus = BusConfig(url=redis_server.url)
-    node_a = await make_server(ManualClock(), bus=bus)
-    node_b = await make_server(ManualClock(), bus=bus)
+    node_a, node_b = await two_nodes(make_server, redis_server)
     anya_oid, boris_oid = students_5a(node_a)[:2]
     anya, boris = await node_a.connect(anya_oid), await node_b.connect(boris_oid)
 

@@ -18,7 +18,7 @@ import aiohttp
 from playwright.async_api import Browser, Page, expect
 
 from server.appkeys import DEV_IDP
-from server.roster.model import Role
+from server.roster.model import DirectoryEntry, Role
 from signaling.client import Client
 from tests.web.conftest import keep_last
 from tests.web.lesson import (
@@ -54,7 +54,7 @@ async def grid(page: Page) -> dict[str, object]:
     return value
 
 
-def others_of_the_class(directory: list, skip: set[str]) -> list[int]:  # type: ignore[type-arg]
+def others_of_the_class(directory: list[DirectoryEntry], skip: set[str]) -> list[int]:
     """Pupils of 5А first, then teachers of it, none of those named in ``skip``."""
     pupils, teachers = [], []
     for entry in directory:

@@ -18,9 +18,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.media.coturn import Coturn, running_coturn
+from tests.signin_server import SignInServer
 from tests.web.conftest import keep_last
 from tests.web.lesson import (
     ARTEM,
@@ -64,7 +65,7 @@ class Gate(asyncio.DatagramProtocol):
         self.open = True
         self.transport: asyncio.DatagramTransport | None = None
         self._routes: dict[tuple[str, int], asyncio.DatagramTransport] = {}
-        self._opening: set[asyncio.Task[None]] = set()
+        self._opening: dict[tuple[str, int], asyncio.Task[None]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.DatagramTransport)
@@ -77,11 +78,11 @@ class Gate(asyncio.DatagramProtocol):
         if route is not None:
             route.sendto(data)
             return
-        if any(task.get_name() == f"{addr}" for task in self._opening):
+        if addr in self._opening:
             return  # its route is being opened: a retransmission, dropped as on any hop
-        task = asyncio.get_running_loop().create_task(self._route(addr, data), name=f"{addr}")
-        self._opening.add(task)
-        task.add_done_callback(self._opening.discard)
+        task = asyncio.get_running_loop().create_task(self._route(addr, data))
+        self._opening[addr] = task
+        task.add_done_callback(lambda _: self._opening.pop(addr, None))
 
     async def _route(self, client: tuple[str, int], first: bytes) -> None:
         """One socket towards coturn per browser socket, so coturn sees each apart."""
@@ -104,7 +105,7 @@ class Gate(asyncio.DatagramProtocol):
         return host, port
 
     def close(self) -> None:
-        for task in self._opening:
+        for task in self._opening.values():
             task.cancel()
         for route in self._routes.values():
             route.close()
@@ -173,6 +174,24 @@ async def test_a_pupil_who_only_gets_through_turn_has_media_through_coturn(
                 await context.close()
 
 
+async def hand_up_through_turn(
+    server: SignInServer, teacher: Page, artem: Page, title: str
+) -> tuple[Locator, int]:
+    """The teacher's lesson, Артём in it through TURN only with his hand up:
+    his row on the teacher's page, and how many connections his page made."""
+    await signed_in(teacher, server.base, TEACHER)
+    await start_room(teacher, title)
+    await signed_in(artem, server.base, ARTEM, relay_only=True)
+    await join_from_list(artem, title)
+    await tile_plays(artem, TEACHER)
+    await relayed(artem, 2)
+    await artem.get_by_role("button", name="Поднять руку").click()
+    artem_row = teacher.locator(".people-list .person", has_text=ARTEM)
+    await expect(artem_row.get_by_label("поднял(а) руку")).to_be_visible()
+    connections: int = await artem.evaluate("window.__peers.length")
+    return artem_row, connections
+
+
 async def test_a_pupil_cut_off_for_five_seconds_comes_back_with_his_hand_and_media(
     start_sign_in_server: Start, media_chromium: Browser, artifacts: Path, tmp_path: Path
 ) -> None:
@@ -184,16 +203,9 @@ async def test_a_pupil_cut_off_for_five_seconds_comes_back_with_his_hand_and_med
             contexts = await two_contexts(media_chromium)
             teacher, artem = [await c.new_page() for c in contexts]
             try:
-                await signed_in(teacher, server.base, TEACHER)
-                await start_room(teacher, "Русский язык")
-                await signed_in(artem, server.base, ARTEM, relay_only=True)
-                await join_from_list(artem, "Русский язык")
-                await tile_plays(artem, TEACHER)
-                await relayed(artem, 2)
-                await artem.get_by_role("button", name="Поднять руку").click()
-                artem_row = teacher.locator(".people-list .person", has_text=ARTEM)
-                await expect(artem_row.get_by_label("поднял(а) руку")).to_be_visible()
-                connections = await artem.evaluate("window.__peers.length")
+                artem_row, connections = await hand_up_through_turn(
+                    server, teacher, artem, "Русский язык"
+                )
 
                 # The network goes: socket and media both.
                 gate.open = False
@@ -236,16 +248,9 @@ async def test_media_lost_while_the_socket_stays_comes_back_on_new_connections(
             contexts = await two_contexts(media_chromium)
             teacher, artem = [await c.new_page() for c in contexts]
             try:
-                await signed_in(teacher, server.base, TEACHER)
-                await start_room(teacher, "Музыка")
-                await signed_in(artem, server.base, ARTEM, relay_only=True)
-                await join_from_list(artem, "Музыка")
-                await tile_plays(artem, TEACHER)
-                await relayed(artem, 2)
-                await artem.get_by_role("button", name="Поднять руку").click()
-                artem_row = teacher.locator(".people-list .person", has_text=ARTEM)
-                await expect(artem_row.get_by_label("поднял(а) руку")).to_be_visible()
-                connections = await artem.evaluate("window.__peers.length")
+                artem_row, connections = await hand_up_through_turn(
+                    server, teacher, artem, "Музыка"
+                )
 
                 # The media path goes; the socket stays. Chromium calls the
                 # connections disconnected within seconds, and the page, after
