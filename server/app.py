@@ -62,11 +62,16 @@ from .preauth import PendingConnections
 from .redisbus import RedisBus
 from .redislimits import RedisBuckets
 from .redispresence import RedisPresenceCounts
+from .redisrooms import RedisRoomDirectory
 from .retention import RetentionSweep
 from .rooms.controls import Controls
+from .rooms.directory import RoomDirectory
 from .rooms.http import routes as room_routes
-from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOMS
+from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOM_RELAY, ROOMS
+from .rooms.live import RoomSink
 from .rooms.media import RoomMedia
+from .rooms.relay import RoomRelay
+from .rooms.requests import RoomRequests
 from .rooms.service import RoomService
 from .roster.demo import seed_demo
 from .safety.http import routes as safety_routes
@@ -289,9 +294,24 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     def ice(person: int, now: float) -> list[IceServer]:
         return ice_servers(config.media, person, now)
 
-    chats, guard = app[CHATS], app[GUARD]
-    rooms = RoomService(app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice)
+    chats, guard, bus = app[CHATS], app[GUARD], app[BUS]
+    directory: RoomDirectory | None = None
+    shared: RedisRoomDirectory | None = None
+    if isinstance(bus, RedisBus):  # several nodes: a room lives on one, the directory says which
+        ttl = config.bus.presence_ttl
+        directory = shared = RedisRoomDirectory(bus.client, bus.node, ttl=ttl, refresh=ttl / 3)
+    rooms = RoomService(
+        app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice, directory
+    )
     app[ROOMS] = rooms
+    controls = app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
+    relay: RoomRelay | None = None
+    if shared is not None:
+
+        def serve(oid: int, sink: RoomSink) -> RoomRequests:
+            return RoomRequests(oid, rooms=rooms, controls=controls, sink=sink)
+
+        relay = app[ROOM_RELAY] = RoomRelay(bus, shared, serve, refresh=shared.refresh)
     metrics = app[METRICS]
     metrics.level("zvonok_rooms", "lessons and meetings live on this node", lambda: rooms.live)
     metrics.level("zvonok_room_participants", "people in them", rooms.participant_count)
@@ -302,13 +322,20 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
             "zvonok_sfu_packets_in", "RTP packets from publishers", lambda: media.packets_in
         )
         metrics.total("zvonok_sfu_bytes_in", "their payload bytes", lambda: media.bytes_in)
-    app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
+    if shared is not None:
+        await shared.start(rooms.close_dead_attendance)
     await rooms.open()
+    if relay is not None:
+        await relay.start()
     try:
         yield
     finally:
+        if relay is not None:
+            await relay.close()
         await rooms.close()
+        if shared is not None:
+            await shared.close()
         if sfu is not None:
             await sfu.close()
 

@@ -33,6 +33,10 @@ class Bus(Protocol):
 
     async def publish(self, topic: str, event: Event) -> None: ...
 
+    def post(self, topic: str, event: Event) -> None:
+        """Publish without waiting, for callers that must not (a room's sink)."""
+        ...
+
     async def subscribe(self, topic: str, handler: Handler) -> None:
         """Deliver the topic's events published from now on to ``handler``."""
         ...
@@ -70,6 +74,9 @@ class LocalBus:
         return list(self._handlers)
 
     async def publish(self, topic: str, event: Event) -> None:
+        self.deliver(topic, event)
+
+    def post(self, topic: str, event: Event) -> None:
         self.deliver(topic, event)
 
     def deliver(self, topic: str, event: Event) -> None:

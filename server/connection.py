@@ -61,6 +61,7 @@ from .metrics import Metrics
 from .preauth import PendingConnections
 from .ratelimit import TokenBucket
 from .rooms.controls import Controls
+from .rooms.relay import RoomRelay
 from .rooms.requests import RoomRequests
 from .rooms.service import RoomService
 from .safety.moderation import Moderation
@@ -114,6 +115,7 @@ class RoomServices:
 
     rooms: RoomService
     controls: Controls
+    relay: RoomRelay | None = None  # with several nodes: rooms on other nodes
 
 
 class Connection:
@@ -672,7 +674,12 @@ class Connection:
             people=self._safety.people,
         )
         self._room_requests = RoomRequests(
-            oid, rooms=self._rooms.rooms, controls=self._rooms.controls, sink=self
+            oid,
+            rooms=self._rooms.rooms,
+            controls=self._rooms.controls,
+            sink=self,
+            relay=self._rooms.relay,
+            session=self._session_id,
         )
         self._routes = routes(self, self._requests, self._safety_requests, self._room_requests)
         await self._feed.start(resume)

@@ -108,7 +108,10 @@ class RedisBus:
     # -- the Bus protocol ---------------------------------------------------------
 
     async def publish(self, topic: str, event: Event) -> None:
-        await self._local.publish(topic, event)
+        self.post(topic, event)
+
+    def post(self, topic: str, event: Event) -> None:
+        self._local.deliver(topic, event)
         envelope = {"node": self.node, "sent": time.time(), "event": dict(event)}
         payload = msgpack.packb(envelope, use_bin_type=True)
         try:

@@ -11,7 +11,7 @@ from aiohttp import web
 from .appkeys import BUS, CLOCK, CONFIG, GATE, METRICS, PENDING, SESSIONS, STORE
 from .chats.keys import CHATS, PRESENCE
 from .connection import CLOSE_TIMEOUT, Connection, RoomServices, SafetyServices
-from .rooms.keys import ROOM_CONTROLS, ROOMS
+from .rooms.keys import ROOM_CONTROLS, ROOM_RELAY, ROOMS
 from .safety.keys import MODERATION, PEOPLE, REPORTS
 from .signin.web import browser_credential
 from .wsbatch import batch_writer
@@ -46,7 +46,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         chats=app[CHATS],
         presence=app[PRESENCE],
         safety=SafetyServices(app[MODERATION], app[REPORTS], app[PEOPLE]),
-        rooms=RoomServices(app[ROOMS], app[ROOM_CONTROLS]),
+        rooms=RoomServices(app[ROOMS], app[ROOM_CONTROLS], app.get(ROOM_RELAY)),
         store=app[STORE],
         bus=app[BUS],
         chat_config=config.chat,

@@ -445,6 +445,14 @@ ROOM_INVALID: Final = _code(
     "who may not host, the same source twice in one offer, more than 4 rooms on one connection",
 )
 
+ROOM_UNAVAILABLE: Final = _code(
+    "room.unavailable",
+    "room",
+    "the node that holds the room did not answer in time (it is stopping, or Redis between "
+    "nodes is away): join again in a moment",
+    http=503,
+)
+
 # -- media (media/errors.py; WebSocket requests only) ------------------------------------
 
 

@@ -26,7 +26,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "media",
         ),
     ),
-    ("features (each with its WebSocket and HTTP edges)", ("server.rooms", "server.safety")),
+    (
+        "features (each with its WebSocket and HTTP edges)",
+        ("server.redisrooms", "server.rooms", "server.safety"),
+    ),
     ("features", ("server.chats",)),
     (
         "edge plumbing",

@@ -11,6 +11,15 @@ A participant whose connection (or media) is lost keeps their place for
 back their role, hand, mutes and admission (``resumed``).  After it they
 have left, and their attendance interval ends when their connection did.
 
+With several nodes a room lives on one of them: the
+:class:`~server.rooms.directory.RoomDirectory` says which, and a request
+for a room live on another node raises
+:class:`~server.rooms.directory.RoomElsewhere` for the caller to forward.
+Attendance is closed per node: each interval names the node that opened
+it; a node closes its own when it stops (and at its next start, if it
+died), and the intervals of nodes that are not alive when it starts and
+at each of the directory's sweeps.
+
 The service is the SFU's :class:`~server.rooms.media.MediaEvents`: it
 relays offers, tracks and speakers to the room's connections, and treats a
 participant whose media failed like one whose connection was lost.  The
@@ -62,6 +71,7 @@ from signaling.rooms import (
 )
 from signaling.rooms import RoomRecord as RoomJson
 
+from .directory import LocalDirectory, RoomDirectory, RoomElsewhere
 from .live import Participant, Room, RoomSink, Waiter
 from .media import RoomMedia, TrackInfo
 from .rights import HOST_ACTION, JOIN_ACTION, place_of
@@ -88,6 +98,7 @@ class RoomService:
         clock: Clock,
         config: RoomsConfig,
         ice: IceServers,
+        directory: RoomDirectory | None = None,
     ) -> None:
         self._store = store
         self._guard = guard
@@ -96,6 +107,7 @@ class RoomService:
         self._clock = clock
         self._config = config
         self._ice = ice
+        self._directory: RoomDirectory = directory or LocalDirectory()
         self._live: dict[str, Room] = {}
         self._closed = False
 
@@ -119,11 +131,28 @@ class RoomService:
     # -- lifecycle ----------------------------------------------------------------
 
     async def open(self) -> None:
-        """Close attendance intervals a previous run left open: after a
-        restart nobody is present until they join again."""
-        closed = await self._store.close_attendance(self._clock.time())
+        """Close the attendance intervals that a previous run of this node,
+        or a node no longer alive, left open: nobody is present there until
+        they join again."""
+        await self.close_dead_attendance(starting=True)
+
+    async def close_dead_attendance(self, *, starting: bool = False) -> None:
+        """Close the open intervals of nodes that are not alive (and, when
+        ``starting``, this node's own from before)."""
+        me = self._directory.node
+        try:
+            nodes = await self._store.open_attendance_nodes()
+            others = [node for node in nodes if node and node != me]
+            living = await self._directory.alive(others)
+            dead = [node for node in others if node not in living]
+            if starting:
+                dead += [node for node in nodes if not node or node == me]
+            closed = await self._store.close_attendance(self._clock.time(), dead)
+        except ZvonokError as exc:  # the next sweep, or the next start, closes them
+            log.warning("attendance of stopped nodes not closed: %s", exc.code)
+            return
         if closed:
-            log.info("closed %d attendance intervals left open by the last run", closed)
+            log.info("closed %d attendance intervals of stopped nodes", closed)
 
     async def close(self) -> None:
         """Forget every live room (the server is stopping); whoever was
@@ -133,9 +162,11 @@ class RoomService:
         for room in rooms:
             await room.close()
         try:
-            await self._store.close_attendance(self._clock.time())
+            await self._store.close_attendance(self._clock.time(), [self._directory.node])
         except ZvonokError as exc:
             log.warning("attendance not closed at shutdown: %s", exc.code)
+        for room in rooms:  # after the intervals: a node taking a room over finds them closed
+            await self._directory.release(room.id)
 
     # -- rooms as records -----------------------------------------------------------
 
@@ -274,6 +305,9 @@ class RoomService:
             return room
         if self._closed:
             raise ZvonokError(SERVER_SHUTDOWN, "the server is restarting")
+        owner = await self._directory.claim(record.id)
+        if owner != self._directory.node:
+            raise RoomElsewhere(owner)
         removed = await self._store.room_removals(record.id)
         room = self._live.get(record.id)  # made by someone else meanwhile?
         if room is None:
@@ -344,7 +378,7 @@ class RoomService:
             raise e.full("room")
         participant = Participant(oid, name, role, sink)
         change = await self._store.enter_room(
-            room.id, oid, room.role_of(participant), self._clock.time()
+            room.id, oid, room.role_of(participant), self._clock.time(), self._directory.node
         )
         room.participants[oid] = participant
         if change is not None:
@@ -487,6 +521,7 @@ class RoomService:
             return
         if self._live.get(room.id) is room:
             del self._live[room.id]
+            await self._directory.release(room.id)
         await room.close()
         if room.media_open:
             await self._media.close_room(room.id)
@@ -498,6 +533,9 @@ class RoomService:
             raise e.not_host()
         room = self._live.get(room_id)
         if room is None:
+            owner = await self._directory.owner(room_id)
+            if owner is not None and owner != self._directory.node:
+                raise RoomElsewhere(owner)  # its node tells the people in it
             await self._store.end_room(room_id, self._clock.time())
             return
         async with room.lock:
@@ -506,6 +544,7 @@ class RoomService:
                 return
             if self._live.get(room_id) is room:
                 del self._live[room_id]
+                await self._directory.release(room_id)
             sinks = list(room.everyone())
             await room.close()
             for sink in sinks:

@@ -375,9 +375,10 @@ class RoomStore(Protocol):
         ...
 
     async def enter_room(
-        self, room_id: str, oid: int, role: RoomRole, now: float
+        self, room_id: str, oid: int, role: RoomRole, now: float, node: str = ""
     ) -> MembershipChange | None:
-        """Open an attendance interval and add the person to the room's chat."""
+        """Open an attendance interval (``node``: the room's) and add the
+        person to the room's chat."""
         ...
 
     async def exit_room(self, room_id: str, oid: int, at: float) -> None:
@@ -396,8 +397,13 @@ class RoomStore(Protocol):
         """Every interval, in the order people came."""
         ...
 
-    async def close_attendance(self, now: float) -> int:
-        """Close every open interval (nobody is present after a restart)."""
+    async def close_attendance(self, now: float, nodes: Sequence[str] | None = None) -> int:
+        """Close the open intervals these nodes opened, or all (nobody is
+        present after the only node restarts)."""
+        ...
+
+    async def open_attendance_nodes(self) -> list[str]:
+        """The nodes that opened an interval still open."""
         ...
 
 

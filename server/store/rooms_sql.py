@@ -219,10 +219,10 @@ async def _chat_change(
 
 
 async def enter_room(
-    db: SqlConnection, room_id: str, oid: int, role: RoomRole, now: float
+    db: SqlConnection, room_id: str, oid: int, role: RoomRole, now: float, node: str = ""
 ) -> MembershipChange | None:
-    """Open an attendance interval for ``oid`` and make them a member of the
-    room's chat; the chat's membership change, if any."""
+    """Open an attendance interval for ``oid`` (on ``node``, the room's) and
+    make them a member of the room's chat; the chat's membership change, if any."""
     record = await _locked_room(db, room_id)
     await _close_interval(db, room_id, oid, now)  # never two open intervals
     rows = await db.fetchall(
@@ -231,9 +231,10 @@ async def enter_room(
         (room_id, oid),
     )
     await db.execute(
-        "INSERT INTO room_attendance (room_id, person_oid, interval_no, role, joined_at, left_at) "
-        "VALUES (?, ?, ?, ?, ?, NULL)",
-        (room_id, oid, int(rows[0][0]) + 1, role.value, now),
+        "INSERT INTO room_attendance "
+        "(room_id, person_oid, interval_no, role, joined_at, left_at, node) "
+        "VALUES (?, ?, ?, ?, ?, NULL, ?)",
+        (room_id, oid, int(rows[0][0]) + 1, role.value, now, node),
     )
     return await _chat_change(db, record, oid, add=True, now=now)
 
@@ -294,11 +295,28 @@ async def attendance(db: SqlConnection, room_id: str) -> list[AttendanceRow]:
     ]
 
 
-async def close_attendance(db: SqlConnection, now: float) -> int:
-    """Close every open interval (nobody is present after a restart); how many."""
-    rows = await db.fetchall("SELECT COUNT(*) FROM room_attendance WHERE left_at IS NULL", ())
+async def close_attendance(
+    db: SqlConnection, now: float, nodes: Sequence[str] | None = None
+) -> int:
+    """Close the open intervals these nodes opened, or every open interval
+    (nobody is present after a restart of the only node); how many."""
+    where, args = "left_at IS NULL", tuple[str, ...]()
+    if nodes is not None:
+        if not nodes:
+            return 0
+        where += f" AND node IN ({', '.join('?' * len(nodes))})"
+        args = tuple(nodes)
+    rows = await db.fetchall(f"SELECT COUNT(*) FROM room_attendance WHERE {where}", args)  # noqa: S608
     await db.execute(
-        f"UPDATE room_attendance SET {_LEFT_AT} WHERE left_at IS NULL",  # noqa: S608
-        (now, now),
+        f"UPDATE room_attendance SET {_LEFT_AT} WHERE {where}",  # noqa: S608
+        (now, now, *args),
     )
     return int(rows[0][0])
+
+
+async def open_attendance_nodes(db: SqlConnection) -> list[str]:
+    """The nodes that opened an interval still open."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT node FROM room_attendance WHERE left_at IS NULL ORDER BY node", ()
+    )
+    return [str(node) for (node,) in rows]

@@ -362,6 +362,7 @@ class SqlStore:
     room_removals = _Read(rooms_sql.removals)
     room_attendance = _Read(rooms_sql.attendance)
     close_attendance = _Write(rooms_sql.close_attendance)
+    open_attendance_nodes = _Read(rooms_sql.open_attendance_nodes)
 
     # -- retention -------------------------------------------------------------------
 

@@ -35,6 +35,11 @@ const SOURCES: readonly Source[] = ["microphone", "camera", "screen"];
 const DISCONNECTED_GRACE = 4000; // ms a `disconnected` peer connection may take to come back by itself
 const MAX_SECTIONS = 12; // the SFU takes 16 sections in an offer; past these, fresh connections
 const SHOW_DEBOUNCE = 150; // ms: tiles scrolling past do not each send a `media.show`
+// A room whose node is stopping or unreachable (`room.unavailable`) is taken
+// over by a live node within the directory's lease: join again meanwhile.
+const RETRY_CODES = new Set(["room.unavailable", "server.shutdown"]);
+const RETRY_EVERY = 2000; // ms
+const RETRY_TIMES = 20;
 
 export type RoomRequest = {
   [T in keyof Requests]: T extends `room.${string}` | `media.${string}` | `rtc.${string}` ? T : never;
@@ -73,6 +78,8 @@ export class Call {
   private showTimer: ReturnType<typeof setTimeout> | undefined;
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   private recovering = false;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private mine = new Set<Source>(); // sources we are muting or stopping ourselves: not the host's doing
   private lowering = false; // we lower our own hand: not the host's doing
   private listeners = new Set<() => void>();
@@ -124,9 +131,20 @@ export class Call {
     this.changed();
     try {
       const joined = await this.store.socket.request("room.join", { room: this.roomId });
+      this.retries = 0;
       await this.entered(joined);
     } catch (error) {
       if (error instanceof ConnectionLost) return; // joined again after the next welcome
+      if (error instanceof Refused && RETRY_CODES.has(error.code) && this.retries < RETRY_TIMES) {
+        this.retries += 1;
+        this.notice = RT.roomMoving;
+        this.changed();
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => {
+          if (this.phase !== "left" && this.phase !== "ended" && this.phase !== "removed") void this.join();
+        }, RETRY_EVERY);
+        return;
+      }
       this.phase = "refused";
       this.reason = error instanceof Refused ? roomRefusal(error.code) : roomRefusal("server.internal");
       this.local.stopAll();
@@ -538,6 +556,7 @@ export class Call {
   private teardown(): void {
     this.closePeers();
     clearTimeout(this.showTimer);
+    clearTimeout(this.retryTimer);
     this.media = "off";
     this.local.stopAll();
   }

@@ -288,6 +288,7 @@ export const RT = {
   screenStopped: "Учитель остановил показ вашего экрана",
   handLowered: "Учитель опустил вашу руку",
   nowCohost: "Вы теперь соведущий: вам доступно управление",
+  roomMoving: "Сервер урока не отвечает, подключаемся снова…",
   removed: (reason: string, lesson: boolean) =>
     reason === "host"
       ? lesson
@@ -317,6 +318,7 @@ const ROOM_REFUSALS: Record<string, string> = {
   "room.not_in_room": "Вы сейчас не в комнате.",
   "room.unmute_forbidden": "Ведущий не разрешает это включать.",
   "room.invalid": "Так нельзя: проверьте класс, тему и время.",
+  "room.unavailable": "Сервер урока не отвечает. Подождите минуту и войдите снова.",
 };
 
 /** The Russian sentence for a room or media refusal; other codes as the chats say them. */

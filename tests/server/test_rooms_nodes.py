@@ -1,0 +1,255 @@
+"""A lesson across nodes (issue 18): the room on one node, its people on any.
+
+Two ``zvonok serve`` processes share one SQLite store and one Redis started
+by the test. The room lives on the node it was made live on (the directory
+in Redis says which, and /metrics shows it); a participant connected to the
+other node has its signalling forwarded there and its media straight to
+that node's SFU. When the room's node is SIGKILLed its participants on the
+other node are told they are away, join again, and the room is taken over
+with the dead node's attendance intervals closed; when a participant's node
+dies, the room's node starts his grace and he takes his place back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiortc import RTCPeerConnection
+
+from media import aiortc_glue
+from server.rooms.media import TrackSpec
+from signaling import rooms as r
+from signaling.client import Client
+from tests.media.peers import PatternVideo, Subscriber, publish, shade_of
+from tests.redisserver import RedisServer, running_redis
+from tests.serverproc import ServerProcess, free_port
+
+TEACHER_5A, STUDENT_5A, CLASSMATE_5A = 1000100003, 1000100101, 1000100102
+TTL = "1.5"  # seconds a node's word lasts: how soon a dead node is seen dead
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+@dataclass
+class Nodes:
+    a: ServerProcess
+    b: ServerProcess
+    http: aiohttp.ClientSession
+
+    async def connect(self, node: ServerProcess, oid: int) -> Client:
+        token = self.a.identity_provider().issue(oid, lifetime=600)
+        return await Client.connect(node.ws_url, token, session=self.http)
+
+
+@asynccontextmanager
+async def two_nodes(tmp_path: Path, redis: RedisServer) -> AsyncIterator[Nodes]:
+    aiortc_glue.use_host_addresses(["127.0.0.1"])
+    env = {
+        "ZVONOK_BUS_URL": redis.url,
+        "ZVONOK_BUS_PRESENCE_TTL": TTL,
+        "ZVONOK_MEDIA_ICE_ADDRESSES": "127.0.0.1",
+    }
+    a = ServerProcess(tmp_path, env=env)  # one directory: one store, one IdP key
+    b = ServerProcess(tmp_path, port=free_port(), env=env)
+    await a.start()
+    try:
+        await b.start()
+        async with aiohttp.ClientSession() as http:
+            yield Nodes(a, b, http)
+    finally:
+        await b.stop()
+        await a.stop()
+
+
+async def level(nodes: Nodes, node: ServerProcess, name: str) -> float:
+    """One figure of the node's /metrics."""
+    async with nodes.http.get(f"{node.base}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def teacher_publishes(teacher: Client, room: str) -> RTCPeerConnection:
+    async def send_offer(sdp: str, specs: Sequence[TrackSpec]) -> str:
+        return await teacher.publish(room, sdp, [(s.mid, s.source) for s in specs])
+
+    return await publish({"camera": PatternVideo()}, send_offer)
+
+
+async def sees_the_camera(student: Client, room: str, subscriber: Subscriber) -> None:
+    """The student subscribes to the teacher's camera and decodes a moving picture."""
+    camera = (await student.next_of(r.TrackChanged, timeout=15)).track
+    assert (camera["owner"], camera["source"]) == (TEACHER_5A, "camera")
+    await student.room_request(r.Subscribe(room=room, tracks=(camera["id"],)))
+    offer = await student.next_of(r.RtcOffer, timeout=15)
+    await student.room_request(r.RtcAnswer(room=room, sdp=await subscriber.answer(offer.sdp)))
+    async with asyncio.timeout(30):
+        video = await subscriber.arrived.get()
+        shades = {round(shade_of(await video.frames.get())) for _ in range(10)}
+    assert len(shades) > 3
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (bounded) for what the store shows and no event tells."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+def intervals(store: Path, room: str) -> list[tuple[int, int, float | None]]:
+    """(person, interval, left_at) of the room's attendance, read from the store itself."""
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT person_oid, interval_no, left_at FROM room_attendance WHERE room_id = ? "
+            "ORDER BY person_oid, interval_no",
+            (room,),
+        ).fetchall()
+    return [(int(oid), int(no), left) for oid, no, left in rows]
+
+
+async def test_a_student_on_the_other_node_joins_the_lesson_and_sees_the_teacher(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    subscriber = Subscriber()
+    publisher = None
+    async with two_nodes(tmp_path, redis_server) as nodes:
+        try:
+            teacher = await nodes.connect(nodes.a, TEACHER_5A)
+            student = await nodes.connect(nodes.b, STUDENT_5A)
+            room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+            await teacher.join_room(room)
+
+            joined = await student.join_room(room)  # through node B, served by node A
+            assert joined.you["person"] == STUDENT_5A and joined.room["id"] == room
+            assert [p["person"] for p in joined.participants] == [TEACHER_5A, STUDENT_5A]
+            # The room is on node A only: B holds no room and forwards.
+            assert await level(nodes, nodes.a, "zvonok_room_participants") == 2
+            assert await level(nodes, nodes.b, "zvonok_rooms") == 0
+
+            publisher = await teacher_publishes(teacher, room)
+            await sees_the_camera(student, room, subscriber)
+
+            # Controls cross too, both ways: his hand reaches her, her mute reaches him.
+            await student.room_request(r.RaiseHand(room=room, up=True))
+            hand = await teacher.next_of(
+                r.ParticipantChanged, where=lambda p: p.change == "hand", timeout=10
+            )
+            assert (hand.person, hand.state["hand"]) == (STUDENT_5A, True)
+            await teacher.room_request(
+                r.HostMute(room=room, person=STUDENT_5A, source="microphone", forbid=True)
+            )
+            muted = await student.next_of(
+                r.ParticipantChanged, where=lambda p: p.change == "forbidden", timeout=10
+            )
+            assert muted.state["forbidden"] == ["microphone"]
+
+            await student.leave_room(room)
+            left = await teacher.next_of(
+                r.ParticipantChanged, where=lambda p: p.change == "left", timeout=10
+            )
+            assert left.person == STUDENT_5A
+            await student.close()
+            await teacher.close()
+        finally:
+            await subscriber.close()
+            if publisher is not None:
+                await publisher.close()
+
+
+async def test_when_the_rooms_node_dies_the_room_goes_on_through_the_other(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as nodes:
+        teacher = await nodes.connect(nodes.a, TEACHER_5A)
+        classmate = await nodes.connect(nodes.a, CLASSMATE_5A)  # does not come back
+        student = await nodes.connect(nodes.b, STUDENT_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+        await classmate.join_room(room)
+        await student.join_room(room)
+
+        await nodes.a.kill()  # SIGKILL: the room's node says nothing more
+        away = await student.next_of(
+            r.ParticipantChanged, where=lambda p: p.person == STUDENT_5A, timeout=15
+        )
+        assert (away.change, away.state["status"]) == ("away", "away")
+
+        # He joins again through his node, which takes the room over; the
+        # teacher's client reconnects (to B, as a load balancer would send it).
+        again = await student.join_room(room)
+        assert [p["person"] for p in again.participants] == [STUDENT_5A]
+        assert await level(nodes, nodes.b, "zvonok_rooms") == 1
+        teacher = await nodes.connect(nodes.b, TEACHER_5A)
+        back = await teacher.join_room(room)
+        assert back.you["role"] == "host"
+        assert {p["person"] for p in back.participants} == {TEACHER_5A, STUDENT_5A}
+
+        # What node A left open is closed by B, his who never came back too;
+        # the intervals opened on B stay open.
+        def open_ones() -> list[tuple[int, int]]:
+            return [(oid, no) for oid, no, left in intervals(nodes.a.database, room) if not left]
+
+        await until(lambda: open_ones() == [(TEACHER_5A, 2), (STUDENT_5A, 2)])
+        assert len(intervals(nodes.a.database, room)) == 5
+        await classmate.close()
+        await student.close()
+        await teacher.close()
+
+
+async def test_when_a_participants_node_dies_his_grace_runs_and_he_comes_back(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as nodes:
+        teacher = await nodes.connect(nodes.a, TEACHER_5A)
+        student = await nodes.connect(nodes.b, STUDENT_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+        await student.join_room(room)
+        await student.room_request(r.RaiseHand(room=room, up=True))
+        await teacher.next_of(r.ParticipantChanged, where=lambda p: p.change == "hand")
+
+        await nodes.b.kill()
+        away = await teacher.next_of(
+            r.ParticipantChanged, where=lambda p: p.change == "away", timeout=15
+        )
+        assert away.person == STUDENT_5A
+
+        student = await nodes.connect(nodes.a, STUDENT_5A)  # his client comes back through A
+        again = await student.join_room(room)
+        assert again.resumed and again.you["hand"]  # his place, hand up, within the grace
+        assert [left is None for _, _, left in intervals(nodes.a.database, room)] == [True, True]
+        await student.close()
+        await teacher.close()
+
+
+async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as nodes:
+        teacher = await nodes.connect(nodes.a, TEACHER_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+
+        await nodes.b.stop()
+        await nodes.b.start()  # its start-up closes the intervals no live node holds
+
+        assert [left for _, _, left in intervals(nodes.a.database, room)] == [None]
+        student = await nodes.connect(nodes.b, STUDENT_5A)
+        joined = await student.join_room(room)  # and the room is still A's
+        assert {p["person"] for p in joined.participants} == {TEACHER_5A, STUDENT_5A}
+        await student.close()
+        await teacher.close()
