@@ -47,7 +47,7 @@ import aiohttp
 from loadgen import Mode, Target, WorkerSpec, worker_main
 from procstats import cpu_seconds
 from roster_gen import CLASS_SIZE, ClassSpec, make_roster
-from servers import POSTGRES_SETTINGS, REPO, Server, running
+from servers import POSTGRES_SETTINGS, Server, running
 
 TARGETS: tuple[Target, ...] = ("baseline", "zvonok")
 READY_TIMEOUT = 180.0  # token signing and 5,000 handshakes on a busy 2-core machine
@@ -251,7 +251,6 @@ def _split(classes: list[ClassSpec], procs: int) -> list[tuple[ClassSpec, ...]]:
 def _postgres_version() -> str:
     import subprocess
 
-    sys.path.insert(0, str(REPO))
     from tests.pgserver import find_bindir
 
     out = subprocess.run(  # noqa: S603

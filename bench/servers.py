@@ -18,6 +18,11 @@ from roster_gen import write_roster
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+# This checkout's code, for the bench's own imports (tests/, the dev IdP) and,
+# through PYTHONPATH, for the servers it starts: not the checkout the virtual
+# environment's editable install names, which a git worktree sharing another
+# checkout's .venv would otherwise measure.
+sys.path.insert(0, str(REPO))
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 IMPORT_TIMEOUT = 300.0
@@ -97,6 +102,7 @@ POSTGRES_SETTINGS = {
 def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str, str]:
     """The environment for ``python -m server``: a private database, raised limits."""
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     query = "" if synchronous == "FULL" else f"?synchronous={synchronous}"
     env.update(
         {
@@ -163,7 +169,6 @@ def _postgres() -> Iterator[tuple[str, int]]:
     """A PostgreSQL server for one run: the DSN of its empty database, its pid."""
     import asyncio
 
-    sys.path.insert(0, str(REPO))
     from tests.pgserver import PostgresServer
 
     server = PostgresServer(settings=POSTGRES_SETTINGS)
@@ -186,7 +191,6 @@ class _Redis:
 @contextlib.contextmanager
 def _redis(directory: Path) -> Iterator[_Redis]:
     """The test suite's redis-server (tests/redisserver.py) for one run."""
-    sys.path.insert(0, str(REPO))
     import pytest
 
     from tests.redisserver import running_redis
