@@ -330,8 +330,8 @@ def _measure_chat(
     deliveries = sum(r["deliveries_window"] for r in results)
     errors = sum(sum(r["errors"].values()) for r in results)
     per_delivery = 1e6 / deliveries if deliveries else None
-    figures: dict[str, float | None] = {
-        "nodes": len(server.urls),
+    figures: dict[str, float | None] = {"nodes": len(server.urls)} if args.nodes > 1 else {}
+    figures |= {
         "connections": sum(r["connected"] for r in ready),
         "sends/s": sends / args.duration,
         "deliveries/s": deliveries / args.duration,
