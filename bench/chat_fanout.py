@@ -10,6 +10,17 @@ cost alone.  See docs/performance.md.
     .venv/bin/python bench/chat_fanout.py --classes 4 --rate 67 --duration 10
     .venv/bin/python bench/chat_fanout.py --peak
     .venv/bin/python bench/chat_fanout.py --idle 1000,5000
+
+Several nodes (issue 18): with ``--nodes 2`` Zvonok runs twice after the
+baseline, on one node and then on two ``zvonok serve`` processes sharing one
+PostgreSQL and one Redis (the bus), each class's members dealt to the nodes
+in turn, so that half of every send's deliveries cross Redis.  Latency is
+also shown apart for the deliveries on the sender's node and on the other;
+CPU is summed over the nodes, with PostgreSQL's and Redis's beside it, and
+the table has a column of two nodes against one.
+
+    .venv/bin/python bench/chat_fanout.py --nodes 2 --store postgresql --classes 4 --rate 67
+    .venv/bin/python bench/chat_fanout.py --nodes 2 --store postgresql --peak
 """
 
 from __future__ import annotations
@@ -24,18 +35,19 @@ import platform
 import re
 import sys
 import time
+import urllib.request
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 import aiohttp
 from loadgen import Mode, Target, WorkerSpec, worker_main
-from procstats import cpu_seconds, rss_kib
+from procstats import cpu_seconds
 from roster_gen import CLASS_SIZE, ClassSpec, make_roster
-from servers import POSTGRES_SETTINGS, REPO, Server, running
+from servers import POSTGRES_SETTINGS, Server, running
 
 TARGETS: tuple[Target, ...] = ("baseline", "zvonok")
 READY_TIMEOUT = 180.0  # token signing and 5,000 handshakes on a busy 2-core machine
@@ -53,6 +65,7 @@ class Outcome:
 
     figures: dict[str, float | None]
     failure: str | None = None
+    notes: list[str] = field(default_factory=list)  # printed under the table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,15 +76,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode: Mode = "peak" if args.peak else "rate"
     outcomes: dict[str, Outcome] = {}
     stores = ("sqlite", "postgresql") if args.store == "both" else (args.store,)
+    counts = (1, args.nodes) if args.nodes > 1 else (1,)
+    pairs: list[tuple[str, str, str]] = []  # ratio columns: label, figure of, against
     for target in _targets(args):
         for store in stores if target == "zvonok" else ("",):
-            name = f"zvonok ({store})" if target == "zvonok" and len(stores) > 1 else target
-            print(f"… {name}: {mode} run, {args.classes} classes × {CLASS_SIZE}", flush=True)
-            outcomes[name] = _guard(functools.partial(_chat_run, target, mode, args, store))
+            for nodes in counts if target == "zvonok" else (1,):
+                name: str = target
+                if target == "zvonok" and len(stores) > 1:
+                    name += f" ({store})"
+                if target == "zvonok" and len(counts) > 1:
+                    name += f", {nodes} node" + ("s" if nodes > 1 else "")
+                    if nodes > 1:
+                        pairs.append((f"{nodes} nodes/1 node", name, f"{target}, 1 node"))
+                spread = f", members dealt to {nodes} nodes" if nodes > 1 else ""
+                print(f"… {name}: {mode} run, {args.classes} classes × {CLASS_SIZE}{spread}")
+                sys.stdout.flush()
+                run = functools.partial(_chat_run, target, mode, args, store, nodes)
+                outcomes[name] = _guard(run)
     if "postgresql" in stores:
         settings = ", ".join(f"{k}={v}" for k, v in POSTGRES_SETTINGS.items())
         print(f"PostgreSQL {_postgres_version()}, defaults but: {settings}")
-    _print_chat(outcomes, mode)
+    if args.nodes > 1:
+        print(
+            f"Redis {_redis_version()}: the tests' settings (no persistence), tests/redisserver.py"
+        )
+    if "baseline" in outcomes:
+        pairs[:0] = [(f"{n}/baseline", n, "baseline") for n in outcomes if n != "baseline"]
+    _print_chat(outcomes, mode, pairs)
     return 0 if all(o.failure is None for o in outcomes.values()) else 1
 
 
@@ -105,6 +136,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Zvonok's store (default sqlite; both: Zvonok once on each)",
     )
     parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="Zvonok on one node and on this many sharing PostgreSQL and Redis (default 1)",
+    )
+    parser.add_argument(
         "--synchronous",
         choices=("FULL", "NORMAL"),
         default="FULL",
@@ -115,6 +152,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--classes, --rate, --duration and --window must be positive")
     if args.duration > 300 or args.rate > 100_000:
         parser.error("keep runs bounded: --duration <= 300, --rate <= 100000")
+    if not 1 <= args.nodes <= 4:
+        parser.error("--nodes between 1 and 4")
+    if args.nodes > 1 and (args.store != "postgresql" or args.idle):
+        parser.error("--nodes needs --store postgresql (the nodes share one database), not --idle")
     return args
 
 
@@ -210,7 +251,6 @@ def _split(classes: list[ClassSpec], procs: int) -> list[tuple[ClassSpec, ...]]:
 def _postgres_version() -> str:
     import subprocess
 
-    sys.path.insert(0, str(REPO))
     from tests.pgserver import find_bindir
 
     out = subprocess.run(  # noqa: S603
@@ -220,14 +260,30 @@ def _postgres_version() -> str:
     return found[0] if found else out.stdout.strip()
 
 
-def _chat_run(target: Target, mode: Mode, args: argparse.Namespace, store: str) -> Outcome:
+def _redis_version() -> str:
+    import subprocess
+
+    out = subprocess.run(
+        ["redis-server", "--version"],  # noqa: S607 (Debian's, as tests/redisserver.py runs it)
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"v=(\S+)", out.stdout)
+    return found[1] if found else out.stdout.strip()
+
+
+def _chat_run(
+    target: Target, mode: Mode, args: argparse.Namespace, store: str, nodes: int
+) -> Outcome:
     classes = make_roster(args.classes)[1]
-    with running(target, args.classes, args.synchronous, store=store or "sqlite") as server:
+    store = store or "sqlite"
+    with running(target, args.classes, args.synchronous, store=store, nodes=nodes) as server:
         shares = _split(classes, args.procs or 1)
         specs = [
             WorkerSpec(
                 index=i,
-                url=server.url,
+                urls=server.urls,
                 target=target,
                 mode=mode,
                 classes=share,
@@ -243,12 +299,14 @@ def _chat_run(target: Target, mode: Mode, args: argparse.Namespace, store: str) 
         ]
         workers = Workers(specs)
         try:
-            return _measure_chat(server, workers, args)
+            return _measure_chat(server, workers, args, target)
         finally:
             workers.stop()
 
 
-def _measure_chat(server: Server, workers: Workers, args: argparse.Namespace) -> Outcome:
+def _measure_chat(
+    server: Server, workers: Workers, args: argparse.Namespace, target: Target
+) -> Outcome:
     open_loop = not args.peak
     ready = workers.expect("ready", READY_TIMEOUT)
     problems = [r["probe_error"] for r in ready if r.get("probe_error")]
@@ -258,22 +316,22 @@ def _measure_chat(server: Server, workers: Workers, args: argparse.Namespace) ->
     workers.send("go", t0)
     start = t0 + args.warmup
     time.sleep(max(0.0, start - time.perf_counter()))
-    server_cpu, client_cpu = cpu_seconds(server.pid), workers.cpu_seconds()
-    database_cpu = server.database_cpu()
+    reading = _Reading.take(server, workers, target)
     time.sleep(max(0.0, start + args.duration - time.perf_counter()))
-    server_cpu = cpu_seconds(server.pid) - server_cpu
-    database_cpu = server.database_cpu() - database_cpu
-    client_cpu = workers.cpu_seconds() - client_cpu
-    rss = rss_kib(server.pid)
+    used = _Reading.take(server, workers, target) - reading
+    rss = server.rss_kib()
     results = workers.expect("result", args.drain + 60)
-    latencies = array("d")
+    same, crossed = array("d"), array("d")
     for r in results:
-        latencies.frombytes(r["latencies"])
-    ordered = sorted(latencies)
+        same.frombytes(r["latencies"])
+        crossed.frombytes(r["crossed"])
+    ordered = sorted([*same, *crossed])
     sends = sum(r["sends_window"] for r in results)
     deliveries = sum(r["deliveries_window"] for r in results)
     errors = sum(sum(r["errors"].values()) for r in results)
-    figures: dict[str, float | None] = {
+    per_delivery = 1e6 / deliveries if deliveries else None
+    figures: dict[str, float | None] = {"nodes": len(server.urls)} if args.nodes > 1 else {}
+    figures |= {
         "connections": sum(r["connected"] for r in ready),
         "sends/s": sends / args.duration,
         "deliveries/s": deliveries / args.duration,
@@ -281,20 +339,117 @@ def _measure_chat(server: Server, workers: Workers, args: argparse.Namespace) ->
         "p95 ms": _percentile(ordered, 95),
         "p99 ms": _percentile(ordered, 99),
         "max ms": ordered[-1] * 1000 if ordered else None,
+    }
+    if len(server.urls) > 1:
+        same_sorted, crossed_sorted = sorted(same), sorted(crossed)
+        figures |= {
+            "p50 ms, sender's node": _percentile(same_sorted, 50),
+            "p99 ms, sender's node": _percentile(same_sorted, 99),
+            "p50 ms, other node": _percentile(crossed_sorted, 50),
+            "p99 ms, other node": _percentile(crossed_sorted, 99),
+        }
+    figures |= {
         "lost deliveries": sum(r["expected_window"] for r in results) - len(ordered),
         "errors": errors,
-        "server CPU s": server_cpu,
-        "server CPU % of a core": 100 * server_cpu / args.duration,
-        "server CPU µs/delivery": 1e6 * server_cpu / deliveries if deliveries else None,
+        "server CPU s": used.server,
+        "server CPU % of a core": 100 * used.server / args.duration,
+        "server CPU µs/delivery": used.server * per_delivery if per_delivery else None,
         "server RSS MiB": rss / 1024,
-        "PostgreSQL CPU s": database_cpu if server.database_pid else None,
-        "client CPU s": client_cpu,
+    }
+    if server.database_pid:
+        figures["PostgreSQL CPU s"] = used.database
+    if server.redis_pid:
+        figures["Redis CPU s"] = used.redis
+    if server.database_pid or server.redis_pid:
+        total = used.server + used.database + used.redis
+        figures["all servers' CPU µs/delivery"] = total * per_delivery if per_delivery else None
+    if target == "zvonok":
+        figures["store commits/s"] = used.batches / args.duration
+        figures["posts per commit"] = used.posts / used.batches if used.batches else None
+    notes = []
+    if server.redis_port and sends:
+        figures["Redis calls/s"] = sum(used.redis_commands.values()) / args.duration
+        figures["Redis bytes in per send"] = used.redis_bytes[0] / sends
+        figures["Redis bytes out per send"] = used.redis_bytes[1] / sends
+        calls = sorted(used.redis_commands.items(), key=lambda c: -c[1])
+        shown = ", ".join(f"{name} {n / sends:.2f}" for name, n in calls if n)
+        inner = "a script's own calls too"
+        notes.append(f"Redis calls per send ({inner}): {shown}; {used.channels:.0f} channels")
+    figures |= {
+        "client CPU s": used.client,
         "schedule lag max ms": max(r["max_lag"] for r in results) * 1000 if open_loop else None,
     }
     codes = {code for r in results for code in r["errors"]}
     if codes:
         print(f"   error codes: {', '.join(sorted(codes))}", file=sys.stderr)
-    return Outcome(figures)
+    return Outcome(figures, notes=notes)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Counters read at the start of the window and at its end."""
+
+    server: float  # CPU seconds, every node
+    database: float
+    redis: float
+    client: float
+    batches: float  # the store's commits of posts, every node (/metrics)
+    posts: float
+    redis_commands: dict[str, float]  # calls by command, Redis's INFO less ours
+    redis_bytes: tuple[float, float]  # in, out
+    channels: float  # Redis channels with a subscriber (at the end)
+
+    @classmethod
+    def take(cls, server: Server, workers: Workers, target: Target) -> _Reading:
+        batches, posts = _store_batches(server) if target == "zvonok" else (0.0, 0.0)
+        redis = server.redis_stats()
+        commands = {k[4:]: v for k, v in redis.items() if k.startswith("cmd:") and k != "cmd:info"}
+        return cls(
+            server=server.cpu_seconds(),
+            database=server.database_cpu(),
+            redis=server.redis_cpu(),
+            client=workers.cpu_seconds(),
+            batches=batches,
+            posts=posts,
+            redis_commands=commands,
+            redis_bytes=(redis.get("bytes in", 0.0), redis.get("bytes out", 0.0)),
+            channels=redis.get("channels", 0.0),
+        )
+
+    def __sub__(self, before: _Reading) -> _Reading:
+        return _Reading(
+            server=self.server - before.server,
+            database=self.database - before.database,
+            redis=self.redis - before.redis,
+            client=self.client - before.client,
+            batches=self.batches - before.batches,
+            posts=self.posts - before.posts,
+            redis_commands={
+                k: v - before.redis_commands.get(k, 0.0) for k, v in self.redis_commands.items()
+            },
+            redis_bytes=(
+                self.redis_bytes[0] - before.redis_bytes[0],
+                self.redis_bytes[1] - before.redis_bytes[1],
+            ),
+            channels=self.channels,
+        )
+
+
+def _store_batches(server: Server) -> tuple[float, float]:
+    """Batches of posts committed so far and the posts in them, summed over the
+    nodes' /metrics (``zvonok_store_batch_size``; loopback may read it)."""
+    batches = posts = 0.0
+    for url in server.urls:
+        metrics = url.removesuffix("/ws") + "/metrics"
+        with urllib.request.urlopen(metrics, timeout=5) as response:  # noqa: S310 (http://127.0.0.1)
+            text = response.read().decode()
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "zvonok_store_batch_size_count":
+                batches += float(value)
+            elif name == "zvonok_store_batch_size_sum":
+                posts += float(value)
+    return batches, posts
 
 
 def _percentile(ordered: Sequence[float], p: float) -> float | None:
@@ -305,11 +460,15 @@ def _percentile(ordered: Sequence[float], p: float) -> float | None:
     return ordered[rank - 1] * 1000
 
 
-def _print_chat(outcomes: dict[str, Outcome], mode: Mode) -> None:
+def _print_chat(
+    outcomes: dict[str, Outcome], mode: Mode, pairs: list[tuple[str, str, str]]
+) -> None:
     print()
     if any(o.figures for o in outcomes.values()):
-        print(_table(outcomes))
+        print(_table(outcomes, pairs))
     for target, outcome in outcomes.items():
+        for note in outcome.notes:
+            print(f"{target}: {note}")
         if outcome.failure:
             print(f"{target}: not measured: {outcome.failure}")
     baseline = outcomes.get("baseline")
@@ -332,20 +491,30 @@ def _verdict(name: str, zvonok: Outcome, baseline: Outcome | None, mode: Mode) -
         print(f"{name}: target peak deliveries/s >= {PEAK_TARGET:.0%} of the baseline's: {verdict}")
 
 
-def _table(outcomes: dict[str, Outcome]) -> str:
+def _table(outcomes: dict[str, Outcome], pairs: list[tuple[str, str, str]] | None = None) -> str:
+    """The figures, a column per target, and a ratio column per pair (label, of,
+    against); by default each target against the baseline when it comes first."""
     names = list(outcomes)
+    if pairs is None:
+        first = names[:1] == ["baseline"]
+        pairs = [(f"{n}/baseline", n, "baseline") for n in names[1:]] if first else []
     keys: list[str] = []
-    for outcome in outcomes.values():
-        keys += [k for k in outcome.figures if k not in keys]
-    compared = names[1:] if names[:1] == ["baseline"] else []
-    header = ["", *names] + [f"{n}/baseline" for n in compared]
+    for outcome in outcomes.values():  # each target's rows in its order, merged
+        at = -1
+        for key in outcome.figures:
+            if key in keys:
+                at = keys.index(key)
+            else:
+                at += 1
+                keys.insert(at, key)
+    header = ["", *names, *(label for label, _, _ in pairs)]
     rows = [header]
     for key in keys:
-        values = [outcomes[n].figures.get(key) for n in names]
-        row = [key, *(_fmt(v) for v in values)]
-        for value in values[1 : 1 + len(compared)]:
-            ratio = _ratio(value, values[0])
-            row.append("" if ratio is None else f"{ratio:.2f}×")
+        values = {n: outcomes[n].figures.get(key) for n in names}
+        row = [key, *(_fmt(v) for v in values.values())]
+        for _, of, against in pairs:
+            ratio = _ratio(values.get(of), values.get(against))
+            row.append("" if ratio is None or key == "nodes" else f"{ratio:.2f}×")
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [
@@ -409,22 +578,24 @@ def _idle_run(target: Target, n: int, args: argparse.Namespace) -> Outcome:
     with running(target, len(classes), args.synchronous) as server:
         # One class connects and leaves first, so one-off costs (lazy imports,
         # caches, the first handshake) are in RSS_0, not spread over N.
-        warmup = Workers([WorkerSpec(0, server.url, target, "idle", (classes[0],), server.idp_dir)])
+        warmup = Workers(
+            [WorkerSpec(0, server.urls, target, "idle", (classes[0],), server.idp_dir)]
+        )
         try:
             warmup.expect("ready", READY_TIMEOUT)
         finally:
             warmup.stop()
         time.sleep(SETTLE)
-        rss_0 = rss_kib(server.pid)
+        rss_0 = server.rss_kib()
         specs = [
-            WorkerSpec(i, server.url, target, "idle", share, idp_dir=server.idp_dir)
+            WorkerSpec(i, server.urls, target, "idle", share, idp_dir=server.idp_dir)
             for i, share in enumerate(_split(classes, args.procs or 2))
         ]
         workers = Workers(specs)
         try:
             ready = workers.expect("ready", READY_TIMEOUT)
             time.sleep(SETTLE)
-            rss_n = rss_kib(server.pid)
+            rss_n = server.rss_kib()
         finally:
             workers.stop()
     connected = sum(r["connected"] for r in ready)

@@ -8,7 +8,11 @@ fixed number of sends in flight per sender (``peak``), or just holds the
 connections open (``idle``).
 
 A message's text starts with its send time (``repr(time.perf_counter())``),
-so every receiver measures send-to-delivery latency without a lookup table.
+so every receiver measures send-to-delivery latency without a lookup table,
+then ``|`` and the index of the node the sender is connected to: with
+several nodes (``WorkerSpec.urls``), each class's members are dealt to them
+in turn, and a receiver on another node than the sender's counts the
+delivery as one that crossed the bus.
 ``perf_counter`` is CLOCK_MONOTONIC on Linux, the same clock in every
 process, so the driver's window and the workers' timestamps agree.
 
@@ -51,7 +55,7 @@ class WorkerSpec:
     """What one worker does; sent to the worker process when it starts."""
 
     index: int
-    url: str
+    urls: tuple[str, ...]  # one per node; a class's members are dealt to them in turn
     target: Target
     mode: Mode
     classes: tuple[ClassSpec, ...]
@@ -71,6 +75,7 @@ class Client:
     chat: str
     class_size: int
     key: str
+    node: str  # the index of the node it is connected to, as the text carries it
     next_id: int = 10  # ids 1..9 are left to the handshake
 
 
@@ -87,7 +92,10 @@ class Stats:
     replies: int = 0  # acks plus errors
     acks: int = 0
     errors: Counter[str] = field(default_factory=Counter)
-    latencies: array[float] = field(default_factory=lambda: array("d"))  # of window sends
+    # Send-to-delivery seconds of the window's sends: received on the sender's
+    # node, and on another one (through the bus).
+    latencies: array[float] = field(default_factory=lambda: array("d"))
+    crossed: array[float] = field(default_factory=lambda: array("d"))
     max_lag: float = 0.0  # rate mode: how late the schedule ran at worst
 
 
@@ -145,9 +153,9 @@ class Worker:
     async def _connect_all(self, session: aiohttp.ClientSession, tokens: dict[int, str]) -> None:
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
         jobs = [
-            self._connect(session, gate, spec, oid, tokens.get(oid))
+            self._connect(session, gate, spec, oid, tokens.get(oid), n % len(self.spec.urls))
             for spec in self.spec.classes
-            for oid in spec.members
+            for n, oid in enumerate(spec.members)
         ]
         async with asyncio.timeout(HANDSHAKE_TIMEOUT):
             self.clients = list(await asyncio.gather(*jobs))
@@ -176,9 +184,10 @@ class Worker:
         spec: ClassSpec,
         oid: int,
         token: str | None,
+        node: int,
     ) -> Client:
         async with gate:
-            ws = await session.ws_connect(self.spec.url, autoping=True, compress=0)
+            ws = await session.ws_connect(self.spec.urls[node], autoping=True, compress=0)
             if token is not None:
                 hello = {"v": 1, "token": token, "client": "bench"}
                 await ws.send_bytes(msgpack.packb({"type": "hello", "id": 1, "body": hello}))
@@ -198,7 +207,7 @@ class Worker:
                 if frame.get("type") == "error":
                     raise ConnectionError(f"handshake refused: {frame.get('body')}")
         key = f"w{self.spec.index}-{oid}"
-        return Client(ws, spec.chat, len(spec.members), key)
+        return Client(ws, spec.chat, len(spec.members), key, str(node))
 
     async def _close_all(self) -> None:
         for task in [*self.readers, *self.tasks]:
@@ -228,12 +237,16 @@ class Worker:
                 if body.get("kind") != "message":
                     continue
                 text: str = body["data"]["text"]
-                sent = float(text[: text.index("|")])
+                bar = text.index("|")
+                sent = float(text[:bar])
                 stats.deliveries_total += 1
                 if stats.window_start <= now < stats.window_end:
                     stats.deliveries_window += 1
                 if stats.window_start <= sent < stats.window_end:
-                    stats.latencies.append(now - sent)
+                    if text[bar + 1] == client.node:
+                        stats.latencies.append(now - sent)
+                    else:
+                        stats.crossed.append(now - sent)
             elif kind == "ack":
                 stats.replies += 1
                 stats.acks += 1
@@ -264,7 +277,8 @@ class Worker:
         client.next_id += 1
         stats = self.stats
         now = time.perf_counter()
-        body = {"chat": client.chat, "text": f"{now!r}|{self.pad}", "key": f"{client.key}-{n}"}
+        text = f"{now!r}|{client.node}|{self.pad}"
+        body = {"chat": client.chat, "text": text, "key": f"{client.key}-{n}"}
         await client.ws.send_bytes(msgpack.packb({"type": "send", "id": n, "body": body}))
         stats.sends_total += 1
         stats.expected_total += client.class_size
@@ -343,5 +357,6 @@ class Worker:
             "acks": s.acks,
             "errors": dict(s.errors),
             "latencies": s.latencies.tobytes(),
+            "crossed": s.crossed.tobytes(),
             "max_lag": s.max_lag,
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import signal
 import subprocess
@@ -12,12 +11,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from procstats import cpu_seconds, free_port, wait_for_port
+from procstats import cpu_seconds, free_port, rss_kib, tree_cpu_seconds, wait_for_port
 from roster_gen import write_roster
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+# This checkout's code, for the bench's own imports (tests/, the dev IdP) and,
+# through PYTHONPATH, for the servers it starts: not the checkout the virtual
+# environment's editable install names, which a git worktree sharing another
+# checkout's .venv would otherwise measure.
+sys.path.insert(0, str(REPO))
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 IMPORT_TIMEOUT = 300.0
@@ -25,35 +30,62 @@ IMPORT_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class Server:
-    """A running server: its process, WebSocket URL and (Zvonok) key directory."""
+    """A running server: its processes (one per node), their WebSocket URLs and
+    (Zvonok) key directory, and what the nodes share (PostgreSQL, Redis)."""
 
-    process: subprocess.Popen[bytes]
-    url: str
+    processes: tuple[subprocess.Popen[bytes], ...]
+    urls: tuple[str, ...]
     idp_dir: str | None
     database_pid: int | None = None  # PostgreSQL's postmaster, if Zvonok runs on one
+    redis_port: int | None = None  # the nodes' Redis, if there are several
+    redis_pid: int | None = None
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        """The first node's process."""
+        return self.processes[0].pid
+
+    @property
+    def url(self) -> str:
+        """The first node's WebSocket URL."""
+        return self.urls[0]
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of every node's process, summed."""
+        return sum(cpu_seconds(p.pid) for p in self.processes)
+
+    def rss_kib(self) -> int:
+        """Resident memory of every node's process, summed."""
+        return sum(rss_kib(p.pid) for p in self.processes)
 
     def database_cpu(self) -> float:
-        """CPU seconds of the PostgreSQL server's processes (0 without one)."""
-        if self.database_pid is None:
-            return 0.0
-        pids = [self.database_pid]
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == self.database_pid:
-                    pids.append(int(stat.parent.name))
-        total = 0.0
-        for pid in pids:
-            with contextlib.suppress(OSError):  # a backend that ended meanwhile
-                total += cpu_seconds(pid)
-        # What ended backends used is the postmaster's children's time.
-        stat = Path(f"/proc/{self.database_pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return total + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds of the PostgreSQL server's processes, ended backends too (0 without)."""
+        return 0.0 if self.database_pid is None else tree_cpu_seconds(self.database_pid)
+
+    def redis_cpu(self) -> float:
+        """CPU seconds of redis-server (all its threads; 0 without one)."""
+        return 0.0 if self.redis_pid is None else cpu_seconds(self.redis_pid)
+
+    def redis_stats(self) -> dict[str, float]:
+        """Redis's counters: calls per command (``cmd:publish``…), bytes in and out."""
+        if self.redis_port is None:
+            return {}
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.redis_port)
+        try:
+            commands: dict[str, dict[str, Any]] = client.info("commandstats")  # type: ignore[assignment]
+            net: dict[str, Any] = client.info("stats")  # type: ignore[assignment]
+        finally:
+            client.close()
+        stats = {
+            f"cmd:{name.removeprefix('cmdstat_')}": float(c["calls"])
+            for name, c in commands.items()
+        }
+        stats["bytes in"] = float(net["total_net_input_bytes"])
+        stats["bytes out"] = float(net["total_net_output_bytes"])
+        stats["channels"] = float(net["pubsub_channels"])
+        return stats
 
 
 # PostgreSQL as a production node would run it: every commit flushed to disk
@@ -70,6 +102,7 @@ POSTGRES_SETTINGS = {
 def zvonok_env(port: int, workdir: Path, synchronous: str = "FULL") -> dict[str, str]:
     """The environment for ``python -m server``: a private database, raised limits."""
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     query = "" if synchronous == "FULL" else f"?synchronous={synchronous}"
     env.update(
         {
@@ -100,6 +133,7 @@ def running(
     synchronous: str = "FULL",
     extra_env: dict[str, str] | None = None,
     store: str = "sqlite",
+    nodes: int = 1,
 ) -> Iterator[Server]:
     """Start ``target`` ("zvonok" or "baseline") on a free port; stop it on exit.
 
@@ -107,19 +141,27 @@ def running(
     ``store`` "postgresql", a PostgreSQL server of its own started here with
     :data:`POSTGRES_SETTINGS`) with a generated roster of ``classes``
     classes, and a dev identity provider whose keys are made here first so
-    the load generator can sign tokens the server accepts.  ``extra_env``
-    adds settings (``ZVONOK_DEV_IDP_ALGORITHM`` also chooses the key made
-    here).  Everything lives in a temporary directory, removed afterwards.
+    the load generator can sign tokens the server accepts.  With ``nodes``
+    above 1, that many ``zvonok serve`` processes share the database, the
+    keys and a Redis started here (the bus, ``ZVONOK_BUS_URL``), each on a
+    port of its own.  ``extra_env`` adds settings
+    (``ZVONOK_DEV_IDP_ALGORITHM`` also chooses the key made here).
+    Everything lives in a temporary directory, removed afterwards.
     """
-    with tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp:
-        env = extra_env or {}
+    with (
+        tempfile.TemporaryDirectory(prefix="zvonok-bench-") as tmp,
+        contextlib.ExitStack() as shared,
+    ):
+        env = dict(extra_env or {})
+        database_pid = redis_port = redis_pid = None
         if store == "postgresql" and target == "zvonok":
-            with _postgres() as (database, postmaster):
-                env = {**env, "ZVONOK_STORAGE_DATABASE": database}
-                for server in _running(target, Path(tmp), classes, synchronous, env):
-                    yield dataclasses.replace(server, database_pid=postmaster)
-        else:
-            yield from _running(target, Path(tmp), classes, synchronous, env)
+            env["ZVONOK_STORAGE_DATABASE"], database_pid = shared.enter_context(_postgres())
+        if nodes > 1 and target == "zvonok":
+            redis = shared.enter_context(_redis(Path(tmp)))
+            env["ZVONOK_BUS_URL"] = redis.url
+            redis_port, redis_pid = redis.port, redis.pid
+        with _nodes(target, Path(tmp), classes, synchronous, env, nodes) as (processes, urls, idp):
+            yield Server(processes, urls, idp, database_pid, redis_port, redis_pid)
 
 
 @contextlib.contextmanager
@@ -127,7 +169,6 @@ def _postgres() -> Iterator[tuple[str, int]]:
     """A PostgreSQL server for one run: the DSN of its empty database, its pid."""
     import asyncio
 
-    sys.path.insert(0, str(REPO))
     from tests.pgserver import PostgresServer
 
     server = PostgresServer(settings=POSTGRES_SETTINGS)
@@ -140,14 +181,41 @@ def _postgres() -> Iterator[tuple[str, int]]:
         server.stop()
 
 
-def _running(
-    target: str, workdir: Path, classes: int, synchronous: str, extra_env: dict[str, str]
-) -> Iterator[Server]:
-    port = free_port()
-    log = (workdir / f"{target}.log").open("wb")
+@dataclass(frozen=True)
+class _Redis:
+    url: str
+    port: int
+    pid: int
+
+
+@contextlib.contextmanager
+def _redis(directory: Path) -> Iterator[_Redis]:
+    """The test suite's redis-server (tests/redisserver.py) for one run."""
+    import pytest
+
+    from tests.redisserver import running_redis
+
+    try:
+        with running_redis(directory) as server:
+            assert server.process is not None  # noqa: S101 (running_redis started it)
+            yield _Redis(server.url, server.port, server.process.pid)
+    except pytest.fail.Exception as exc:  # how the tests' helper says it could not start
+        raise RuntimeError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _nodes(
+    target: str,
+    workdir: Path,
+    classes: int,
+    synchronous: str,
+    extra_env: dict[str, str],
+    nodes: int,
+) -> Iterator[tuple[tuple[subprocess.Popen[bytes], ...], tuple[str, ...], str | None]]:
+    """``nodes`` processes of ``target`` (the baseline: always one), their URLs, the keys."""
     idp_dir: str | None = None
     if target == "zvonok":
-        env = {**zvonok_env(port, workdir, synchronous), **extra_env}
+        env = {**zvonok_env(0, workdir, synchronous), **extra_env}
         idp_dir = env["ZVONOK_DEV_IDP_DIRECTORY"]
         _make_idp(Path(idp_dir), env.get("ZVONOK_DEV_IDP_ALGORITHM", "RS256"))
         roster = workdir / "roster.json"
@@ -164,24 +232,38 @@ def _running(
             raise RuntimeError(f"roster import failed:\n{imported.stderr.decode()}")
         command = [sys.executable, "-m", "server", "serve"]
     else:
-        env = dict(os.environ)
-        command = [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(port)]
-    process = subprocess.Popen(  # noqa: S603
-        command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
-    )
+        env, nodes = dict(os.environ), 1
+        command = [sys.executable, str(BENCH / "baseline_server.py"), "--port"]
+    processes: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    logs = [workdir / f"{target}-{n + 1}.log" for n in range(nodes)]
     try:
-        wait_for_port(port, START_TIMEOUT, alive=lambda: process.poll() is None)
-        yield Server(process, f"http://127.0.0.1:{port}/ws", idp_dir)
+        for log_path in logs:  # one at a time: each brings the schema up to date as it starts
+            port = free_port()
+            with log_path.open("wb") as log:
+                if target == "zvonok":
+                    args, node_env = command, {**env, "ZVONOK_HTTP_PORT": str(port)}
+                else:
+                    args, node_env = [*command, str(port)], env
+                processes.append(
+                    subprocess.Popen(  # noqa: S603
+                        args, env=node_env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+                    )
+                )
+            wait_for_port(port, START_TIMEOUT, alive=lambda: processes[-1].poll() is None)
+            urls.append(f"http://127.0.0.1:{port}/ws")
+        yield tuple(processes), tuple(urls), idp_dir
     except BaseException:
-        _stop(process)
-        log.close()
-        tail = (workdir / f"{target}.log").read_text(errors="replace")[-2000:]
-        if tail:
-            print(f"--- {target} server log (tail) ---\n{tail}", file=sys.stderr)
+        for process in processes:
+            _stop(process)
+        for log_path in logs:
+            tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
+            if tail:
+                print(f"--- {log_path.stem} server log (tail) ---\n{tail}", file=sys.stderr)
         raise
     else:
-        _stop(process)
-        log.close()
+        for process in processes:
+            _stop(process)
 
 
 def _make_idp(directory: Path, algorithm: str = "RS256") -> None:
