@@ -324,7 +324,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         metrics.total("zvonok_sfu_bytes_in", "their payload bytes", lambda: media.bytes_in)
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     if shared is not None:
-        await shared.start(rooms.close_dead_attendance)
+        await shared.start(rooms.sweep)
     await rooms.open()
     if relay is not None:
         await relay.start()

@@ -7,7 +7,10 @@ alive holds it, and a room whose node died is taken over in the same
 step. Every ``refresh`` a node also sweeps the rooms of dead nodes out of
 the hash and has the room service close the attendance intervals those
 nodes opened (each interval names its node), so a dead node's are closed
-within about ``ttl`` by whichever node is alive.
+within about ``ttl`` by whichever node is alive. A node that was only
+frozen (stopped, swapped out, cut off from Redis) past ``ttl`` finds at
+its next sweep that its rooms were taken over, and lets them go: one
+lesson is never served by two nodes for longer than a sweep.
 
 When Redis cannot answer, a room that is not live here cannot be claimed
 (``room.unavailable``: the client joins again a moment later) rather than
@@ -147,6 +150,21 @@ class RedisRoomDirectory:
             self._away(exc)
             return set(names)  # cannot tell: nobody is taken for dead
         return {name for name, there in zip(names, found, strict=True) if there}
+
+    async def taken(self, rooms: Collection[str]) -> set[str]:
+        names = sorted(set(rooms))
+        if not names:
+            return set()
+        try:
+            owners = await self._client.hmget(LIVE, names)  # type: ignore[misc]
+        except (RedisError, OSError) as exc:
+            self._away(exc)
+            return set()
+        return {
+            room
+            for room, owner in zip(names, owners, strict=True)
+            if owner is not None and _text(owner) != self._node
+        }
 
     async def _alive(self) -> None:
         try:

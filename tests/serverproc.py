@@ -141,6 +141,16 @@ class ServerProcess:
             code = await process.wait()
         assert code == -signal.SIGKILL, code
 
+    def freeze(self) -> None:
+        """SIGSTOP: the node stops answering anyone (a stall, a swap storm), alive."""
+        assert self.process is not None and self.process.returncode is None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: the frozen node carries on where it was."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     async def stop(self) -> int | None:
         """SIGTERM and wait (SIGKILL after ``STOP_TIMEOUT``); the exit code."""
         process = self.process

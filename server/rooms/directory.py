@@ -43,6 +43,12 @@ class RoomDirectory(Protocol):
         """Which of these nodes are alive (all, when the directory cannot tell)."""
         ...
 
+    async def taken(self, rooms: Collection[str]) -> set[str]:
+        """Which of these rooms, live here, the directory gives to another
+        node (this node was taken for dead and came back); none when it
+        cannot tell."""
+        ...
+
 
 class LocalDirectory:
     """One node: every room is this node's."""
@@ -60,6 +66,9 @@ class LocalDirectory:
 
     async def alive(self, nodes: Collection[str]) -> set[str]:
         return set(nodes)
+
+    async def taken(self, rooms: Collection[str]) -> set[str]:
+        return set()
 
 
 class RoomElsewhere(ZvonokError):

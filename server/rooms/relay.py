@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -239,7 +240,7 @@ class RoomRelay:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._waiting[call] = future
         request = {"op": "req", "from": self.node, "session": session, "oid": oid, "call": call}
-        self.post(node, {**request, "frame": encode(message, rid)})
+        self.post(node, {**request, "at": time.time(), "frame": encode(message, rid)})
         try:
             async with asyncio.timeout(self._timeout):
                 reply = await future
@@ -293,12 +294,17 @@ class RoomRelay:
                 remote = self._remotes.pop((event["from"], event["session"]), None)
                 if remote is not None:
                     remote.end()
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             log.warning("relay: a malformed %r from the bus, ignored", op)
 
     def _request(self, event: Event) -> None:
         node, session, oid = str(event["from"]), str(event["session"]), int(event["oid"])
         frame, call = bytes(event["frame"]), int(event["call"])
+        if time.time() - float(event["at"]) > self._timeout:
+            # Held up past its wait (this node was frozen, Redis slow): the
+            # asking node has refused it already, and the client asks again.
+            log.info("relay: a request from node %s came too late, dropped", node)
+            return
         key = (node, session)
         remote = self._remotes.get(key)
         if remote is not None and remote.oid != oid:
@@ -334,11 +340,13 @@ class RoomRelay:
         if not dead:
             return
         log.info("relay: node(s) %s no longer alive", ", ".join(sorted(dead)))
-        for local in self._locals.values():
+        for session, local in self._locals.items():
             for room, away in list(local.rooms.items()):
                 if away.node in dead:
                     del local.rooms[room]
                     self._tell_away(local, room, away)
+                    # Should it only have been frozen, it forgets this connection.
+                    self.post(away.node, {"op": "bye", "from": self.node, "session": session})
         for key, remote in list(self._remotes.items()):
             if remote.node in dead:
                 del self._remotes[key]

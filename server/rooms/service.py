@@ -136,6 +136,51 @@ class RoomService:
         they join again."""
         await self.close_dead_attendance(starting=True)
 
+    async def sweep(self) -> None:
+        """The directory's periodic look: rooms taken over by another node
+        are let go, and dead nodes' attendance is closed."""
+        for room_id in await self._directory.taken(list(self._live)):
+            await self.let_go(room_id)
+        await self.close_dead_attendance()
+
+    async def let_go(self, room_id: str) -> None:
+        """Another node holds this room now (this node was taken for dead):
+        everyone here is told they are away, so their clients join again
+        and reach the room where it is; their intervals here end now."""
+        room = self._live.get(room_id)
+        if room is None:
+            return
+        async with room.lock:
+            if room.closed or self._live.get(room_id) is not room:
+                return
+            del self._live[room_id]
+            log.warning("room %s: taken over by another node; letting it go", room_id)
+            now = self._clock.time()
+            for participant in list(room.participants.values()):
+                state = room.state_of(participant)
+                state["status"] = "away"
+                if participant.sink is not None:
+                    participant.sink.send(
+                        ParticipantChanged(
+                            room=room_id, person=participant.person, change="away", state=state
+                        )
+                    )
+                try:
+                    await self._store.exit_room(room_id, participant.person, now)
+                except ZvonokError as exc:  # closed when this node stops
+                    log.warning("room %s: attendance not closed: %s", room_id, exc.code)
+            for waiter in room.waiting.values():
+                state = room.waiter_state(waiter, RoomRole.PARENT)
+                state["status"] = "away"
+                waiter.sink.send(
+                    ParticipantChanged(
+                        room=room_id, person=waiter.person, change="away", state=state
+                    )
+                )
+            await room.close()
+            if room.media_open:
+                await self._media.close_room(room_id)
+
     async def close_dead_attendance(self, *, starting: bool = False) -> None:
         """Close the open intervals of nodes that are not alive (and, when
         ``starting``, this node's own from before)."""

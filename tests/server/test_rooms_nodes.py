@@ -253,3 +253,38 @@ async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
         assert {p["person"] for p in joined.participants} == {TEACHER_5A, STUDENT_5A}
         await student.close()
         await teacher.close()
+
+
+async def test_a_frozen_rooms_node_that_comes_back_lets_the_room_go_to_its_new_node(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as nodes:
+        teacher = await nodes.connect(nodes.a, TEACHER_5A)
+        student = await nodes.connect(nodes.b, STUDENT_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+        await student.join_room(room)
+
+        nodes.a.freeze()  # past the TTL: taken for dead, the room is taken over by B
+        try:
+            away = await student.next_of(
+                r.ParticipantChanged, where=lambda p: p.person == STUDENT_5A, timeout=15
+            )
+            assert away.change == "away"
+            again = await student.join_room(room)
+            assert [p["person"] for p in again.participants] == [STUDENT_5A]
+        finally:
+            nodes.a.thaw()
+
+        # Back, node A finds the room is B's: its people are told they are away,
+        # and join again where the room is. One lesson, on one node.
+        gone = await teacher.next_of(
+            r.ParticipantChanged, where=lambda p: p.person == TEACHER_5A, timeout=15
+        )
+        assert gone.change == "away"
+        back = await teacher.join_room(room)  # through A, served by B
+        assert {p["person"] for p in back.participants} == {TEACHER_5A, STUDENT_5A}
+        assert await level(nodes, nodes.a, "zvonok_rooms") == 0
+        assert await level(nodes, nodes.b, "zvonok_rooms") == 1
+        await student.close()
+        await teacher.close()

@@ -445,7 +445,8 @@ export class Call {
 
   /** Our media failed but the socket is up: join again here, which starts it afresh. */
   private async recover(): Promise<void> {
-    if (this.recovering || this.phase !== "in" || this.store.connection !== "online") return;
+    const placed = this.phase === "in" || this.phase === "waiting"; // a waiter whose room moved joins again too
+    if (this.recovering || !placed || this.store.connection !== "online") return;
     this.recovering = true;
     this.media = "recovering";
     this.closePeers();
