@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -39,12 +40,23 @@ def is_vp8_keyframe(data: bytes) -> bool:
     return bool(data) and not data[0] & 0x01
 
 
+@dataclass(slots=True)
+class Sent:
+    """What the SFU handed its subscribers' senders, all tracks together (/metrics)."""
+
+    frames: int = 0
+    bytes: int = 0  # payload, before RTP and SRTP
+
+
 class ForwardTrack(MediaStreamTrack):
     """A subscriber's view of one published track."""
 
-    def __init__(self, kind: Kind, want_keyframe: Callable[[], None]) -> None:
+    def __init__(
+        self, kind: Kind, want_keyframe: Callable[[], None], sent: Sent | None = None
+    ) -> None:
         super().__init__()
         self.kind = kind
+        self._sent = sent
         self._want_keyframe = want_keyframe
         self._queue: deque[Packet] = deque(maxlen=AUDIO_QUEUE if kind == "audio" else None)
         self._limit = AUDIO_QUEUE if kind == "audio" else VIDEO_QUEUE
@@ -106,7 +118,11 @@ class ForwardTrack(MediaStreamTrack):
             self._ready.clear()
             await self._ready.wait()
         self.forwarded += 1
-        return self._queue.popleft()
+        packet = self._queue.popleft()
+        if self._sent is not None:
+            self._sent.frames += 1
+            self._sent.bytes += packet.size
+        return packet
 
     def stop(self) -> None:
         super().stop()

@@ -73,7 +73,7 @@ from .errors import (
     bad_candidate,
     bad_sdp,
 )
-from .forward import ForwardTrack, is_vp8_keyframe
+from .forward import ForwardTrack, Sent, is_vp8_keyframe
 from .keyframes import KeyframeRequester
 from .speaker import SpeakerDetector
 
@@ -238,6 +238,7 @@ class Sfu:
         self._closing: set[asyncio.Task[None]] = set()
         self.packets_in = 0  # RTP packets from publishers (not RTX), for /metrics
         self.bytes_in = 0  # their payload bytes
+        self.sent = Sent()  # frames and payload bytes handed to subscribers' senders
         if config.ice_addresses:
             glue.use_host_addresses(config.ice_addresses)
 
@@ -448,7 +449,7 @@ class Sfu:
                 raise MediaError(MEDIA_TOO_MANY_TRACKS, "resubscribe on a new connection")
             for publication in wanted.values():
                 info = publication.info
-                track = ForwardTrack(info.kind, publication.want_keyframe)
+                track = ForwardTrack(info.kind, publication.want_keyframe, self.sent)
                 glue.set_track_id(track, info.track_id)
                 transceiver = pc.addTransceiver(track, direction="sendonly")
                 transceiver.setCodecPreferences(_codecs(info.kind))

@@ -322,6 +322,12 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
             "zvonok_sfu_packets_in", "RTP packets from publishers", lambda: media.packets_in
         )
         metrics.total("zvonok_sfu_bytes_in", "their payload bytes", lambda: media.bytes_in)
+        metrics.total(
+            "zvonok_sfu_frames_out", "frames sent to subscribers", lambda: media.sent.frames
+        )
+        metrics.total(
+            "zvonok_sfu_bytes_out", "their payload bytes (before RTP)", lambda: media.sent.bytes
+        )
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     if shared is not None:
         await shared.start(rooms.sweep)

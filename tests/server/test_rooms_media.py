@@ -58,6 +58,8 @@ async def test_a_teachers_camera_reaches_a_student_through_the_sfu(zvonok: Runni
         assert figures["zvonok_sfu_tracks"] == 2
         assert figures["zvonok_sfu_packets_in_total"] > 0
         assert figures["zvonok_sfu_bytes_in_total"] > figures["zvonok_sfu_packets_in_total"]
+        assert figures["zvonok_sfu_frames_out_total"] >= 3  # those she decoded, at least
+        assert figures["zvonok_sfu_bytes_out_total"] > figures["zvonok_sfu_frames_out_total"]
 
         # The host forbids her microphone: the SFU never sees her offer of it.
         await teacher.room_request(
