@@ -15,7 +15,9 @@ contract (events are hints; the store is the truth): a feed that misses an
 event sees the gap at the next one and catches up from the store, and when
 the subscription comes back after an outage every followed chat is told to
 (``{"chat", "resync": True}``, delivered on this node only), so a quiet
-chat does not keep a lost message back until its next one. So
+chat does not keep a lost message back until its next one; and each
+followed person too (``{"resync": True}``), so a chat they were added to
+meanwhile is followed without waiting for their next connection. So
 nothing here waits for Redis on a publisher's path: events to send go on a
 bounded queue that one task drains in pipelines, and when Redis is away
 they are dropped and counted, never held. The subscription is one
@@ -37,12 +39,13 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from server.bus import Event, Handler, LocalBus, chat_topic
+from server.bus import Event, Handler, LocalBus, chat_topic, person_topic
 from server.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 CHAT_PREFIX = chat_topic("")
+PERSON_PREFIX = person_topic(0)[:-1]
 
 OUTBOX = 10_000  # events waiting to be sent to Redis; past this they are dropped
 BATCH = 256  # events sent in one pipeline
@@ -197,6 +200,8 @@ class RedisBus:
         for topic in self._local.topic_names():
             if topic.startswith(CHAT_PREFIX):
                 self._local.deliver(topic, {"chat": topic[len(CHAT_PREFIX) :], "resync": True})
+            elif topic.startswith(PERSON_PREFIX):  # a lost "joined": chats not followed yet
+                self._local.deliver(topic, {"resync": True})
 
     def _deliver(self, channel: bytes | str, data: bytes) -> None:
         try:

@@ -239,6 +239,8 @@ class ChatFeed:
                 await self._catch_up_all()
 
             self._schedule(join)
+        elif event.get("resync"):  # the bus may have lost a "joined": read the store
+            self._schedule(self._rejoin)
         elif "left" in event:
             chat_id, seq = event["left"], int(event["seq"])
             position = self._position.get(chat_id)
@@ -248,6 +250,26 @@ class ChatFeed:
             # the person was added again.
             if position is not None and position < seq:
                 self._removed(chat_id)
+
+    async def _rejoin(self) -> None:
+        """Follow the chats the store says the person is in and the feed is
+        not: from their latest event on (their history is read as on open)."""
+        added: list[str] = []
+        for chat_id, last in (await self._store.chat_positions(self.oid)).items():
+            if chat_id in self._position or self._closed:
+                continue
+            await self._bus.subscribe(chat_topic(chat_id), self._on_chat)
+            self._position[chat_id] = max(0, last - 1)
+            self._behind[chat_id] = last
+            added.append(chat_id)
+        if not added:
+            return
+        # Events committed while subscribing were neither read nor heard: as in start().
+        after = await self._store.chat_positions(self.oid)
+        for chat_id in added:
+            if chat_id in self._behind:
+                self._behind[chat_id] = max(self._behind[chat_id], after.get(chat_id, 0))
+        await self._catch_up_all()
 
     def _removed(self, chat_id: str) -> None:
         """The person left ``chat_id``: nothing more of it goes out, from now."""

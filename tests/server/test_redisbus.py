@@ -23,12 +23,12 @@ from server.clock import ManualClock
 from server.config import BusConfig, ChatConfig
 from server.errors import ConfigError
 from server.redisbus import RedisBus
-from signaling.chat import ChatEventMsg, PresenceList, QueryPresence
+from signaling.chat import ChatEventMsg, ChatInfo, CreateGroup, PresenceList, QueryPresence
 from signaling.chat import Presence as PresenceMsg
 from signaling.client import Client, RequestError
 from tests.conftest import Running, ServerFactory, relaxed_chat
 from tests.redisserver import RedisServer, running_redis
-from tests.server.test_chats_ws import CLASS_5A, send, students_5a
+from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, send, students_5a
 from tests.serverproc import ServerProcess, free_port
 
 pytestmark = pytest.mark.both_engines
@@ -206,6 +206,38 @@ async def test_classmates_on_two_nodes_chat_in_order_and_a_lost_message_is_caugh
         scraped = await response.text()
     lag = [line for line in scraped.splitlines() if line.startswith("zvonok_bus_lag_seconds_count")]
     assert lag and float(lag[0].split()[-1]) >= len(texts)  # what came through Redis was timed
+
+
+async def test_a_chat_one_was_added_to_while_redis_lost_the_news_is_followed(
+    make_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    node_a, node_b = await two_nodes(make_server, redis_server)
+    anya_oid = students_5a(node_a)[0]
+    teacher, anya = await node_a.connect(CLASS_TEACHER_5A), await node_b.connect(anya_oid)
+
+    async def anya_follows_herself() -> bool:
+        return await subscribers(redis_server.url, f"person:{anya_oid}") == 1
+
+    await until(anya_follows_herself)
+    admin = aioredis.from_url(redis_server.url)
+    try:
+        await admin.client_kill_filter(_type="pubsub")  # node B hears nothing for a moment
+    finally:
+        await admin.aclose()
+    info = await teacher.request(
+        CreateGroup(school="sosh-1", title="Олимпиада", members=[anya_oid], key="olymp")
+    )
+    assert isinstance(info, ChatInfo)
+    group = info.chat["id"]
+
+    await until(anya_follows_herself, timeout=20.0)  # node B subscribed again
+    # Her feed read the store as the subscription came back: she follows the
+    # group now, so the teacher's next message reaches her live.
+    await send(teacher, group, "Первое задание")
+    got = await anya.next_of(
+        ChatEventMsg, where=lambda e: e.chat == group and e.kind == "message", timeout=15
+    )
+    assert got.data["text"] == "Первое задание"
 
 
 async def test_with_redis_gone_readyz_says_so_and_sends_still_commit(
