@@ -10,7 +10,9 @@ nodes opened (each interval names its node), so a dead node's are closed
 within about ``ttl`` by whichever node is alive. A node that was only
 frozen (stopped, swapped out, cut off from Redis) past ``ttl`` finds at
 its next sweep that its rooms were taken over, and lets them go: one
-lesson is never served by two nodes for longer than a sweep.
+lesson is never served by two nodes for longer than a sweep. The same
+look records a node's live rooms again if ``rooms:live`` lost them (Redis
+restarted without persistence, as docs/operations.md advises).
 
 When Redis cannot answer, a room that is not live here cannot be claimed
 (``room.unavailable``: the client joins again a moment later) rather than
@@ -52,6 +54,22 @@ end
 return 0
 """
 
+# KEYS: rooms:live. ARGV: this node, rooms live on it. Each is recorded as
+# this node's again if the hash lost it (Redis restarted); returns those
+# another node holds now.
+HOLD = """
+local taken = {}
+for i = 2, #ARGV do
+  local owner = redis.call('HGET', KEYS[1], ARGV[i])
+  if not owner then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+  elseif owner ~= ARGV[1] then
+    table.insert(taken, ARGV[i])
+  end
+end
+return taken
+"""
+
 # KEYS: rooms:live. ARGV: limit, this node, cursor. Takes out the rooms of
 # dead nodes among those scanned; returns the next cursor and those rooms.
 SWEEP_SCRIPT = """
@@ -84,6 +102,7 @@ class RedisRoomDirectory:
         self._claim: Any = client.register_script(CLAIM)
         self._release: Any = client.register_script(RELEASE)
         self._sweep: Any = client.register_script(SWEEP_SCRIPT)
+        self._hold: Any = client.register_script(HOLD)
         self._task: asyncio.Task[None] | None = None
         self._failing = False
 
@@ -156,15 +175,11 @@ class RedisRoomDirectory:
         if not names:
             return set()
         try:
-            owners = await self._client.hmget(LIVE, names)  # type: ignore[misc]
+            taken = await self._hold(keys=[LIVE], args=[self._node, *names])
         except (RedisError, OSError) as exc:
             self._away(exc)
             return set()
-        return {
-            room
-            for room, owner in zip(names, owners, strict=True)
-            if owner is not None and _text(owner) != self._node
-        }
+        return {_text(room) for room in taken}
 
     async def _alive(self) -> None:
         try:

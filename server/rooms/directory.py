@@ -46,7 +46,8 @@ class RoomDirectory(Protocol):
     async def taken(self, rooms: Collection[str]) -> set[str]:
         """Which of these rooms, live here, the directory gives to another
         node (this node was taken for dead and came back); none when it
-        cannot tell."""
+        cannot tell. The others are recorded as this node's, should the
+        directory have lost them."""
         ...
 
 

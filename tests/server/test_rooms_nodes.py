@@ -1,7 +1,7 @@
 """A lesson across nodes (issue 18): the room on one node, its people on any.
 
-Two ``zvonok serve`` processes share one SQLite store and one Redis started
-by the test. The room lives on the node it was made live on (the directory
+Two ``zvonok serve`` processes share one store (SQLite, and PostgreSQL) and
+one Redis, each started by the test. The room lives on the node it was made live on (the directory
 in Redis says which, and /metrics shows it); a participant connected to the
 other node has its signalling forwarded there and its media straight to
 that node's SFU. When the room's node is SIGKILLed its participants on the
@@ -13,20 +13,21 @@ dies, the room's node starts his grace and he takes his place back.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 from aiortc import RTCPeerConnection
 
 from media import aiortc_glue
 from server.rooms.media import TrackSpec
 from signaling import rooms as r
 from signaling.client import Client
+from tests.conftest import Database
 from tests.media.peers import PatternVideo, Subscriber, publish, shade_of
 from tests.redisserver import RedisServer, running_redis
 from tests.serverproc import ServerProcess, free_port
@@ -41,11 +42,15 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
 
 
+pytestmark = pytest.mark.both_engines
+
+
 @dataclass
 class Nodes:
     a: ServerProcess
     b: ServerProcess
     http: aiohttp.ClientSession
+    database: Database
 
     async def connect(self, node: ServerProcess, oid: int) -> Client:
         token = self.a.identity_provider().issue(oid, lifetime=600)
@@ -53,20 +58,22 @@ class Nodes:
 
 
 @asynccontextmanager
-async def two_nodes(tmp_path: Path, redis: RedisServer) -> AsyncIterator[Nodes]:
+async def two_nodes(tmp_path: Path, redis: RedisServer, database: Database) -> AsyncIterator[Nodes]:
     aiortc_glue.use_host_addresses(["127.0.0.1"])
     env = {
         "ZVONOK_BUS_URL": redis.url,
         "ZVONOK_BUS_PRESENCE_TTL": TTL,
         "ZVONOK_MEDIA_ICE_ADDRESSES": "127.0.0.1",
     }
+    if database.engine == "postgresql":  # else: the SQLite file in their one directory
+        env["ZVONOK_STORAGE_DATABASE"] = database.dsn
     a = ServerProcess(tmp_path, env=env)  # one directory: one store, one IdP key
     b = ServerProcess(tmp_path, port=free_port(), env=env)
     await a.start()
     try:
         await b.start()
         async with aiohttp.ClientSession() as http:
-            yield Nodes(a, b, http)
+            yield Nodes(a, b, http, database)
     finally:
         await b.stop()
         await a.stop()
@@ -103,30 +110,31 @@ async def sees_the_camera(student: Client, room: str, subscriber: Subscriber) ->
     assert len(shades) > 3
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
     """Wait (bounded) for what the store shows and no event tells."""
     async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110
+        while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
-def intervals(store: Path, room: str) -> list[tuple[int, int, float | None]]:
-    """(person, interval, left_at) of the room's attendance, read from the store itself."""
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            "SELECT person_oid, interval_no, left_at FROM room_attendance WHERE room_id = ? "
-            "ORDER BY person_oid, interval_no",
-            (room,),
-        ).fetchall()
-    return [(int(oid), int(no), left) for oid, no, left in rows]
+async def intervals(nodes: Nodes, room: str) -> list[tuple[int, bool]]:
+    """(person, still open) of each attendance interval of the room, in the
+    order they began, read from the store itself."""
+    store = nodes.database.store()
+    await store.open()
+    try:
+        rows = await store.room_attendance(room)
+    finally:
+        await store.close()
+    return [(row.person, row.left_at is None) for row in rows]
 
 
 async def test_a_student_on_the_other_node_joins_the_lesson_and_sees_the_teacher(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     subscriber = Subscriber()
     publisher = None
-    async with two_nodes(tmp_path, redis_server) as nodes:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
         try:
             teacher = await nodes.connect(nodes.a, TEACHER_5A)
             student = await nodes.connect(nodes.b, STUDENT_5A)
@@ -171,9 +179,9 @@ async def test_a_student_on_the_other_node_joins_the_lesson_and_sees_the_teacher
 
 
 async def test_when_the_rooms_node_dies_the_room_goes_on_through_the_other(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
-    async with two_nodes(tmp_path, redis_server) as nodes:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
         teacher = await nodes.connect(nodes.a, TEACHER_5A)
         classmate = await nodes.connect(nodes.a, CLASSMATE_5A)  # does not come back
         student = await nodes.connect(nodes.b, STUDENT_5A)
@@ -200,20 +208,24 @@ async def test_when_the_rooms_node_dies_the_room_goes_on_through_the_other(
 
         # What node A left open is closed by B, his who never came back too;
         # the intervals opened on B stay open.
-        def open_ones() -> list[tuple[int, int]]:
-            return [(oid, no) for oid, no, left in intervals(nodes.a.database, room) if not left]
+        async def only_bs_open() -> bool:
+            rows = await intervals(nodes, room)
+            return len(rows) == 5 and sorted(oid for oid, still in rows if still) == [
+                TEACHER_5A,
+                STUDENT_5A,
+            ]
 
-        await until(lambda: open_ones() == [(TEACHER_5A, 2), (STUDENT_5A, 2)])
-        assert len(intervals(nodes.a.database, room)) == 5
+        await until(only_bs_open)
+        assert [still for _, still in (await intervals(nodes, room))[:3]] == [False] * 3
         await classmate.close()
         await student.close()
         await teacher.close()
 
 
 async def test_when_a_participants_node_dies_his_grace_runs_and_he_comes_back(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
-    async with two_nodes(tmp_path, redis_server) as nodes:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
         teacher = await nodes.connect(nodes.a, TEACHER_5A)
         student = await nodes.connect(nodes.b, STUDENT_5A)
         room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
@@ -231,15 +243,15 @@ async def test_when_a_participants_node_dies_his_grace_runs_and_he_comes_back(
         student = await nodes.connect(nodes.a, STUDENT_5A)  # his client comes back through A
         again = await student.join_room(room)
         assert again.resumed and again.you["hand"]  # his place, hand up, within the grace
-        assert [left is None for _, _, left in intervals(nodes.a.database, room)] == [True, True]
+        assert [still for _, still in await intervals(nodes, room)] == [True, True]
         await student.close()
         await teacher.close()
 
 
 async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
-    async with two_nodes(tmp_path, redis_server) as nodes:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
         teacher = await nodes.connect(nodes.a, TEACHER_5A)
         room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
         await teacher.join_room(room)
@@ -247,7 +259,7 @@ async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
         await nodes.b.stop()
         await nodes.b.start()  # its start-up closes the intervals no live node holds
 
-        assert [left for _, _, left in intervals(nodes.a.database, room)] == [None]
+        assert await intervals(nodes, room) == [(TEACHER_5A, True)]
         student = await nodes.connect(nodes.b, STUDENT_5A)
         joined = await student.join_room(room)  # and the room is still A's
         assert {p["person"] for p in joined.participants} == {TEACHER_5A, STUDENT_5A}
@@ -256,9 +268,9 @@ async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
 
 
 async def test_a_frozen_rooms_node_that_comes_back_lets_the_room_go_to_its_new_node(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
-    async with two_nodes(tmp_path, redis_server) as nodes:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
         teacher = await nodes.connect(nodes.a, TEACHER_5A)
         student = await nodes.connect(nodes.b, STUDENT_5A)
         room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
@@ -286,5 +298,34 @@ async def test_a_frozen_rooms_node_that_comes_back_lets_the_room_go_to_its_new_n
         assert {p["person"] for p in back.participants} == {TEACHER_5A, STUDENT_5A}
         assert await level(nodes, nodes.a, "zvonok_rooms") == 0
         assert await level(nodes, nodes.b, "zvonok_rooms") == 1
+        await student.close()
+        await teacher.close()
+
+
+async def test_after_a_redis_restart_the_rooms_node_records_its_room_again(
+    tmp_path: Path, redis_server: RedisServer, database: Database
+) -> None:
+    async with two_nodes(tmp_path, redis_server, database) as nodes:
+        teacher = await nodes.connect(nodes.a, TEACHER_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+
+        redis_server.stop()  # no persistence: the directory is gone with it
+        redis_server.start()
+        directory = aioredis.from_url(redis_server.url)
+        try:
+
+            async def recorded() -> bool:
+                return bool(await directory.hexists("rooms:live", room))  # type: ignore[misc]
+
+            async with asyncio.timeout(15):
+                while not await recorded():  # noqa: ASYNC110  (Redis tells no one)
+                    await asyncio.sleep(0.05)
+        finally:
+            await directory.aclose()
+        student = await nodes.connect(nodes.b, STUDENT_5A)
+        joined = await student.join_room(room)  # the same lesson, still on A
+        assert {p["person"] for p in joined.participants} == {TEACHER_5A, STUDENT_5A}
+        assert await level(nodes, nodes.b, "zvonok_rooms") == 0
         await student.close()
         await teacher.close()
