@@ -263,6 +263,15 @@ async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
         student = await nodes.connect(nodes.b, STUDENT_5A)
         joined = await student.join_room(room)  # and the room is still A's
         assert {p["person"] for p in joined.participants} == {TEACHER_5A, STUDENT_5A}
+
+        # The teacher ends it from her phone, on B and not in the room: B sends
+        # the end to A, which tells everyone in the room, wherever they are.
+        phone = await nodes.connect(nodes.b, TEACHER_5A)
+        await phone.room_request(r.HostEnd(room=room))
+        assert (await student.next_of(r.Ended, timeout=10)).room == room
+        assert (await teacher.next_of(r.Ended, timeout=10)).room == room
+        assert await intervals(nodes, room) == [(TEACHER_5A, False), (STUDENT_5A, False)]
+        await phone.close()
         await student.close()
         await teacher.close()
 
