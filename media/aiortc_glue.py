@@ -23,6 +23,15 @@ there, not quietly in a lesson.
   sender would turn into "encode a keyframe next" (meaningless for forwarded
   data), to a callback instead. NACKs are left to aiortc's sender: it keeps
   the packets it sent and retransmits them (over RTX when negotiated).
+* :class:`Packed` and :func:`send_packed` make a sender take a frame
+  already cut into RTP payloads: the SFU packetizes each published frame
+  once (:func:`packetize`), and every subscriber's sender only writes its
+  own headers around the shared payloads, instead of each re-packetizing
+  the frame through the codec's ``pack()``.
+* :func:`use_fast_sender_clock` gives aiortc's senders an NTP clock that
+  reads ``time.time_ns()`` and does integer arithmetic, in place of the
+  two ``datetime`` conversions each packet costs (abs-send-time, and the
+  NTP time of its sender reports).
 * :func:`use_host_addresses` chooses the addresses ICE gathers host
   candidates on (aioice has no such option, and it never offers loopback).
 * :func:`parse_description`, :func:`common_codecs` and
@@ -34,7 +43,8 @@ there, not quietly in a lesson.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,9 +52,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection as aiortc_pc
+import aiortc.rtcrtpsender as aiortc_sender
 import av
 from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
+from aiortc import clock as aiortc_clock
 from aiortc import sdp as aiortc_sdp
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
 
@@ -181,6 +194,81 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     """Call ``callback`` when the subscriber behind ``sender`` sends a PLI or FIR."""
     _private(sender, "_send_keyframe")
     sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """One encoded frame cut into RTP payloads, shared by every subscriber."""
+
+    payloads: Sequence[bytes]
+    timestamp: int  # in the codec's clock (90 kHz video, 48 kHz Opus)
+    size: int  # the frame's bytes, before the payload descriptors
+
+
+class PictureIds:
+    """A publication's VP8 picture IDs (15 bits), one per frame packetized."""
+
+    def __init__(self, first: int) -> None:
+        self.next = first % (1 << 15)
+
+    def take(self) -> int:
+        picture_id, self.next = self.next, (self.next + 1) % (1 << 15)
+        return picture_id
+
+
+def packetize(kind: str, data: bytes, timestamp: int, picture_ids: PictureIds) -> Packed:
+    """A frame's RTP payloads as aiortc's own ``pack()`` cuts them: VP8 with
+    its payload descriptor (RFC 7741; the picture ID from ``picture_ids``),
+    Opus whole."""
+    if kind == "video":
+        _private(Vp8Encoder, "_packetize")
+        payloads = Vp8Encoder._packetize(data, picture_ids.take())
+    else:
+        payloads = [data]
+    return Packed(payloads, timestamp, len(data))
+
+
+class _PackedEncoder:
+    """What a sender asks its encoder for, for frames packed already."""
+
+    def pack(self, packed: Packed) -> tuple[Sequence[bytes], int]:
+        return packed.payloads, packed.timestamp
+
+
+def send_packed(sender: RTCRtpSender) -> None:
+    """Make ``sender`` take :class:`Packed` frames from its track as they are.
+
+    Its RTP loop asks the encoder to ``pack()`` whatever is not a decoded
+    frame; with this encoder in place (before the loop starts, which only
+    makes one when it has none) that is the shared payloads and timestamp.
+    """
+    _private(sender, "_RTCRtpSender__encoder")
+    sender._RTCRtpSender__encoder = _PackedEncoder()  # type: ignore[attr-defined]
+
+
+NTP_EPOCH_OFFSET_NS = 2_208_988_800 * 1_000_000_000  # 1900-01-01 to 1970-01-01
+
+
+def ntp_now() -> int:
+    """The NTP time (64-bit fixed point) as ``aiortc.clock.current_ntp_time()`` gives it."""
+    ns = time.time_ns() + NTP_EPOCH_OFFSET_NS
+    seconds, rest = divmod(ns, 1_000_000_000)
+    return (seconds << 32) | (rest * 0xFFFFFFFF // 1_000_000_000)
+
+
+class _FastClock:
+    """aiortc's ``clock`` module as its senders use it, without ``datetime`` per packet."""
+
+    current_datetime = staticmethod(aiortc_clock.current_datetime)
+    current_ntp_time = staticmethod(ntp_now)
+    datetime_from_ntp = staticmethod(aiortc_clock.datetime_from_ntp)
+    datetime_to_ntp = staticmethod(aiortc_clock.datetime_to_ntp)
+
+
+def use_fast_sender_clock() -> None:
+    """aiortc's senders read the NTP time twice per packet (process-wide)."""
+    _private(aiortc_sender, "clock")
+    aiortc_sender.clock = _FastClock  # type: ignore[attr-defined,assignment]
 
 
 def use_host_addresses(addresses: Iterable[str]) -> None:

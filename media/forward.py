@@ -1,10 +1,11 @@
 """One subscriber's copy of a published track: encoded frames in, encoded frames out.
 
 A :class:`ForwardTrack` is the ``MediaStreamTrack`` an aiortc sender reads
-from. Its :meth:`recv` returns ``Packet`` objects (the publisher's
-encoded frames, shared by every subscriber, never copied or re-encoded),
-which the sender packetizes with the codec's ``pack()`` under its own SSRC,
-sequence numbers and timestamps, and keeps for retransmission on NACK.
+from. Its :meth:`recv` returns :class:`~media.aiortc_glue.Packed` frames
+(the publisher's encoded frames, cut into RTP payloads once and shared by
+every subscriber, never copied or re-encoded), which the sender sends under
+its own SSRC, sequence numbers and timestamps, and keeps for retransmission
+on NACK.
 
 Video is only useful from a keyframe on, so a video track starts, resumes
 and recovers from overflow by *waiting for a keyframe*: it drops delta
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 if TYPE_CHECKING:
-    from media.aiortc_glue import Packet
+    from media.aiortc_glue import Packed
 
 Kind = Literal["audio", "video"]
 
@@ -58,7 +59,7 @@ class ForwardTrack(MediaStreamTrack):
         self.kind = kind
         self._sent = sent
         self._want_keyframe = want_keyframe
-        self._queue: deque[Packet] = deque(maxlen=AUDIO_QUEUE if kind == "audio" else None)
+        self._queue: deque[Packed] = deque(maxlen=AUDIO_QUEUE if kind == "audio" else None)
         self._limit = AUDIO_QUEUE if kind == "audio" else VIDEO_QUEUE
         self._ready = asyncio.Event()
         self._reading = False  # the sender has started pulling frames
@@ -83,7 +84,7 @@ class ForwardTrack(MediaStreamTrack):
             if self._reading:
                 self._want_keyframe()
 
-    def push(self, packet: Packet, keyframe: bool) -> None:
+    def push(self, packet: Packed, keyframe: bool) -> None:
         """A frame from the publisher (called on the event loop)."""
         if self._paused or self.readyState != "live":
             self.dropped += 1
@@ -107,7 +108,7 @@ class ForwardTrack(MediaStreamTrack):
         if keyframe and self.kind == "video":
             self.keyframes += 1
 
-    async def recv(self) -> Packet:
+    async def recv(self) -> Packed:  # type: ignore[override]  # taken by glue.send_packed
         if not self._reading:
             self._reading = True
             if self._need_keyframe:

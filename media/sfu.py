@@ -9,11 +9,12 @@ Each participant has up to two server-side peer connections, as in LiveKit:
 * the *subscribing* connection: the SFU offers the tracks the participant
   subscribed to; the client answers. Each subscription is a
   :class:`~media.forward.ForwardTrack` read by an aiortc sender, which
-  packetizes the publisher's encoded frames under its own SSRC and answers
-  the subscriber's NACKs from its own history.
+  sends the publisher's frames, cut into RTP payloads once, under its own
+  SSRC and answers the subscriber's NACKs from its own history.
 
-Per frame the work is: one reassembly per publisher, then per subscriber a
-reference to the same ``av.Packet``, a packetization and SRTP. Nothing is
+Per frame the work is: one reassembly and one packetization per publisher,
+then per subscriber a reference to the same payloads, its RTP headers and
+SRTP. Nothing is
 decoded or encoded. Keyframes are requested from the publisher when a
 subscriber starts, resumes a hidden tile or reports picture loss, coalesced
 by :class:`~media.keyframes.KeyframeRequester`. Each publisher is told by
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -115,6 +117,9 @@ class Publication:
     ssrc: int | None = None
     frames: int = 0
     forwards: set[ForwardTrack] = field(default_factory=set)
+    picture_ids: glue.PictureIds = field(
+        default_factory=lambda: glue.PictureIds(secrets.randbelow(1 << 15))
+    )
     keyframes: KeyframeRequester = field(init=False)
     tap: glue.FrameTap | None = None
 
@@ -133,14 +138,11 @@ class Publication:
         if self.muted or not self.forwards:
             return
         self.frames += 1
-        if self.info.kind == "video":
-            keyframe = is_vp8_keyframe(frame.data)
-            packet = glue.encoded_packet(frame.data, frame.timestamp, glue.VIDEO_TIME_BASE)
-        else:
-            keyframe = True
-            packet = glue.encoded_packet(frame.data, frame.timestamp, glue.AUDIO_TIME_BASE)
+        keyframe = self.info.kind != "video" or is_vp8_keyframe(frame.data)
+        # Cut into RTP payloads once; each subscriber's sender adds its headers.
+        packed = glue.packetize(self.info.kind, frame.data, frame.timestamp, self.picture_ids)
         for forward in self.forwards:
-            forward.push(packet, keyframe)
+            forward.push(packed, keyframe)
 
     def close(self) -> None:
         self.keyframes.close()
@@ -241,6 +243,7 @@ class Sfu:
         self.sent = Sent()  # frames and payload bytes handed to subscribers' senders
         if config.ice_addresses:
             glue.use_host_addresses(config.ice_addresses)
+        glue.use_fast_sender_clock()
 
     # -- rooms -------------------------------------------------------------------
 
@@ -454,6 +457,7 @@ class Sfu:
                 transceiver = pc.addTransceiver(track, direction="sendonly")
                 transceiver.setCodecPreferences(_codecs(info.kind))
                 glue.on_keyframe_request(transceiver.sender, publication.want_keyframe)
+                glue.send_packed(transceiver.sender)
                 if publication.muted or (
                     info.kind == "video"
                     and peer.visible is not None

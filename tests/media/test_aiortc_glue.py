@@ -7,6 +7,7 @@ fail, with the hook's name, before any lesson does.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator
 
@@ -241,3 +242,69 @@ def test_the_parser_failures_are_the_ones_aiortc_raises() -> None:
     for text in ("v=0\r\nm=audio\r\n", "v=x\r\n", "v=0\r\na=setup:sideways\r\n"):
         with pytest.raises(glue.PARSER_FAILURES):
             glue.parse_description(text)
+
+
+def test_a_frame_is_packetized_as_aiortcs_own_pack_would() -> None:
+    from aiortc.codecs.vpx import Vp8Encoder
+
+    frame = b"\x00" + bytes(range(256)) * 12  # a keyframe's tag, three packets' worth
+    ids = glue.PictureIds(32_767)
+    packed = glue.packetize("video", frame, 123_456, ids)
+    own = Vp8Encoder()
+    own.picture_id = 32_767
+    payloads, timestamp = own.pack(
+        glue.encoded_packet(frame, 123_456, glue.VIDEO_TIME_BASE)  # type: ignore[arg-type]
+    )
+    assert (list(packed.payloads), packed.timestamp, packed.size) == (payloads, timestamp, 3073)
+    assert len(payloads) > 1 and ids.next == 0  # the next frame's ID wraps at 15 bits
+    audio = glue.packetize("audio", b"opus", 960, ids)
+    assert (list(audio.payloads), audio.timestamp, ids.next) == ([b"opus"], 960, 0)
+
+
+def test_the_fast_clock_tells_aiortcs_ntp_time() -> None:
+    import aiortc.rtcrtpsender
+    from aiortc import clock
+
+    theirs, ours = clock.current_ntp_time(), glue.ntp_now()
+    assert abs(ours - theirs) < (5 << 32) // 1000  # within 5 ms, taken one after the other
+    glue.use_fast_sender_clock()
+    assert aiortc.rtcrtpsender.clock.current_ntp_time is glue.ntp_now
+    assert aiortc.rtcrtpsender.clock.current_datetime is clock.current_datetime
+
+
+class PackedVideo(aiortc.MediaStreamTrack):
+    """Frames already cut into payloads, as the SFU's forward tracks give them."""
+
+    kind = "video"
+
+    def __init__(self, frames: list[bytes]) -> None:
+        super().__init__()
+        self._frames = frames
+        self._ids = glue.PictureIds(7)
+        self._sent = 0
+
+    async def recv(self) -> glue.Packed:  # type: ignore[override]
+        if self._sent:
+            await asyncio.sleep(1 / 30)  # a source's pace, as PatternVideo's
+        data = self._frames[self._sent % len(self._frames)]
+        self._sent += 1
+        return glue.packetize("video", data, self._sent * 3000, self._ids)
+
+
+async def test_a_sender_given_packed_frames_sends_them_as_they_are() -> None:
+    glue.use_fast_sender_clock()  # the SFU's senders run with both
+    frames = [b"\x00" + bytes([n]) * 2500 for n in range(1, 4)]
+    pair = Pair()
+    pair.video = PackedVideo(frames)  # type: ignore[assignment]
+    await pair.connect()
+    try:
+        for transceiver in pair.sender_pc.getTransceivers():
+            glue.send_packed(transceiver.sender)
+        got = [await pair.next_frame() for _ in range(4)]
+        # Whole frames, in order, at their timestamps' distance (the sender
+        # adds its own random origin).
+        assert [data for data, _ in got] == [*frames, frames[0]]
+        steps = {(b - a) % (1 << 32) for (_, a), (_, b) in itertools.pairwise(got)}
+        assert steps == {3000}
+    finally:
+        await pair.close()
