@@ -84,6 +84,7 @@ class _Local:
     oid: int
     sink: RoomSink
     rooms: dict[str, _Away] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)  # nodes it forwarded to: told when it closes
 
 
 class _Sink:
@@ -114,6 +115,7 @@ class _Remote:
         self.oid = oid
         self._relay = relay
         self._served = serve(oid, _Sink(relay, node, session))
+        self._routes = self._served.routes  # read once: a table, not a lookup per request
         self._inbox: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue(INBOX)
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"relay-session-{session[:8]}"
@@ -149,7 +151,7 @@ class _Remote:
         except ProtocolError as exc:
             return encode(Error(exc.code, exc.message), exc.request_id)
         rid = envelope.request_id
-        handler = self._served.routes.get(type(envelope.message))
+        handler = self._routes.get(type(envelope.message))
         try:
             if handler is None:
                 raise ZvonokError(codes.REQUEST_INVALID, "not a room request")
@@ -236,6 +238,7 @@ class RoomRelay:
         local = self._locals.get(session)
         if local is None:
             local = self._locals[session] = _Local(oid, sink)
+        local.asked.add(node)
         call = next(self._calls)
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._waiting[call] = future
@@ -268,7 +271,7 @@ class RoomRelay:
         local = self._locals.pop(session, None)
         if local is None:
             return
-        for node in {away.node for away in local.rooms.values()}:
+        for node in local.asked:  # a refused join left a session there too
             self.post(node, {"op": "bye", "from": self.node, "session": session})
 
     # -- what comes in ------------------------------------------------------------------

@@ -173,6 +173,13 @@ async def test_a_forwarded_join_is_answered_in_order_and_its_room_remembered() -
         await asyncio.wait_for(_until(lambda: pair.log == [f"closed {ALICE}"]), 5)
         assert pair.a.remote_sessions == 0
 
+        # A connection whose only request was refused is forgotten there too.
+        other = Socket()
+        await pair.b.forward("a", "s2", BORIS, other, wire.LeaveRoom(room="r1"), 1)
+        assert isinstance(await other.next(), Error) and pair.a.remote_sessions == 1
+        pair.b.close_session("s2")
+        await asyncio.wait_for(_until(lambda: pair.a.remote_sessions == 0), 5)
+
 
 async def test_a_node_that_does_not_answer_costs_a_bounded_wait() -> None:
     async with Pair(timeout=0.3) as pair:
