@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -44,11 +45,16 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 from procstats import cpu_seconds, free_port, rss_kib, wait_for_port
 
-from media import aiortc_glue as glue
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+# This checkout's media package, here and (through PYTHONPATH) in the server
+# process: not the one the virtual environment's editable install names.
+sys.path.insert(0, str(REPO))
+
+from media import aiortc_glue as glue  # noqa: E402
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
 VIDEO_BITRATE = 1_000_000
-HERE = Path(__file__).resolve().parent
 LATE_TIMEOUT = 10.0  # seconds a late subscriber waits for its first frame
 
 
@@ -340,8 +346,11 @@ async def run_clients(
 @contextlib.contextmanager
 def server(kind: str) -> Iterator[tuple[str, int]]:
     port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, str(HERE / "sfu_server.py"), "--kind", kind, "--port", str(port)]
+        [sys.executable, str(HERE / "sfu_server.py"), "--kind", kind, "--port", str(port)],
+        env=env,
     )
     try:
         wait_for_port(port, 60, alive=lambda: process.poll() is None)
