@@ -1,17 +1,25 @@
-"""SFU benchmark: one publisher to N subscribers, against aiortc's MediaRelay, in one run.
+"""SFU benchmark: one publisher to N subscribers, against Janus and MediaRelay, in one run.
 
 One publisher sends 640x480 VP8 at 30 fps plus Opus; N subscribers receive
 both over loopback. The server runs in its own process (bench/sfu_server.py)
 and is measured from /proc: CPU seconds per second of media and RSS. The
-same workload then goes through the MediaRelay relay (decode once, encode
-per subscriber), and the table gives the ratio.
+same workload then goes, driven by the same publisher and subscribers,
+through two baselines, each in a fresh process:
+
+* ``janus``: Debian's Janus, its videoroom plugin over its HTTP API
+  (bench/janus_server.py), a C SFU forwarding RTP;
+* ``relay``: aiortc's MediaRelay (decode once, encode per subscriber).
+
+The table gives the ratios, and after the last N each target's CPU per
+added subscriber: the least-squares slope of its CPU over the N values.
 
 The client side is made cheap so that the server gets the machine: the
 publisher loops over frames encoded once before the run, and the
 subscribers count encoded frames and RTP packets without decoding them.
 The client's own CPU is printed too, since both share the cores.
 
-    .venv/bin/python bench/sfu.py                      # N = 1, 10, 30; 10 s each
+    .venv/bin/python bench/sfu.py                      # N = 1, 10, 20, 30; 10 s each
+    .venv/bin/python bench/sfu.py --targets zvonok,janus
     .venv/bin/python bench/sfu.py --subscribers 10 --seconds 20
 
 After each measured window, ``--late`` more subscribers join the running
@@ -27,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -35,20 +44,26 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import av
+import janus_server as janus
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 from procstats import cpu_seconds, free_port, rss_kib, wait_for_port
 
-from media import aiortc_glue as glue
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+# This checkout's media package, here and (through PYTHONPATH) in the server
+# process: not the one the virtual environment's editable install names.
+sys.path.insert(0, str(REPO))
+
+from media import aiortc_glue as glue  # noqa: E402
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
 VIDEO_BITRATE = 1_000_000
-HERE = Path(__file__).resolve().parent
 LATE_TIMEOUT = 10.0  # seconds a late subscriber waits for its first frame
 
 
@@ -219,6 +234,7 @@ class Result:
     rss_mib: float
     fps_min: float
     fps_mean: float
+    packets: float  # RTP packets (video and audio) delivered per second, all subscribers
     loss_max: float  # fraction of video packets not delivered the first time
     audio_fps_min: float
     late_ms: list[float]  # each late subscriber: join request to its first video frame
@@ -231,6 +247,11 @@ class Result:
         delivered = self.fps_mean * self.subscribers
         return 1000 * self.server_cpu / delivered if delivered else math.inf
 
+    @property
+    def us_per_packet(self) -> float:
+        """Server CPU microseconds per RTP packet delivered to a subscriber."""
+        return 1e6 * self.server_cpu / self.packets if self.packets else math.inf
+
 
 def decodes_alone(data: bytes) -> bool:
     """Whether a VP8 frame decodes with no frame before it (a keyframe, whole)."""
@@ -241,6 +262,57 @@ def decodes_alone(data: bytes) -> bool:
         return False
 
 
+class Signaling(Protocol):
+    """How the clients reach a target: the same three steps for each."""
+
+    async def publish(self, sdp: str, tracks: list[dict[str, Any]]) -> str:
+        """The publisher's offer and its tracks; returns the server's answer."""
+        ...
+
+    async def subscribe(self, participant: int) -> str:
+        """A new subscriber of every published track; returns the server's offer."""
+        ...
+
+    async def answer(self, participant: int, sdp: str) -> None:
+        """The subscriber's answer to that offer."""
+        ...
+
+
+class BenchSignaling:
+    """bench/sfu_server.py's small HTTP signaling (Zvonok's SFU and the MediaRelay)."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self._http = http
+        self._base = base
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self._http.post(self._base + path, json=body) as response:
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def publish(self, sdp: str, tracks: list[dict[str, Any]]) -> str:
+        answer = await self._post("/publish", {"sdp": sdp, "tracks": tracks})
+        sdp_answer: str = answer["sdp"]
+        return sdp_answer
+
+    async def subscribe(self, participant: int) -> str:
+        offer = await self._post("/subscribe", {"participant": participant})
+        sdp: str = offer["sdp"]
+        return sdp
+
+    async def answer(self, participant: int, sdp: str) -> None:
+        await self._post("/answer", {"participant": participant, "sdp": sdp})
+
+
+def signaling(
+    kind: str, http: aiohttp.ClientSession, base: str
+) -> contextlib.AbstractAsyncContextManager[Signaling]:
+    if kind == "janus":
+        return janus.VideoRoom.open(http, base)
+    return contextlib.nullcontext(BenchSignaling(http, base))
+
+
 async def run_clients(
     base: str, subscribers: int, seconds: float, late: int, pid: int, kind: str
 ) -> Result:
@@ -248,14 +320,7 @@ async def run_clients(
     audio = LoopTrack("audio", encode_audio(), 48_000, 960)
     publisher = RTCPeerConnection()
     subs: list[Sub] = []
-    async with aiohttp.ClientSession() as http:
-
-        async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            async with http.post(base + path, json=body) as response:
-                response.raise_for_status()
-                result: dict[str, Any] = await response.json()
-                return result
-
+    async with aiohttp.ClientSession() as http, signaling(kind, http, base) as server:
         try:
             v = publisher.addTransceiver(video, direction="sendonly")
             vp8 = [c for c in v.sender.getCapabilities("video").codecs if c.name in ("VP8", "rtx")]
@@ -264,19 +329,15 @@ async def run_clients(
             a = publisher.addTransceiver(audio, direction="sendonly")
             await publisher.setLocalDescription(await publisher.createOffer())
             tracks = [{"mid": v.mid, "source": "camera"}, {"mid": a.mid, "source": "microphone"}]
-            answer = await post(
-                "/publish", {"sdp": publisher.localDescription.sdp, "tracks": tracks}
-            )
-            await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+            answer = await server.publish(publisher.localDescription.sdp, tracks)
+            await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
             async def join(participant: int) -> Sub:
                 sub = tapped_subscriber()
-                offer = await post("/subscribe", {"participant": participant})
-                await sub.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+                offer = await server.subscribe(participant)
+                await sub.pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
                 await sub.pc.setLocalDescription(await sub.pc.createAnswer())
-                await post(
-                    "/answer", {"participant": participant, "sdp": sub.pc.localDescription.sdp}
-                )
+                await server.answer(participant, sub.pc.localDescription.sdp)
                 return sub
 
             for participant in range(2, subscribers + 2):
@@ -284,10 +345,16 @@ async def run_clients(
             await asyncio.wait_for(asyncio.gather(*(s.first_frame.wait() for s in subs)), 60)
             await asyncio.sleep(2.0)  # warm-up: every subscriber is receiving
 
-            def snapshot() -> tuple[float, float, float, list[tuple[int, int, int, int]]]:
+            def snapshot() -> tuple[float, float, float, list[tuple[int, int, int, int, int]]]:
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 per = [
-                    (s.video.frames, s.video.packets, s.video.expected(), s.audio.frames)
+                    (
+                        s.video.frames,
+                        s.video.packets,
+                        s.video.expected(),
+                        s.audio.frames,
+                        s.audio.packets,
+                    )
                     for s in subs
                 ]
                 return time.monotonic(), cpu_seconds(pid), usage.ru_utime + usage.ru_stime, per
@@ -321,6 +388,7 @@ async def run_clients(
     fps = [(b[0] - a[0]) / wall for a, b in zip(per0, per1, strict=True)]
     audio_fps = [(b[3] - a[3]) / wall for a, b in zip(per0, per1, strict=True)]
     loss = [1 - (b[1] - a[1]) / max(1, b[2] - a[2]) for a, b in zip(per0, per1, strict=True)]
+    packets = sum(b[1] - a[1] + b[4] - a[4] for a, b in zip(per0, per1, strict=True)) / wall
     return Result(
         kind=kind,
         subscribers=subscribers,
@@ -329,6 +397,7 @@ async def run_clients(
         rss_mib=rss_kib(pid) / 1024,
         fps_min=min(fps),
         fps_mean=sum(fps) / len(fps),
+        packets=packets,
         loss_max=max(0.0, max(loss)),
         audio_fps_min=min(audio_fps),
         late_ms=late_ms,
@@ -337,11 +406,30 @@ async def run_clients(
     )
 
 
+TARGETS = ("zvonok", "janus", "relay")
+SERVER_KINDS = {"zvonok": "sfu", "relay": "relay"}  # bench/sfu_server.py --kind
+
+
 @contextlib.contextmanager
-def server(kind: str) -> Iterator[tuple[str, int]]:
+def server(target: str) -> Iterator[tuple[str, int]]:
+    """Start ``target`` in its own process; yield its signaling URL and its pid."""
+    if target == "janus":
+        with janus.running() as running:
+            yield running.url, running.pid
+        return
     port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, str(HERE / "sfu_server.py"), "--kind", kind, "--port", str(port)]
+        [
+            sys.executable,
+            str(HERE / "sfu_server.py"),
+            "--kind",
+            SERVER_KINDS[target],
+            "--port",
+            str(port),
+        ],
+        env=env,
     )
     try:
         wait_for_port(port, 60, alive=lambda: process.poll() is None)
@@ -356,38 +444,81 @@ def server(kind: str) -> Iterator[tuple[str, int]]:
 
 
 def measure(kind: str, subscribers: int, seconds: float, late: int) -> Result:
+    # Janus's ICE pairs no candidate with a loopback one: its clients take the
+    # address it gathers on (bench/janus_server.py says why that stays local).
+    glue.use_host_addresses([janus.host_address() if kind == "janus" else "127.0.0.1"])
     with server(kind) as (base, pid):
         return asyncio.run(run_clients(base, subscribers, seconds, late, pid, kind))
+
+
+def slope(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The least-squares line through ``points`` (x, y): its slope and intercept."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    if not spread:
+        return math.nan, mean_y
+    rise = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return rise, mean_y - rise * mean_x
+
+
+def per_subscriber(results: Sequence[Result]) -> tuple[float, float]:
+    """CPU per added subscriber (CPU s/s, the slope over N) and the same per packet (µs).
+
+    The second divides the slope by the packets one subscriber receives per
+    second: the marginal cost of a delivered packet, without the publisher's
+    ingest and the room's fixed cost that ``us_per_packet`` spreads over N.
+    """
+    rise, _ = slope([(r.subscribers, r.server_cpu) for r in results])
+    packets = sum(r.packets for r in results) / sum(r.subscribers for r in results)
+    return rise, 1e6 * rise / packets if packets else math.inf
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b and math.isfinite(a) and math.isfinite(b) else "n/a"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--subscribers", default="1,10,30", help="comma-separated N")
+    parser.add_argument("--subscribers", default="1,10,20,30", help="comma-separated N")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per run")
     parser.add_argument(
         "--late", type=int, default=5, help="subscribers joining after the window, timed"
     )
-    parser.add_argument("--no-baseline", action="store_true", help="skip the MediaRelay runs")
+    parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help=f"comma-separated, of {', '.join(TARGETS)} (zvonok is Zvonok's SFU)",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="only zvonok")
     args = parser.parse_args(argv)
-    glue.use_host_addresses(["127.0.0.1"])
+    targets = ["zvonok"] if args.no_baseline else args.targets.split(",")
+    if unknown := set(targets) - set(TARGETS):
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
     counts = [int(n) for n in args.subscribers.split(",")]
     print(f"one publisher, {WIDTH}x{HEIGHT} VP8 at {FPS} fps + Opus; {args.seconds:g} s per run")
+    if "janus" in targets:
+        print(f"janus {janus.version()}")
     header = (
         f"{'server':>7} {'N':>3} {'cpu s/s':>8} {'client':>7} {'RSS MiB':>8} "
-        f"{'fps min':>8} {'fps mean':>8} {'audio min':>9} {'loss max':>8} {'ms/frame':>8}"
+        f"{'fps min':>8} {'fps mean':>8} {'audio min':>9} {'loss max':>8} {'ms/frame':>8} "
+        f"{'pkt/s':>7} {'µs/pkt':>7}"
     )
     print(header)
+    runs: dict[str, list[Result]] = {target: [] for target in targets}
     for n in counts:
         results = {}
-        for kind in ("relay", "sfu") if not args.no_baseline else ("sfu",):
+        for kind in targets:
             r = measure(kind, n, args.seconds, args.late)
             results[kind] = r
+            runs[kind].append(r)
             print(
                 f"{kind:>7} {n:>3} {r.server_cpu:>8.3f} {r.client_cpu:>7.3f} {r.rss_mib:>8.1f} "
                 f"{r.fps_min:>8.1f} {r.fps_mean:>8.1f} {r.audio_fps_min:>9.1f} {r.loss_max:>8.2%} "
-                f"{r.ms_per_frame:>8.2f}",
+                f"{r.ms_per_frame:>8.2f} {r.packets:>7.0f} {r.us_per_packet:>7.1f}",
                 flush=True,
             )
             if r.late_ms:
@@ -400,14 +531,28 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"{r.keyframe_requests} keyframes on request",
                     flush=True,
                 )
-        if "relay" in results:
-            relay, sfu = results["relay"], results["sfu"]
-            ratio = relay.server_cpu / max(sfu.server_cpu, 1e-9)
-            per_frame = relay.ms_per_frame / max(sfu.ms_per_frame, 1e-9)
+        if "zvonok" in results:
+            ours = results["zvonok"]
+            for other in (k for k in ("janus", "relay") if k in results):
+                them = results[other]
+                print(
+                    f"{'':>7} {n:>3} zvonok/{other}: server CPU "
+                    f"{ratio(ours.server_cpu, them.server_cpu)}, "
+                    f"CPU per delivered frame {ratio(ours.ms_per_frame, them.ms_per_frame)}, "
+                    f"per delivered packet {ratio(ours.us_per_packet, them.us_per_packet)}",
+                    flush=True,
+                )
+    if len(counts) < 2:
+        return
+    print(f"per added subscriber (least squares over N = {args.subscribers}):")
+    marginal = {kind: per_subscriber(results) for kind, results in runs.items()}
+    for kind, (cpu, us) in marginal.items():
+        print(f"{kind:>7} {1000 * cpu:8.2f} ms of CPU per second, {us:6.1f} µs per packet")
+    if "zvonok" in marginal:
+        for other in (k for k in ("janus", "relay") if k in marginal):
             print(
-                f"{'':>7} {n:>3} relay/sfu: server CPU {ratio:.1f}x, "
-                f"CPU per delivered frame {per_frame:.1f}x",
-                flush=True,
+                f"zvonok/{other}: CPU per added subscriber "
+                f"{ratio(marginal['zvonok'][0], marginal[other][0])}"
             )
 
 
