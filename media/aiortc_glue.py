@@ -23,11 +23,17 @@ there, not quietly in a lesson.
   sender would turn into "encode a keyframe next" (meaningless for forwarded
   data), to a callback instead. NACKs are left to aiortc's sender: it keeps
   the packets it sent and retransmits them (over RTX when negotiated).
-* :class:`Packed` and :func:`send_packed` make a sender take a frame
-  already cut into RTP payloads: the SFU packetizes each published frame
-  once (:func:`packetize`), and every subscriber's sender only writes its
-  own headers around the shared payloads, instead of each re-packetizing
-  the frame through the codec's ``pack()``.
+* :class:`Packed` is a frame already cut into RTP payloads: the SFU
+  packetizes each published frame once (:func:`packetize`), and every
+  subscriber's sender only writes its own headers around the shared
+  payloads, instead of each re-packetizing the frame through the codec's
+  ``pack()``.
+* :func:`run_packed` gives such a sender a send loop of Zvonok's own: per
+  frame, one clock reading and the header extensions encoded once (by
+  aiortc's own map); per packet, a 12-byte header packed and joined to
+  them and to the shared payload. It keeps what aiortc's loop keeps for
+  the rest of the sender: the history its NACK answers (and RTX) read, and
+  the counts and times its sender reports give.
 * :func:`use_fast_sender_clock` gives aiortc's senders an NTP clock that
   reads ``time.time_ns()`` and does integer arithmetic, in place of the
   two ``datetime`` conversions each packet costs (abs-send-time, and the
@@ -42,6 +48,10 @@ there, not quietly in a lesson.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import struct
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -58,13 +68,25 @@ from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSend
 from aiortc import clock as aiortc_clock
 from aiortc import sdp as aiortc_sdp
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
-from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    HeaderExtensions,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+)
+from aiortc.utils import random16, random32
 
 if TYPE_CHECKING:
     from av.stream import Stream
 
     Packet = av.Packet[Stream]
+
+log = logging.getLogger(__name__)
 
 TESTED_AIORTC = "1.16"  # the minor version these hooks were written and tested against
 
@@ -228,22 +250,109 @@ def packetize(kind: str, data: bytes, timestamp: int, picture_ids: PictureIds) -
     return Packed(payloads, timestamp, len(data))
 
 
-class _PackedEncoder:
-    """What a sender asks its encoder for, for frames packed already."""
-
-    def pack(self, packed: Packed) -> tuple[Sequence[bytes], int]:
-        return packed.payloads, packed.timestamp
+_HEADER = struct.Struct("!BBHLL")
 
 
-def send_packed(sender: RTCRtpSender) -> None:
-    """Make ``sender`` take :class:`Packed` frames from its track as they are.
+def rtp_extension_block(extensions_map: HeaderExtensionsMap, values: HeaderExtensions) -> bytes:
+    """The header extensions as ``RtpPacket.serialize`` writes them after the
+    fixed header: profile, length in words, the elements (b"" for none)."""
+    profile, value = extensions_map.set(values)
+    if not value:
+        return b""
+    return struct.pack("!HH", profile, len(value) >> 2) + value
 
-    Its RTP loop asks the encoder to ``pack()`` whatever is not a decoded
-    frame; with this encoder in place (before the loop starts, which only
-    makes one when it has none) that is the shared payloads and timestamp.
+
+def run_packed(sender: RTCRtpSender) -> None:
+    """Give ``sender`` (whose track yields :class:`Packed` frames) Zvonok's send loop.
+
+    aiortc's loop builds an ``RtpPacket``, encodes its header extensions,
+    reads the clock twice and serialises, for every packet of every
+    subscriber. This one does per frame what is the same for its packets
+    (the clock, the extensions) and per packet only the fixed header. Must
+    be called before the sender starts (``send()`` starts ``_run_rtp``).
     """
-    _private(sender, "_RTCRtpSender__encoder")
-    sender._RTCRtpSender__encoder = _PackedEncoder()  # type: ignore[attr-defined]
+    for name in (
+        "_run_rtp",
+        "_enabled",
+        "_ssrc",
+        "_RTCRtpSender__rtp_started",
+        "_RTCRtpSender__rtp_exited",
+        "_RTCRtpSender__rtp_history",
+        "_RTCRtpSender__rtp_header_extensions_map",
+        "_RTCRtpSender__mid",
+        "_RTCRtpSender__track",
+        "_RTCRtpSender__packet_count",
+        "_RTCRtpSender__octet_count",
+        "_RTCRtpSender__ntp_timestamp",
+        "_RTCRtpSender__rtp_timestamp",
+    ):
+        _private(sender, name)
+    sender._run_rtp = functools.partial(_packed_loop, sender)  # type: ignore[method-assign]
+
+
+async def _packed_loop(sender: RTCRtpSender, codec: RTCRtpCodecParameters) -> None:
+    state: Any = sender  # its private fields, checked by name in run_packed
+    state._RTCRtpSender__rtp_started.set()
+    history: dict[int, RtpPacket] = state._RTCRtpSender__rtp_history
+    extensions_map: HeaderExtensionsMap = state._RTCRtpSender__rtp_header_extensions_map
+    send = sender.transport._send_rtp
+    payload_type, ssrc = codec.payloadType, sender._ssrc
+    if payload_type is None:
+        raise GlueError(f"no payload type in the negotiated codec {codec.mimeType}")
+    sequence_number, origin = random16(), random32()
+    sent_packets: int = state._RTCRtpSender__packet_count
+    sent_octets: int = state._RTCRtpSender__octet_count
+    try:
+        while True:
+            track = state._RTCRtpSender__track
+            if track is None:
+                await asyncio.sleep(0.02)
+                continue
+            packed: Packed = await track.recv()
+            if not sender._enabled:
+                continue
+            timestamp = (origin + packed.timestamp) & 0xFFFFFFFF
+            ntp = ntp_now()  # one reading for the frame's packets
+            values = HeaderExtensions()
+            values.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+            values.mid = state._RTCRtpSender__mid
+            block = rtp_extension_block(extensions_map, values)
+            first = 0x90 if block else 0x80  # version 2, the extension bit
+            last = len(packed.payloads) - 1
+            for i, payload in enumerate(packed.payloads):
+                marker = 0x80 if i == last else 0
+                header = _HEADER.pack(
+                    first, marker | payload_type, sequence_number, timestamp, ssrc
+                )
+                packet = RtpPacket(
+                    payload_type=payload_type,
+                    marker=1 if marker else 0,
+                    sequence_number=sequence_number,
+                    timestamp=timestamp,
+                    ssrc=ssrc,
+                    payload=payload,
+                )
+                packet.extensions = values  # for a retransmission (aiortc's, over RTX)
+                history[sequence_number % RTP_HISTORY_SIZE] = packet
+                await send(header + block + payload)
+                sent_octets += len(payload)
+                sent_packets += 1
+                sequence_number = (sequence_number + 1) & 0xFFFF
+            # What its sender reports say: counts, and the last packet's times.
+            state._RTCRtpSender__ntp_timestamp = ntp
+            state._RTCRtpSender__rtp_timestamp = timestamp
+            state._RTCRtpSender__octet_count = sent_octets
+            state._RTCRtpSender__packet_count = sent_packets
+    except (asyncio.CancelledError, ConnectionError, MediaStreamError):
+        pass
+    except Exception:  # as aiortc's loop: said, and the sender still stops cleanly
+        log.exception("packed send loop of %s failed", codec.mimeType)
+    finally:
+        track = state._RTCRtpSender__track
+        if track is not None:
+            track.stop()
+            state._RTCRtpSender__track = None
+        state._RTCRtpSender__rtp_exited.set()
 
 
 NTP_EPOCH_OFFSET_NS = 2_208_988_800 * 1_000_000_000  # 1900-01-01 to 1970-01-01

@@ -108,7 +108,7 @@ class ForwardTrack(MediaStreamTrack):
         if keyframe and self.kind == "video":
             self.keyframes += 1
 
-    async def recv(self) -> Packed:  # type: ignore[override]  # taken by glue.send_packed
+    async def recv(self) -> Packed:  # type: ignore[override]  # taken by glue.run_packed
         if not self._reading:
             self._reading = True
             if self._need_keyframe:

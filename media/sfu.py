@@ -457,7 +457,7 @@ class Sfu:
                 transceiver = pc.addTransceiver(track, direction="sendonly")
                 transceiver.setCodecPreferences(_codecs(info.kind))
                 glue.on_keyframe_request(transceiver.sender, publication.want_keyframe)
-                glue.send_packed(transceiver.sender)
+                glue.run_packed(transceiver.sender)
                 if publication.muted or (
                     info.kind == "video"
                     and peer.visible is not None

@@ -10,12 +10,19 @@ import asyncio
 import itertools
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, unpack_remb_fci
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
 from media import aiortc_glue as glue
 from media.forward import is_vp8_keyframe
@@ -291,20 +298,53 @@ class PackedVideo(aiortc.MediaStreamTrack):
         return glue.packetize("video", data, self._sent * 3000, self._ids)
 
 
-async def test_a_sender_given_packed_frames_sends_them_as_they_are() -> None:
+async def test_the_packed_send_loop_sends_what_aiortc_would_and_keeps_its_books() -> None:
     glue.use_fast_sender_clock()  # the SFU's senders run with both
     frames = [b"\x00" + bytes([n]) * 2500 for n in range(1, 4)]
     pair = Pair()
     pair.video = PackedVideo(frames)  # type: ignore[assignment]
-    await pair.connect()
+    sent: list[bytes] = []
+    await _connect_packed(pair, sent)
     try:
-        for transceiver in pair.sender_pc.getTransceivers():
-            glue.send_packed(transceiver.sender)
         got = [await pair.next_frame() for _ in range(4)]
         # Whole frames, in order, at their timestamps' distance (the sender
         # adds its own random origin).
         assert [data for data, _ in got] == [*frames, frames[0]]
         steps = {(b - a) % (1 << 32) for (_, a), (_, b) in itertools.pairwise(got)}
         assert steps == {3000}
+
+        sender = pair.sender_pc.getTransceivers()[0].sender
+        state: Any = sender
+        extensions = state._RTCRtpSender__rtp_header_extensions_map
+        history = state._RTCRtpSender__rtp_history
+        for data in list(sent):
+            packet = RtpPacket.parse(data, extensions)
+            assert packet.extensions.mid == "0" and packet.extensions.abs_send_time is not None
+            # What NACKs (and RTX) will resend is this packet, as aiortc writes it.
+            assert history[packet.sequence_number % RTP_HISTORY_SIZE].serialize(extensions) == data
+        # Its sender reports count what went out (up to the frame being sent).
+        counted = state._RTCRtpSender__packet_count
+        assert len(sent) - 3 <= counted <= len(sent)
+        assert state._RTCRtpSender__octet_count >= 2500 * 4
     finally:
         await pair.close()
+
+
+async def _connect_packed(pair: Pair, sent: list[bytes]) -> None:
+    """``pair.connect()``, its sender on the packed loop, what it sends recorded."""
+    transceiver = pair.sender_pc.addTransceiver(pair.video, direction="sendonly")
+    codecs = transceiver.sender.getCapabilities("video").codecs
+    transceiver.setCodecPreferences([c for c in codecs if c.name in ("VP8", "rtx")])
+    glue.run_packed(transceiver.sender)
+    transport: Any = transceiver.sender.transport
+    send = transport._send_rtp
+
+    async def recording(data: bytes) -> None:
+        sent.append(data)
+        await send(data)
+
+    transport._send_rtp = recording
+    await pair.sender_pc.setLocalDescription(await pair.sender_pc.createOffer())
+    await pair.receiver_pc.setRemoteDescription(pair.sender_pc.localDescription)
+    await pair.receiver_pc.setLocalDescription(await pair.receiver_pc.createAnswer())
+    await pair.sender_pc.setRemoteDescription(pair.receiver_pc.localDescription)
