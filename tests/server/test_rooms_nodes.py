@@ -325,7 +325,12 @@ async def test_after_a_redis_restart_the_rooms_node_records_its_room_again(
         try:
 
             async def recorded() -> bool:
-                return bool(await directory.hexists("rooms:live", room))  # type: ignore[misc]
+                # The room in the directory again, and both nodes back on their
+                # relay channels (each node's subscription comes back by itself,
+                # with backoff; a request forwarded before would wait its time).
+                there = await directory.hexists("rooms:live", room)  # type: ignore[misc]
+                relays = await directory.pubsub_channels("relay:*")
+                return bool(there) and len(relays) == 2
 
             async with asyncio.timeout(15):
                 while not await recorded():  # noqa: ASYNC110  (Redis tells no one)
