@@ -33,11 +33,9 @@ there, not quietly in a lesson.
   aiortc's own map); per packet, a 12-byte header packed and joined to
   them and to the shared payload. It keeps what aiortc's loop keeps for
   the rest of the sender: the history its NACK answers (and RTX) read, and
-  the counts and times its sender reports give.
-* :func:`use_fast_sender_clock` gives aiortc's senders an NTP clock that
-  reads ``time.time_ns()`` and does integer arithmetic, in place of the
-  two ``datetime`` conversions each packet costs (abs-send-time, and the
-  NTP time of its sender reports).
+  the counts and times its sender reports give. Its clock is
+  :func:`ntp_now`: ``time.time_ns()`` and integer arithmetic, in place of
+  aiortc's two ``datetime`` conversions per packet.
 * :func:`use_host_addresses` chooses the addresses ICE gathers host
   candidates on (aioice has no such option, and it never offers loopback).
 * :func:`parse_description`, :func:`common_codecs` and
@@ -62,10 +60,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection as aiortc_pc
-import aiortc.rtcrtpsender as aiortc_sender
 import av
 from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpReceiver, RTCRtpSender
-from aiortc import clock as aiortc_clock
 from aiortc import sdp as aiortc_sdp
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError
@@ -363,21 +359,6 @@ def ntp_now() -> int:
     ns = time.time_ns() + NTP_EPOCH_OFFSET_NS
     seconds, rest = divmod(ns, 1_000_000_000)
     return (seconds << 32) | (rest * 0xFFFFFFFF // 1_000_000_000)
-
-
-class _FastClock:
-    """aiortc's ``clock`` module as its senders use it, without ``datetime`` per packet."""
-
-    current_datetime = staticmethod(aiortc_clock.current_datetime)
-    current_ntp_time = staticmethod(ntp_now)
-    datetime_from_ntp = staticmethod(aiortc_clock.datetime_from_ntp)
-    datetime_to_ntp = staticmethod(aiortc_clock.datetime_to_ntp)
-
-
-def use_fast_sender_clock() -> None:
-    """aiortc's senders read the NTP time twice per packet (process-wide)."""
-    _private(aiortc_sender, "clock")
-    aiortc_sender.clock = _FastClock  # type: ignore[attr-defined,assignment]
 
 
 def use_host_addresses(addresses: Iterable[str]) -> None:

@@ -243,7 +243,6 @@ class Sfu:
         self.sent = Sent()  # frames and payload bytes handed to subscribers' senders
         if config.ice_addresses:
             glue.use_host_addresses(config.ice_addresses)
-        glue.use_fast_sender_clock()
 
     # -- rooms -------------------------------------------------------------------
 

@@ -65,7 +65,6 @@ from .redispresence import RedisPresenceCounts
 from .redisrooms import RedisRoomDirectory
 from .retention import RetentionSweep
 from .rooms.controls import Controls
-from .rooms.directory import RoomDirectory
 from .rooms.http import routes as room_routes
 from .rooms.keys import ROOM_CONTROLS, ROOM_MEDIA, ROOM_RELAY, ROOMS
 from .rooms.live import RoomSink
@@ -295,14 +294,11 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         return ice_servers(config.media, person, now)
 
     chats, guard, bus = app[CHATS], app[GUARD], app[BUS]
-    directory: RoomDirectory | None = None
     shared: RedisRoomDirectory | None = None
     if isinstance(bus, RedisBus):  # several nodes: a room lives on one, the directory says which
         ttl = config.bus.presence_ttl
-        directory = shared = RedisRoomDirectory(bus.client, bus.node, ttl=ttl, refresh=ttl / 3)
-    rooms = RoomService(
-        app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice, directory
-    )
+        shared = RedisRoomDirectory(bus.client, bus.node, ttl=ttl, refresh=ttl / 3)
+    rooms = RoomService(app[STORE], guard, chats, app[ROOM_MEDIA], clock, config.rooms, ice, shared)
     app[ROOMS] = rooms
     controls = app[ROOM_CONTROLS] = Controls(rooms, app[STORE], guard, chats, clock)
     relay: RoomRelay | None = None
@@ -311,7 +307,13 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         def serve(oid: int, sink: RoomSink) -> RoomRequests:
             return RoomRequests(oid, rooms=rooms, controls=controls, sink=sink)
 
-        relay = app[ROOM_RELAY] = RoomRelay(bus, shared, serve, refresh=shared.refresh)
+        node_relay = relay = app[ROOM_RELAY] = RoomRelay(bus, shared, serve)
+
+        async def sweep() -> None:
+            """The directory's look every third of the lease, for the rooms and the relay."""
+            await rooms.sweep()
+            await node_relay.check()
+
     metrics = app[METRICS]
     metrics.level("zvonok_rooms", "lessons and meetings live on this node", lambda: rooms.live)
     metrics.level("zvonok_room_participants", "people in them", rooms.participant_count)
@@ -330,7 +332,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         )
     app[ROSTER_WATCH].add_listener(rooms.roster_changed)
     if shared is not None:
-        await shared.start(rooms.sweep)
+        await shared.start(sweep)
     await rooms.open()
     if relay is not None:
         await relay.start()

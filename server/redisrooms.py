@@ -110,10 +110,6 @@ class RedisRoomDirectory:
     def node(self) -> str:
         return self._node
 
-    @property
-    def refresh(self) -> float:
-        return self._refresh
-
     async def start(self, on_sweep: Callable[[], Awaitable[None]]) -> None:
         """Say this node is alive now and every ``refresh``; then sweep the
         rooms of dead nodes out and call ``on_sweep`` (to close attendance)."""

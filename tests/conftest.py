@@ -10,7 +10,9 @@ over the socket); those run once per engine, ``[sqlite]`` and
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
 import os
 import sys
 import threading
@@ -46,6 +48,7 @@ from server.store.migrate import Migration
 from server.store.postgres import parse_dsn
 from signaling.client import Client
 from tests.pgserver import PostgresMissing, PostgresServer
+from tests.redisserver import RedisServer, running_redis
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -97,6 +100,24 @@ class Database:
         if self.path is not None:
             return SqliteStore(self.path, migrations=migrations)
         return PostgresStore(parse_dsn(self.dsn), migrations=migrations)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, on a free port (tests/redisserver.py)."""
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait (bounded) for a condition nothing sends an event for (Redis, the
+    store, another process's state): polled, and failed past ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            met = condition()
+            if await met if inspect.isawaitable(met) else met:
+                return
+            await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

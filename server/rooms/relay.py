@@ -14,7 +14,8 @@ through TURN), as LiveKit's signal relay does.
 
 Every wait is bounded: a forwarded request not answered within
 ``timeout`` is refused with ``room.unavailable`` (the client joins again).
-Each side watches the other's liveness in the directory: when a room's
+At each of the directory's sweeps (:meth:`RoomRelay.check`) each side
+looks at the other's liveness in the directory: when a room's
 node dies, its participants connected here are told they are ``away``
 (the web client then joins again, and the room is taken over by a live
 node, with attendance and removals from the store; hands and mutes are
@@ -173,19 +174,17 @@ class RoomRelay:
         directory: RoomDirectory,
         serve: Serve,
         *,
-        refresh: float,
         timeout: float = TIMEOUT,
     ) -> None:
         self._bus = bus
         self._directory = directory
         self._serve = serve
-        self._refresh = refresh
         self._timeout = timeout
         self._calls = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[bytes | None]] = {}
         self._locals: dict[str, _Local] = {}  # by session id
         self._remotes: dict[tuple[str, str], _Remote] = {}  # by (node, session id)
-        self._task: asyncio.Task[None] | None = None
+        self._ending: set[asyncio.Task[None]] = set()  # remote sessions closing their rooms
 
     @property
     def node(self) -> str:
@@ -197,21 +196,21 @@ class RoomRelay:
 
     async def start(self) -> None:
         await self._bus.subscribe(relay_topic(self.node), self._on_event)
-        self._task = asyncio.create_task(self._watch(), name="room-relay-watch")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
         await self._bus.unsubscribe(relay_topic(self.node), self._on_event)
         for session in list(self._locals):
             self.close_session(session)
-        remotes, self._remotes = list(self._remotes.values()), {}
-        for remote in remotes:
-            remote.end()
-        await asyncio.gather(*(r.task for r in remotes), return_exceptions=True)
+        for remote in list(self._remotes.values()):
+            self._end(remote)
+        self._remotes = {}
+        await asyncio.gather(*self._ending, return_exceptions=True)
+
+    def _end(self, remote: _Remote) -> None:
+        """Let the remote session close its rooms; its task is kept until it has."""
+        remote.end()
+        self._ending.add(remote.task)
+        remote.task.add_done_callback(self._ending.discard)
 
     def post(self, node: str, event: Event) -> None:
         self._bus.post(relay_topic(node), event)
@@ -296,7 +295,7 @@ class RoomRelay:
             elif op == "bye":
                 remote = self._remotes.pop((event["from"], event["session"]), None)
                 if remote is not None:
-                    remote.end()
+                    self._end(remote)
         except (KeyError, TypeError, ValueError):
             log.warning("relay: a malformed %r from the bus, ignored", op)
 
@@ -327,11 +326,6 @@ class RoomRelay:
 
     # -- nodes that die -------------------------------------------------------------------
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh)
-            await self.check()
-
     async def check(self) -> None:
         """Act on the nodes that died: their rooms' participants here are
         away, and their connections' sessions here are lost."""
@@ -353,7 +347,7 @@ class RoomRelay:
         for key, remote in list(self._remotes.items()):
             if remote.node in dead:
                 del self._remotes[key]
-                remote.end()
+                self._end(remote)
 
     @staticmethod
     def _tell_away(local: _Local, room: str, away: _Away) -> None:

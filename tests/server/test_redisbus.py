@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -26,20 +25,14 @@ from server.redisbus import RedisBus
 from signaling.chat import ChatEventMsg, ChatInfo, CreateGroup, PresenceList, QueryPresence
 from signaling.chat import Presence as PresenceMsg
 from signaling.client import Client, RequestError
-from tests.conftest import Running, ServerFactory, relaxed_chat
-from tests.redisserver import RedisServer, running_redis
+from tests.conftest import Running, ServerFactory, relaxed_chat, until
+from tests.redisserver import RedisServer
 from tests.server.test_chats_ws import CLASS_5A, CLASS_TEACHER_5A, send, students_5a
 from tests.serverproc import ServerProcess, free_port
 
 pytestmark = pytest.mark.both_engines
 
 STUDENT_5A_FIRST = 1000100101  # Белов Артём; 1000100102 Гусев Степан, his classmate
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 class Heard:
@@ -69,13 +62,6 @@ async def subscribers(url: str, topic: str) -> int:
         return int(counts[0][1])
     finally:
         await client.aclose()
-
-
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait (bounded) for a condition Redis or a bus gives no event for."""
-    async with asyncio.timeout(timeout):
-        while not await condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 async def two_nodes(

@@ -18,36 +18,26 @@ import pytest
 from server.bus import LocalBus
 from server.dispatch import Handler
 from server.errors import ZvonokError
+from server.rooms.directory import LocalDirectory
 from server.rooms.live import RoomSink
-from server.rooms.relay import RoomRelay, relay_topic
+from server.rooms.relay import RoomRelay, _Local, relay_topic
 from signaling import rooms as wire
 from signaling.codec import RequestId, decode_server_frame, encode
 from signaling.messages import Error, Message
+from tests.conftest import until
 
 ALICE, BORIS = 1000100101, 1000100102
 
 
-class Directory:
-    """Nodes the test says are alive."""
+class Directory(LocalDirectory):
+    """One node's directory, with the nodes the test says are alive."""
 
     def __init__(self, node: str, alive: set[str]) -> None:
         self.node = node
         self.living = alive
 
-    async def claim(self, room_id: str) -> str:
-        return self.node
-
-    async def owner(self, room_id: str) -> str | None:
-        return None
-
-    async def release(self, room_id: str) -> None:
-        return None
-
     async def alive(self, nodes: Collection[str]) -> set[str]:
         return {node for node in nodes if node in self.living}
-
-    async def taken(self, rooms: Collection[str]) -> set[str]:
-        return set()
 
 
 class Socket:
@@ -139,8 +129,8 @@ class Pair:
         def serve(oid: int, sink: RoomSink) -> Served:
             return Served(oid, sink, self.log, self.hold)
 
-        self.a = RoomRelay(self.bus, Directory("a", self.alive), serve, refresh=60, timeout=timeout)
-        self.b = RoomRelay(self.bus, Directory("b", self.alive), serve, refresh=60, timeout=timeout)
+        self.a = RoomRelay(self.bus, Directory("a", self.alive), serve, timeout=timeout)
+        self.b = RoomRelay(self.bus, Directory("b", self.alive), serve, timeout=timeout)
 
     async def __aenter__(self) -> Pair:
         await self.a.start()
@@ -170,7 +160,7 @@ async def test_a_forwarded_join_is_answered_in_order_and_its_room_remembered() -
         assert pair.b.elsewhere("s1", "r1") == "a"  # a refused leave leaves him in
 
         pair.b.close_session("s1")  # his socket closed: node "a" ends his session
-        await asyncio.wait_for(_until(lambda: pair.log == [f"closed {ALICE}"]), 5)
+        await until(lambda: pair.log == [f"closed {ALICE}"], timeout=5)
         assert pair.a.remote_sessions == 0
 
         # A connection whose only request was refused is forgotten there too.
@@ -178,7 +168,7 @@ async def test_a_forwarded_join_is_answered_in_order_and_its_room_remembered() -
         await pair.b.forward("a", "s2", BORIS, other, wire.LeaveRoom(room="r1"), 1)
         assert isinstance(await other.next(), Error) and pair.a.remote_sessions == 1
         pair.b.close_session("s2")
-        await asyncio.wait_for(_until(lambda: pair.a.remote_sessions == 0), 5)
+        await until(lambda: pair.a.remote_sessions == 0, timeout=5)
 
 
 async def test_a_node_that_does_not_answer_costs_a_bounded_wait() -> None:
@@ -198,12 +188,12 @@ async def test_garbage_stale_and_foreign_requests_are_refused_or_dropped() -> No
     async with Pair() as pair:
         back = Socket()
         # Node "b" waits for its call 1; node "a" gets a frame of garbage for it.
-        pair.b._locals["s1"] = _local(back)
+        pair.b._locals["s1"] = _Local(ALICE, back)
         replies: list[object] = []
         await pair.bus.subscribe(relay_topic("b"), lambda _t, e: replies.append(e))
         request = {"op": "req", "from": "b", "session": "s1", "oid": ALICE, "call": 1}
         pair.bus.post(relay_topic("a"), {**request, "at": time.time(), "frame": b"\xc1garbage"})
-        await asyncio.wait_for(_until(lambda: len(replies) == 1), 5)
+        await until(lambda: len(replies) == 1, timeout=5)
         error = await back.next()
         assert isinstance(error, Error) and error.code.startswith("frame.")
 
@@ -222,7 +212,7 @@ async def test_garbage_stale_and_foreign_requests_are_refused_or_dropped() -> No
             pair.bus.post(relay_topic("a"), junk)
             pair.bus.post(relay_topic("b"), junk)
         pair.bus.post(relay_topic("a"), {**request, "call": 4, "at": time.time(), "frame": frame})
-        await asyncio.wait_for(_until(lambda: any(e.get("call") == 4 for e in replies)), 5)
+        await until(lambda: any(e.get("call") == 4 for e in replies), timeout=5)
         answered = [e["call"] for e in replies if isinstance(e, dict) and "call" in e]
         assert answered == [1, 4]
 
@@ -246,16 +236,5 @@ async def test_when_the_rooms_node_dies_its_participants_here_are_told_they_are_
         pair.log.clear()
         pair.alive.discard("b")
         await pair.a.check()
-        await asyncio.wait_for(_until(lambda: pair.log == [f"closed {BORIS}"]), 5)
+        await until(lambda: pair.log == [f"closed {BORIS}"], timeout=5)
         assert pair.a.remote_sessions == 0
-
-
-def _local(sink: Socket):  # type: ignore[no-untyped-def]
-    from server.rooms.relay import _Local
-
-    return _Local(ALICE, sink)
-
-
-async def _until(condition) -> None:  # type: ignore[no-untyped-def]
-    while not condition():  # noqa: ASYNC110
-        await asyncio.sleep(0.01)

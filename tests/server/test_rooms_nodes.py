@@ -13,7 +13,7 @@ dies, the room's node starts his grace and he takes his place back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,19 +27,13 @@ from media import aiortc_glue
 from server.rooms.media import TrackSpec
 from signaling import rooms as r
 from signaling.client import Client
-from tests.conftest import Database
+from tests.conftest import Database, until
 from tests.media.peers import PatternVideo, Subscriber, publish, shade_of
-from tests.redisserver import RedisServer, running_redis
+from tests.redisserver import RedisServer
 from tests.serverproc import ServerProcess, free_port
 
 TEACHER_5A, STUDENT_5A, CLASSMATE_5A = 1000100003, 1000100101, 1000100102
 TTL = "1.5"  # seconds a node's word lasts: how soon a dead node is seen dead
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 pytestmark = pytest.mark.both_engines
@@ -55,6 +49,13 @@ class Nodes:
     async def connect(self, node: ServerProcess, oid: int) -> Client:
         token = self.a.identity_provider().issue(oid, lifetime=600)
         return await Client.connect(node.ws_url, token, session=self.http)
+
+    async def lesson_on_a(self) -> tuple[Client, str]:
+        """The teacher, connected to node A, starts a lesson of 5А and enters it."""
+        teacher = await self.connect(self.a, TEACHER_5A)
+        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
+        await teacher.join_room(room)
+        return teacher, room
 
 
 @asynccontextmanager
@@ -110,13 +111,6 @@ async def sees_the_camera(student: Client, room: str, subscriber: Subscriber) ->
     assert len(shades) > 3
 
 
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait (bounded) for what the store shows and no event tells."""
-    async with asyncio.timeout(timeout):
-        while not await condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
 async def intervals(nodes: Nodes, room: str) -> list[tuple[int, bool]]:
     """(person, still open) of each attendance interval of the room, in the
     order they began, read from the store itself."""
@@ -136,10 +130,8 @@ async def test_a_student_on_the_other_node_joins_the_lesson_and_sees_the_teacher
     publisher = None
     async with two_nodes(tmp_path, redis_server, database) as nodes:
         try:
-            teacher = await nodes.connect(nodes.a, TEACHER_5A)
             student = await nodes.connect(nodes.b, STUDENT_5A)
-            room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-            await teacher.join_room(room)
+            teacher, room = await nodes.lesson_on_a()
 
             joined = await student.join_room(room)  # through node B, served by node A
             assert joined.you["person"] == STUDENT_5A and joined.room["id"] == room
@@ -182,11 +174,9 @@ async def test_when_the_rooms_node_dies_the_room_goes_on_through_the_other(
     tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     async with two_nodes(tmp_path, redis_server, database) as nodes:
-        teacher = await nodes.connect(nodes.a, TEACHER_5A)
         classmate = await nodes.connect(nodes.a, CLASSMATE_5A)  # does not come back
         student = await nodes.connect(nodes.b, STUDENT_5A)
-        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-        await teacher.join_room(room)
+        teacher, room = await nodes.lesson_on_a()
         await classmate.join_room(room)
         await student.join_room(room)
 
@@ -226,10 +216,8 @@ async def test_when_a_participants_node_dies_his_grace_runs_and_he_comes_back(
     tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     async with two_nodes(tmp_path, redis_server, database) as nodes:
-        teacher = await nodes.connect(nodes.a, TEACHER_5A)
         student = await nodes.connect(nodes.b, STUDENT_5A)
-        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-        await teacher.join_room(room)
+        teacher, room = await nodes.lesson_on_a()
         await student.join_room(room)
         await student.room_request(r.RaiseHand(room=room, up=True))
         await teacher.next_of(r.ParticipantChanged, where=lambda p: p.change == "hand")
@@ -252,9 +240,7 @@ async def test_a_node_that_restarts_closes_only_what_no_live_node_holds(
     tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     async with two_nodes(tmp_path, redis_server, database) as nodes:
-        teacher = await nodes.connect(nodes.a, TEACHER_5A)
-        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-        await teacher.join_room(room)
+        teacher, room = await nodes.lesson_on_a()
 
         await nodes.b.stop()
         await nodes.b.start()  # its start-up closes the intervals no live node holds
@@ -280,10 +266,8 @@ async def test_a_frozen_rooms_node_that_comes_back_lets_the_room_go_to_its_new_n
     tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     async with two_nodes(tmp_path, redis_server, database) as nodes:
-        teacher = await nodes.connect(nodes.a, TEACHER_5A)
         student = await nodes.connect(nodes.b, STUDENT_5A)
-        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-        await teacher.join_room(room)
+        teacher, room = await nodes.lesson_on_a()
         await student.join_room(room)
 
         nodes.a.freeze()  # past the TTL: taken for dead, the room is taken over by B
@@ -315,9 +299,7 @@ async def test_after_a_redis_restart_the_rooms_node_records_its_room_again(
     tmp_path: Path, redis_server: RedisServer, database: Database
 ) -> None:
     async with two_nodes(tmp_path, redis_server, database) as nodes:
-        teacher = await nodes.connect(nodes.a, TEACHER_5A)
-        room = (await teacher.start_room("sosh-1-5a", "lesson", "Окружающий мир"))["id"]
-        await teacher.join_room(room)
+        teacher, room = await nodes.lesson_on_a()
 
         redis_server.stop()  # no persistence: the directory is gone with it
         redis_server.start()

@@ -19,13 +19,12 @@ its socket is on B. Then a node is killed with SIGKILL:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import pytest
 from aiortc import RTCPeerConnection
 from playwright.async_api import Browser, Page, expect
 
@@ -35,7 +34,7 @@ from signaling.chat import ChatEventMsg
 from signaling.client import Client
 from tests.balancer import Balancer, balancing
 from tests.media.peers import PatternVideo, publish
-from tests.redisserver import RedisServer, running_redis
+from tests.redisserver import RedisServer
 from tests.server.test_chats_ws import send
 from tests.serverproc import ServerProcess, free_port
 from tests.web.conftest import keep_last
@@ -55,18 +54,14 @@ CLASS_CHAT = "class:sosh-1-5a"
 TITLE = "Окружающий мир"
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
 @dataclass
 class Region:
     a: ServerProcess
     b: ServerProcess
     balancer: Balancer
     http: aiohttp.ClientSession
+    page: Page  # Артём's, through the balancer
+    publishers: list[RTCPeerConnection]  # the teacher's cameras, closed at the end
 
     async def teacher_on(self, node: ServerProcess) -> Client:
         token = self.a.identity_provider().issue(TEACHER_5A, lifetime=900)
@@ -74,7 +69,10 @@ class Region:
 
 
 @asynccontextmanager
-async def region(tmp_path: Path, redis: RedisServer) -> AsyncIterator[Region]:
+async def region(
+    tmp_path: Path, redis: RedisServer, browser: Browser, artifacts: Path
+) -> AsyncIterator[Region]:
+    """Two nodes behind the balancer, and a page for Артём (its last sight kept)."""
     aiortc_glue.use_host_addresses(["127.0.0.1"])
     async with balancing([]) as balancer:
         env = {
@@ -89,8 +87,17 @@ async def region(tmp_path: Path, redis: RedisServer) -> AsyncIterator[Region]:
         try:
             await b.start()
             balancer.backends = [b.port, a.port]  # pages land on B while it lives
-            async with aiohttp.ClientSession() as http:
-                yield Region(a, b, balancer, http)
+            context = await browser.new_context(locale="ru-RU")
+            page = await context.new_page()
+            publishers: list[RTCPeerConnection] = []
+            try:
+                async with aiohttp.ClientSession() as http:
+                    yield Region(a, b, balancer, http, page, publishers)
+            finally:
+                await keep_last(artifacts, artem=page)
+                await context.close()
+                for pc in publishers:
+                    await pc.close()
         finally:
             await b.stop()
             await a.stop()
@@ -145,83 +152,65 @@ async def pupil_in_lesson(page: Page, base: str) -> None:
 async def test_his_node_dies_and_his_page_carries_on_through_the_other(
     tmp_path: Path, redis_server: RedisServer, media_chromium: Browser, artifacts: Path
 ) -> None:
-    publishers: list[RTCPeerConnection] = []
-    async with region(tmp_path, redis_server) as nodes:
-        context = await media_chromium.new_context(locale="ru-RU")
-        page = await context.new_page()
-        teacher = await nodes.teacher_on(nodes.a)
-        try:
-            # The class chat across the nodes: her message reaches his page, his hers.
-            await signed_in(page, nodes.balancer.base, ARTEM)
-            await class_chat(page).click()
-            await send(teacher, CLASS_CHAT, "Через пять минут урок")
-            await expect(page.locator("li.message .text")).to_have_text(["Через пять минут урок"])
-            await write(page, "Иду")
-            await chat_text(teacher, CLASS_CHAT, "Иду")
+    async with region(tmp_path, redis_server, media_chromium, artifacts) as nodes:
+        page, teacher = nodes.page, await nodes.teacher_on(nodes.a)
+        # The class chat across the nodes: her message reaches his page, his hers.
+        await signed_in(page, nodes.balancer.base, ARTEM)
+        await class_chat(page).click()
+        await send(teacher, CLASS_CHAT, "Через пять минут урок")
+        await expect(page.locator("li.message .text")).to_have_text(["Через пять минут урок"])
+        await write(page, "Иду")
+        await chat_text(teacher, CLASS_CHAT, "Иду")
 
-            lesson = await teacher_in_lesson(teacher)
-            publishers.append(lesson.camera)
-            await join_from_list(page, TITLE)
-            await tile_plays(page, TEACHER)  # A's SFU, while his socket is on B
-            await page.get_by_role("tab", name="Чат").click()
-            await send(teacher, lesson.chat, "Откройте учебник на странице 12")
-            await write(page, "Открыл")
-            await chat_text(teacher, lesson.chat, "Открыл")
-            await page.screenshot(path=artifacts / "01-lesson-through-b.png")
+        lesson = await teacher_in_lesson(teacher)
+        nodes.publishers.append(lesson.camera)
+        await join_from_list(page, TITLE)
+        await tile_plays(page, TEACHER)  # A's SFU, while his socket is on B
+        await page.get_by_role("tab", name="Чат").click()
+        await send(teacher, lesson.chat, "Откройте учебник на странице 12")
+        await write(page, "Открыл")
+        await chat_text(teacher, lesson.chat, "Открыл")
+        await page.screenshot(path=artifacts / "01-lesson-through-b.png")
 
-            await nodes.b.kill()
-            await write(page, "Меня выкинуло, я тут")  # the outbox keeps it meanwhile
-            await send(teacher, lesson.chat, "Кто не слышит — напишите")
-            await chat_text(teacher, lesson.chat, "Меня выкинуло, я тут")
-            await expect(page.locator("li.message .text")).to_have_text(
-                [
-                    "Откройте учебник на странице 12",
-                    "Открыл",
-                    "Кто не слышит — напишите",  # committed while his page was away
-                    "Меня выкинуло, я тут",  # sent from the outbox once back
-                ],
-                timeout=20_000,
-            )
-            await expect(page.locator('li.message[data-state="pending"]')).to_have_count(0)
-            await media_grows(page, "video", timeout=30_000)  # his place back, through A
-            await tile_plays(page, TEACHER)
-            await page.screenshot(path=artifacts / "02-carried-on-through-a.png")
-            await teacher.close()
-        finally:
-            await keep_last(artifacts, artem=page)
-            await context.close()
-            for pc in publishers:
-                await pc.close()
+        await nodes.b.kill()
+        await write(page, "Меня выкинуло, я тут")  # the outbox keeps it meanwhile
+        await send(teacher, lesson.chat, "Кто не слышит — напишите")
+        await chat_text(teacher, lesson.chat, "Меня выкинуло, я тут")
+        await expect(page.locator("li.message .text")).to_have_text(
+            [
+                "Откройте учебник на странице 12",
+                "Открыл",
+                "Кто не слышит — напишите",  # committed while his page was away
+                "Меня выкинуло, я тут",  # sent from the outbox once back
+            ],
+            timeout=20_000,
+        )
+        await expect(page.locator('li.message[data-state="pending"]')).to_have_count(0)
+        await media_grows(page, "video", timeout=30_000)  # his place back, through A
+        await tile_plays(page, TEACHER)
+        await page.screenshot(path=artifacts / "02-carried-on-through-a.png")
+        await teacher.close()
 
 
 async def test_the_lessons_node_dies_and_the_other_takes_the_lesson_over(
     tmp_path: Path, redis_server: RedisServer, media_chromium: Browser, artifacts: Path
 ) -> None:
-    publishers: list[RTCPeerConnection] = []
-    async with region(tmp_path, redis_server) as nodes:
-        context = await media_chromium.new_context(locale="ru-RU")
-        page = await context.new_page()
-        teacher = await nodes.teacher_on(nodes.a)
-        try:
-            lesson = await teacher_in_lesson(teacher)
-            room = lesson.room
-            publishers.append(lesson.camera)
-            await pupil_in_lesson(page, nodes.balancer.base)
-            await tile_plays(page, TEACHER)
-            await page.screenshot(path=artifacts / "01-lesson-on-a.png")
+    async with region(tmp_path, redis_server, media_chromium, artifacts) as nodes:
+        page, teacher = nodes.page, await nodes.teacher_on(nodes.a)
+        lesson = await teacher_in_lesson(teacher)
+        room = lesson.room
+        nodes.publishers.append(lesson.camera)
+        await pupil_in_lesson(page, nodes.balancer.base)
+        await tile_plays(page, TEACHER)
+        await page.screenshot(path=artifacts / "01-lesson-on-a.png")
 
-            await nodes.a.kill()  # the lesson's node, and the teacher's
-            await expect(tile(page, TEACHER)).to_have_count(0, timeout=20_000)
-            teacher = await nodes.teacher_on(nodes.b)  # her client comes back through B
-            back = await teacher.join_room(room)
-            assert {p["person"] for p in back.participants} == {TEACHER_5A, ARTEM_OID}
-            publishers.append(await camera_on(teacher, room))
-            await tile_plays(page, TEACHER)
-            await page.screenshot(path=artifacts / "02-lesson-taken-over-by-b.png")
-            await teacher.leave_room(room)
-            await teacher.close()
-        finally:
-            await keep_last(artifacts, artem=page)
-            await context.close()
-            for pc in publishers:
-                await pc.close()
+        await nodes.a.kill()  # the lesson's node, and the teacher's
+        await expect(tile(page, TEACHER)).to_have_count(0, timeout=20_000)
+        teacher = await nodes.teacher_on(nodes.b)  # her client comes back through B
+        back = await teacher.join_room(room)
+        assert {p["person"] for p in back.participants} == {TEACHER_5A, ARTEM_OID}
+        nodes.publishers.append(await camera_on(teacher, room))
+        await tile_plays(page, TEACHER)
+        await page.screenshot(path=artifacts / "02-lesson-taken-over-by-b.png")
+        await teacher.leave_room(room)
+        await teacher.close()
